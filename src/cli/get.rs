@@ -1,0 +1,53 @@
+use std::path::PathBuf;
+
+use agent_vault::keys::KeyChoice;
+use agent_vault::names::{AgentName, SecretPath};
+use agent_vault::vault::ReadOptions;
+use secrecy::ExposeSecret;
+
+use super::{Exit, Globals, falsey, output};
+
+/// Decrypt a secret and write its exact bytes to stdout.
+///
+/// The key is, in order: --key, --agent (its default key file), AGENT_VAULT_KEY (a key file's
+/// path or a raw AGE-SECRET-KEY-1…), then the owner key. A key that is named but missing is an
+/// error. When the branch has an upstream it is fetched first and read from git objects if it
+/// is ahead; the working tree, index and branches are never changed.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  agent-vault get stripe/api-key\n  AGENT_VAULT_KEY=\"$(cat bot.key)\" agent-vault get stripe/api-key --offline\n  DB_URL=\"$(agent-vault get db/url --agent deploy-bot)\""
+)]
+pub struct Args {
+    /// The secret's path.
+    path: SecretPath,
+    /// Decrypt with this identity file.
+    #[arg(long, value_name = "PATH", conflicts_with = "agent")]
+    key: Option<PathBuf>,
+    /// Decrypt with this agent's key from $AGENT_VAULT_HOME/agents/NAME.key.
+    #[arg(long, value_name = "NAME")]
+    agent: Option<AgentName>,
+    /// Do not fetch the upstream branch first.
+    #[arg(long, env = "AGENT_VAULT_OFFLINE", value_parser = falsey())]
+    offline: bool,
+}
+
+pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
+    let key = match (args.key, args.agent) {
+        (Some(path), _) => KeyChoice::Path(path),
+        (None, Some(agent)) => KeyChoice::Agent(agent),
+        (None, None) => KeyChoice::Auto,
+    };
+    let vault = globals.open()?;
+    let secret = vault.get(
+        &args.path,
+        &key,
+        &ReadOptions {
+            offline: args.offline,
+        },
+    )?;
+    for warning in &secret.warnings {
+        output::warn(warning);
+    }
+    output::stdout_bytes(secret.value.expose_secret())?;
+    Ok(Exit::Ok)
+}

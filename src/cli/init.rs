@@ -1,0 +1,79 @@
+use std::path::PathBuf;
+
+use agent_vault::hook::HookStatus;
+use agent_vault::keys::KeyHome;
+use agent_vault::vault::Vault;
+
+use super::{Exit, Globals, output};
+
+/// Create a vault: the owner key (reused if this machine has one), `.agent-vault/`, its first
+/// commit and the pre-commit hook.
+///
+/// Creates the git repository (and DIR) when DIR is not inside one. Never overwrites a key.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  agent-vault init\n  agent-vault init ~/secrets-repo")]
+pub struct Args {
+    /// The directory to create the vault in (its git repository's root is used).
+    #[arg(value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// The owner's name recorded in the manifest (default: your git user.name).
+    #[arg(long, value_name = "NAME")]
+    owner_name: Option<String>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
+    let dir = args.dir.unwrap_or_else(|| globals.start_dir());
+    let outcome = Vault::init(&dir, KeyHome::from_env()?, args.owner_name.as_deref())?;
+    if outcome.repo_created {
+        output::info(format!("created a git repository in {}", dir.display()));
+    }
+    output::done(format!(
+        "initialized vault in {}",
+        outcome.vault_dir.display()
+    ));
+    if outcome.owner_key_created {
+        output::info(format!(
+            "created owner key {}",
+            outcome.owner_key_path.display()
+        ));
+    } else {
+        output::info(format!(
+            "reusing owner key {}",
+            outcome.owner_key_path.display()
+        ));
+    }
+    match &outcome.hook {
+        Ok(HookStatus::InstalledChained(hook, chained)) => output::info(format!(
+            "installed pre-commit hook {} (the previous hook runs after it from {})",
+            hook.display(),
+            chained.display()
+        )),
+        Ok(status) => {
+            if let HookStatus::Installed(hook) | HookStatus::Outdated(hook) = status {
+                output::info(format!("installed pre-commit hook {}", hook.display()));
+            }
+        }
+        Err(e) => output::warn(format!("could not install the pre-commit hook: {e}")),
+    }
+    output::warn(format!(
+        "back up {} now: it is the only key that can decrypt every secret and recover agent keys",
+        outcome.owner_key_path.display()
+    ));
+    if args.json {
+        output::stdout_json(&serde_json::json!({
+            "vault": outcome.vault_dir,
+            "owner_public_key": outcome.owner_public_key,
+            "owner_key": outcome.owner_key_path,
+            "owner_key_created": outcome.owner_key_created,
+            "repo_created": outcome.repo_created,
+            "commit": outcome.commit.map(|c| c.to_string()),
+        }))?;
+    } else {
+        output::info("owner public key:");
+        output::stdout_line(&outcome.owner_public_key)?;
+    }
+    Ok(Exit::Ok)
+}

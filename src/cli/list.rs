@@ -1,0 +1,76 @@
+use agent_vault::names::GroupName;
+use agent_vault::vault::ReadOptions;
+
+use super::{Exit, Globals, falsey, output};
+
+/// List secrets with their group, agents and dates. Needs no key; values are never shown.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  agent-vault list\n  agent-vault list --group stripe --json")]
+pub struct Args {
+    /// Only this group's secrets.
+    #[arg(long, value_name = "GROUP")]
+    group: Option<GroupName>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Do not fetch the upstream branch first.
+    #[arg(long, env = "AGENT_VAULT_OFFLINE", value_parser = falsey())]
+    offline: bool,
+}
+
+pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
+    let vault = globals.open()?;
+    let (secrets, warnings) = vault.list(
+        args.group.as_ref(),
+        &ReadOptions {
+            offline: args.offline,
+        },
+    )?;
+    for warning in warnings {
+        output::warn(warning);
+    }
+    if args.json {
+        output::stdout_json(&secrets)?;
+        return Ok(Exit::Ok);
+    }
+    if secrets.is_empty() {
+        output::info("no secrets yet: `agent-vault set PATH` stores one");
+        return Ok(Exit::Ok);
+    }
+    let path_width = secrets
+        .iter()
+        .map(|s| s.path.len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let group_width = secrets
+        .iter()
+        .map(|s| s.group.len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    output::stdout_line(format!(
+        "{:path_width$}  {:group_width$}  {:20}  {:20}  AGENTS",
+        "SECRET", "GROUP", "ROTATED", "EXPIRES"
+    ))?;
+    for s in secrets {
+        let expires = match (&s.expires, s.expired) {
+            (Some(e), true) => format!("{e} (expired)"),
+            (Some(e), false) => e.clone(),
+            (None, _) => "-".into(),
+        };
+        let agents = if s.authorized_agents.is_empty() {
+            "-".into()
+        } else {
+            s.authorized_agents.join(",")
+        };
+        output::stdout_line(format!(
+            "{:path_width$}  {:group_width$}  {:20}  {:20}  {agents}",
+            s.path,
+            s.group,
+            s.rotated.as_deref().unwrap_or("-"),
+            expires
+        ))?;
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,133 @@
+//! The command-line interface: one module per subcommand, each with an `Args` struct whose
+//! doc comment is its help text and a `run` function. Errors become exit codes in [`exit`].
+
+mod add_agent;
+mod check;
+mod completions;
+mod exit;
+mod get;
+mod grant;
+mod init;
+mod list;
+mod list_agents;
+mod output;
+mod recover_agent;
+mod remove_agent;
+mod restore_agent;
+mod revoke;
+mod rm;
+mod set;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use agent_vault::keys::KeyHome;
+use agent_vault::vault::Vault;
+use clap::{Parser, Subcommand};
+
+pub use exit::{Exit, UsageError};
+
+/// Git-backed, age-encrypted secrets for AI agents and CI jobs.
+///
+/// Secrets live encrypted in `.agent-vault/` of a git repository, each readable by the owner
+/// and by the agents granted its group. Git is only the untrusted store and the sync layer.
+#[derive(Debug, Parser)]
+#[command(
+    name = "agent-vault",
+    version,
+    propagate_version = true,
+    after_help = "Quick start:\n  agent-vault init\n  agent-vault add-agent deploy-bot\n  printf %s \"$STRIPE_KEY\" | agent-vault set stripe/api-key\n  agent-vault grant deploy-bot stripe\n  AGENT_VAULT_KEY=~/.agent-vault/agents/deploy-bot.key agent-vault get stripe/api-key\n\nExit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 access denied,\n5 integrity failure, 6 vault busy, diverged or dirty."
+)]
+pub struct Cli {
+    /// Use the vault in the git repository at DIR instead of the current directory's.
+    #[arg(long, global = true, value_name = "DIR", env = "AGENT_VAULT_DIR")]
+    vault: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Init(init::Args),
+    AddAgent(add_agent::Args),
+    RemoveAgent(remove_agent::Args),
+    ListAgents(list_agents::Args),
+    Grant(grant::Args),
+    Revoke(revoke::Args),
+    Set(set::Args),
+    Get(get::Args),
+    List(list::Args),
+    Rm(rm::Args),
+    Check(check::Args),
+    RecoverAgent(recover_agent::Args),
+    RestoreAgent(restore_agent::Args),
+    Completions(completions::Args),
+}
+
+/// What every command may need besides its own arguments.
+pub struct Globals {
+    vault: Option<PathBuf>,
+}
+
+impl Globals {
+    /// The directory commands start from.
+    fn start_dir(&self) -> PathBuf {
+        self.vault.clone().unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// Opens the vault.
+    fn open(&self) -> anyhow::Result<Vault> {
+        Ok(Vault::discover(&self.start_dir(), KeyHome::from_env()?)?)
+    }
+}
+
+/// The clap command, for completions and tests.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => Exit::Usage.into(),
+            };
+        }
+    };
+    let globals = Globals { vault: cli.vault };
+    let result = match cli.command {
+        Command::Init(args) => init::run(args, &globals),
+        Command::AddAgent(args) => add_agent::run(args, &globals),
+        Command::RemoveAgent(args) => remove_agent::run(args, &globals),
+        Command::ListAgents(args) => list_agents::run(args, &globals),
+        Command::Grant(args) => grant::run(args, &globals),
+        Command::Revoke(args) => revoke::run(args, &globals),
+        Command::Set(args) => set::run(args, &globals),
+        Command::Get(args) => get::run(args, &globals),
+        Command::List(args) => list::run(args, &globals),
+        Command::Rm(args) => rm::run(args, &globals),
+        Command::Check(args) => check::run(args, &globals),
+        Command::RecoverAgent(args) => recover_agent::run(args, &globals),
+        Command::RestoreAgent(args) => restore_agent::run(args, &globals),
+        Command::Completions(args) => completions::run(args),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            output::error(format!("{error:#}"));
+            exit::exit_for(&error).into()
+        }
+    }
+}
+
+/// Parses `--offline` style booleans from the environment (`1`, `true`, `yes`).
+fn falsey() -> clap::builder::FalseyValueParser {
+    clap::builder::FalseyValueParser::new()
+}

@@ -1,0 +1,115 @@
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+use agent_vault::names::{AgentName, GroupName, SecretPath};
+use agent_vault::vault::SetOptions;
+use anyhow::Context;
+use secrecy::SecretSlice;
+use zeroize::Zeroizing;
+
+use super::{Exit, Globals, UsageError, output};
+
+/// Store a secret, or rotate an existing one (its creation time is kept).
+///
+/// The value comes from, in order: --from-file (exact bytes; `-` for stdin), the VALUE
+/// argument (works, but is visible in `ps` and shell history), or stdin (one trailing
+/// newline stripped). On a terminal it is prompted for twice, without echo.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  agent-vault set stripe/api-key                # prompts without echo\n  printf %s \"$TOKEN\" | agent-vault set github/token --expires 90d\n  agent-vault set tls/cert --from-file cert.p12 --group tls\n  agent-vault set db/password --agents ci,deploy-bot"
+)]
+pub struct Args {
+    /// The secret's path, e.g. `stripe/api-key`; its first segment is the default group.
+    path: SecretPath,
+    /// The value (discouraged: visible in `ps` and shell history).
+    #[arg(value_name = "VALUE", conflicts_with = "from_file")]
+    value: Option<String>,
+    /// Read the exact bytes of this file (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    from_file: Option<PathBuf>,
+    /// The group whose agents may read it (default: kept, else the first path segment).
+    #[arg(long, value_name = "GROUP")]
+    group: Option<GroupName>,
+    /// When it expires: a date (2027-01-31), an RFC 3339 time, or a duration (90d, 12h, 1y).
+    #[arg(long, value_name = "WHEN")]
+    expires: Option<String>,
+    /// Agents that may read this secret besides its group's (comma-separated; replaces the list).
+    #[arg(long, value_name = "AGENTS", value_delimiter = ',', num_args = 0..)]
+    agents: Option<Vec<AgentName>>,
+}
+
+pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
+    let expires = args
+        .expires
+        .as_deref()
+        .map(|w| agent_vault::time::parse_expiry(w, agent_vault::time::now()))
+        .transpose()?;
+    let vault = globals.open()?;
+    let value = read_value(&args)?;
+    if value.is_empty() {
+        return Err(UsageError(
+            "the value is empty; nothing was stored (give a value, or use --from-file for a file)"
+                .into(),
+        )
+        .into());
+    }
+    let options = SetOptions {
+        group: args.group,
+        expires,
+        agents: args.agents,
+    };
+    let outcome = vault.set(&args.path, &SecretSlice::from(value.to_vec()), &options)?;
+    output::outcome(&outcome, &format!("stored '{}'", args.path));
+    Ok(Exit::Ok)
+}
+
+fn read_value(args: &Args) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    if let Some(file) = &args.from_file {
+        let mut bytes = Zeroizing::new(Vec::new());
+        if file.as_os_str() == "-" {
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .context("cannot read the value from stdin")?;
+        } else {
+            let mut f = std::fs::File::open(file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            f.read_to_end(&mut bytes)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+        }
+        return Ok(bytes);
+    }
+    if let Some(value) = &args.value {
+        output::warn(
+            "a value given on the command line is visible in `ps` and your shell history; prefer stdin or the prompt",
+        );
+        return Ok(Zeroizing::new(value.as_bytes().to_vec()));
+    }
+    if std::io::stdin().is_terminal() {
+        let first = Zeroizing::new(
+            rpassword::prompt_password(format!("value for {}: ", args.path))
+                .context("cannot read the value from the terminal")?,
+        );
+        let second = Zeroizing::new(
+            rpassword::prompt_password("again: ")
+                .context("cannot read the value from the terminal")?,
+        );
+        if *first != *second {
+            return Err(UsageError("the two values differ; nothing was stored".into()).into());
+        }
+        return Ok(Zeroizing::new(first.as_bytes().to_vec()));
+    }
+    let mut bytes = Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .context("cannot read the value from stdin")?;
+    if bytes.ends_with(b"\r\n") {
+        let n = bytes.len() - 2;
+        bytes.truncate(n);
+    } else if bytes.ends_with(b"\n") {
+        let n = bytes.len() - 1;
+        bytes.truncate(n);
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,375 @@
+//! Identity and recipient files, where keys live on this machine, and which key a command
+//! decrypts with.
+//!
+//! Keys live under `AGENT_VAULT_HOME` (default `~/.agent-vault`): `owner.key` and
+//! `agents/<name>.key`, written 0600 in 0700 folders. Identity files use the `age-keygen`
+//! format: `#` comment lines, blank lines and one or more `AGE-SECRET-KEY-1…` lines.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use age::x25519;
+use secrecy::ExposeSecret;
+use zeroize::Zeroizing;
+
+use crate::error::IoContext;
+use crate::names::AgentName;
+use crate::{Error, Result};
+
+/// Environment variable naming the folder that holds keys.
+pub const HOME_ENV: &str = "AGENT_VAULT_HOME";
+/// Environment variable holding a key file's path or a raw `AGE-SECRET-KEY-…`.
+pub const KEY_ENV: &str = "AGENT_VAULT_KEY";
+const SECRET_KEY_PREFIX: &str = "AGE-SECRET-KEY-";
+
+/// The folder holding this user's keys.
+#[derive(Debug, Clone)]
+pub struct KeyHome {
+    root: PathBuf,
+}
+
+impl KeyHome {
+    /// `AGENT_VAULT_HOME`, or `~/.agent-vault`.
+    pub fn from_env() -> Result<Self> {
+        if let Some(dir) = std::env::var_os(HOME_ENV).filter(|d| !d.is_empty()) {
+            return Ok(KeyHome::at(PathBuf::from(dir)));
+        }
+        let home = dirs::home_dir().ok_or_else(|| {
+            Error::KeyNotFound(format!(
+                "cannot find the home directory; set {HOME_ENV} to the folder holding your keys"
+            ))
+        })?;
+        Ok(KeyHome::at(home.join(".agent-vault")))
+    }
+
+    /// A key home at an explicit folder.
+    pub fn at(root: PathBuf) -> Self {
+        KeyHome { root }
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the owner's identity lives.
+    pub fn owner_key_path(&self) -> PathBuf {
+        self.root.join("owner.key")
+    }
+
+    /// Where an agent's identity lives by default.
+    pub fn agent_key_path(&self, agent: &AgentName) -> PathBuf {
+        self.root.join("agents").join(format!("{agent}.key"))
+    }
+}
+
+/// Which identity a reading command should use.
+#[derive(Debug, Clone, Default)]
+pub enum KeyChoice {
+    /// `AGENT_VAULT_KEY` if set, else the owner key.
+    #[default]
+    Auto,
+    /// An identity file given explicitly (`--key`).
+    Path(PathBuf),
+    /// An agent's identity at its default path (`--agent`).
+    Agent(AgentName),
+}
+
+/// Identities loaded from one place, with a description of that place for messages.
+pub struct Identities {
+    /// The identities, in file order.
+    pub identities: Vec<x25519::Identity>,
+    /// Where they came from, e.g. `key file /home/me/.agent-vault/owner.key`.
+    pub origin: String,
+    /// The file's comment lines, without the leading `#` (never secret).
+    pub comments: Vec<String>,
+}
+
+impl Identities {
+    /// The recipients matching these identities.
+    pub fn recipients(&self) -> Vec<x25519::Recipient> {
+        self.identities.iter().map(|i| i.to_public()).collect()
+    }
+
+    /// Whether any identity here matches one of `recipients`.
+    pub fn matches_any(&self, recipients: &[x25519::Recipient]) -> bool {
+        let ours: Vec<String> = self.recipients().iter().map(|r| r.to_string()).collect();
+        recipients.iter().any(|r| ours.contains(&r.to_string()))
+    }
+}
+
+/// Parses identity-file text. `origin` names the source in errors; the key itself is never
+/// echoed.
+pub fn parse_identities(text: &str, origin: &str) -> Result<Identities> {
+    let mut identities = Vec::new();
+    let mut comments = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(comment) = line.strip_prefix('#') {
+            comments.push(comment.trim().to_owned());
+            continue;
+        }
+        if line.starts_with(SECRET_KEY_PREFIX) {
+            let identity = line
+                .parse::<x25519::Identity>()
+                .map_err(|_| Error::BadKey {
+                    origin: origin.to_owned(),
+                    reason: format!("line {} is not a valid age identity", number + 1),
+                })?;
+            identities.push(identity);
+        } else if line.starts_with("AGE-PLUGIN-") {
+            return Err(Error::BadKey {
+                origin: origin.to_owned(),
+                reason: format!(
+                    "line {} is an age plugin identity, which agent-vault does not support; use an X25519 key from age-keygen",
+                    number + 1
+                ),
+            });
+        } else {
+            return Err(Error::BadKey {
+                origin: origin.to_owned(),
+                reason: format!(
+                    "line {} is neither a comment nor an AGE-SECRET-KEY-1… identity",
+                    number + 1
+                ),
+            });
+        }
+    }
+    if identities.is_empty() {
+        return Err(Error::BadKey {
+            origin: origin.to_owned(),
+            reason: "it holds no AGE-SECRET-KEY-1… identity".into(),
+        });
+    }
+    Ok(Identities {
+        identities,
+        origin: origin.to_owned(),
+        comments,
+    })
+}
+
+/// Reads an identity file. A missing file is [`Error::KeyNotFound`], never a fallback.
+pub fn read_identity_file(path: &Path, hint: &str) -> Result<Identities> {
+    let text = match fs::read(path) {
+        Ok(bytes) => Zeroizing::new(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::KeyNotFound(format!(
+                "{} does not exist; {hint}",
+                path.display()
+            )));
+        }
+        Err(e) => {
+            return Err(Error::io(
+                format!("cannot read key file {}", path.display()),
+                e,
+            ));
+        }
+    };
+    let origin = format!("key file {}", path.display());
+    let text = std::str::from_utf8(&text).map_err(|_| Error::BadKey {
+        origin: origin.clone(),
+        reason: "it is not UTF-8 text".into(),
+    })?;
+    parse_identities(text, &origin)
+}
+
+/// Loads the identities a reading command should use.
+pub fn load(choice: &KeyChoice, home: &KeyHome) -> Result<Identities> {
+    match choice {
+        KeyChoice::Path(path) => read_identity_file(path, "check the --key path"),
+        KeyChoice::Agent(agent) => read_identity_file(
+            &home.agent_key_path(agent),
+            &format!(
+                "put agent '{agent}''s key there, pass --key PATH, or set {KEY_ENV} (keys are looked up in {})",
+                home.root().display()
+            ),
+        ),
+        KeyChoice::Auto => match std::env::var(KEY_ENV) {
+            Ok(value) if !value.trim().is_empty() => {
+                let value = Zeroizing::new(value);
+                if value.trim_start().starts_with(SECRET_KEY_PREFIX) {
+                    parse_identities(&value, &format!("the key in {KEY_ENV}"))
+                } else {
+                    read_identity_file(
+                        Path::new(value.trim()),
+                        &format!("{KEY_ENV} names a key file that is missing; fix or unset it"),
+                    )
+                }
+            }
+            _ => load_owner(home),
+        },
+    }
+}
+
+/// Loads the owner's identity from the key home.
+pub fn load_owner(home: &KeyHome) -> Result<Identities> {
+    read_identity_file(
+        &home.owner_key_path(),
+        &format!(
+            "this machine has no owner key; pass --key or --agent, set {KEY_ENV}, or set {HOME_ENV} to the folder holding owner.key"
+        ),
+    )
+}
+
+/// A freshly generated identity and the text of its key file.
+pub struct GeneratedKey {
+    /// The identity.
+    pub identity: x25519::Identity,
+    /// Its public half.
+    pub recipient: x25519::Recipient,
+    /// The identity file text (comments plus the secret key line).
+    pub file_text: Zeroizing<String>,
+}
+
+/// Generates a new X25519 identity with an `age-keygen`-style file text.
+/// `header` lines are written as comments first.
+pub fn generate(header: &[String]) -> GeneratedKey {
+    let identity = x25519::Identity::generate();
+    let recipient = identity.to_public();
+    let mut text = Zeroizing::new(String::new());
+    for line in header {
+        text.push_str("# ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "# created: {}\n",
+        crate::time::format(crate::time::now())
+    ));
+    text.push_str(&format!("# public key: {recipient}\n"));
+    text.push_str(identity.to_string().expose_secret());
+    text.push('\n');
+    GeneratedKey {
+        identity,
+        recipient,
+        file_text: text,
+    }
+}
+
+/// Writes a key file with mode 0600, creating missing parent folders with mode 0700.
+/// Never overwrites: an existing file is [`Error::AlreadyExists`].
+pub fn write_key_file(path: &Path, contents: &[u8], hint: &str) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent)?;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::AlreadyExists {
+                what: format!("key file {}", path.display()),
+                hint: hint.to_owned(),
+            });
+        }
+        Err(e) => {
+            return Err(Error::io(
+                format!("cannot create key file {}", path.display()),
+                e,
+            ));
+        }
+    };
+    let written = file.write_all(contents).and_then(|_| file.sync_all());
+    if let Err(e) = written {
+        drop(file);
+        let _ = fs::remove_file(path);
+        return Err(Error::io(
+            format!("cannot write key file {}", path.display()),
+            e,
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a folder (and its parents) with mode 0700 for the parts it creates.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .io_context(|| format!("cannot create key folder {}", dir.display()))
+}
+
+/// Parses one `age1…` recipient.
+pub fn parse_recipient(text: &str, origin: &str) -> Result<x25519::Recipient> {
+    text.trim()
+        .parse::<x25519::Recipient>()
+        .map_err(|_| Error::BadKey {
+            origin: origin.to_owned(),
+            reason: "not a valid age X25519 recipient (age1…)".into(),
+        })
+}
+
+/// Parses a recipients file: one `age1…` per line, `#` comments and blank lines allowed.
+pub fn parse_recipients_file(text: &str, origin: &str) -> Result<Vec<x25519::Recipient>> {
+    let recipients = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| parse_recipient(l, origin))
+        .collect::<Result<Vec<_>>>()?;
+    if recipients.is_empty() {
+        return Err(Error::BadKey {
+            origin: origin.to_owned(),
+            reason: "it holds no age1… recipient".into(),
+        });
+    }
+    Ok(recipients)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_keygen_files_with_comments_and_several_keys_parse() {
+        let a = generate(&["first".into()]);
+        let b = generate(&[]);
+        let text = format!("{}\n\n{}", a.file_text.as_str(), b.file_text.as_str());
+        let ids = parse_identities(&text, "test").unwrap();
+        assert_eq!(ids.identities.len(), 2);
+        assert!(ids.comments.iter().any(|c| c == "first"));
+        assert!(ids.matches_any(&[b.recipient.clone()]));
+    }
+
+    #[test]
+    fn errors_never_echo_key_material() {
+        let bad = "AGE-SECRET-KEY-1NOTAVALIDKEYATALLXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
+        let err = parse_identities(bad, "test").unwrap_err().to_string();
+        assert!(!err.contains("NOTAVALIDKEY"), "{err}");
+        let err = parse_identities("hunter2-password", "test")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn key_files_are_private_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/owner.key");
+        write_key_file(&path, b"x", "hint").unwrap();
+        assert!(matches!(
+            write_key_file(&path, b"y", "hint"),
+            Err(Error::AlreadyExists { .. })
+        ));
+        assert_eq!(fs::read(&path).unwrap(), b"x");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+            let parent = fs::metadata(path.parent().unwrap()).unwrap();
+            assert_eq!(parent.permissions().mode() & 0o777, 0o700);
+        }
+    }
+}

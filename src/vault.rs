@@ -1,0 +1,1087 @@
+//! The vault operations the CLI exposes, composed from the format, manifest, crypto, keys
+//! and git modules.
+//!
+//! Every operation that changes the vault runs as one [`Change`]: take the lock, refuse a
+//! dirty vault, check the owner key, compute the new files in memory, commit them as one
+//! commit. Nothing is written to the working tree before the commit exists.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use age::x25519;
+use chrono::{DateTime, Utc};
+use git2::Oid;
+use rayon::prelude::*;
+use secrecy::{ExposeSecret, SecretSlice};
+use serde::Serialize;
+
+use crate::crypto::{self, DecryptFailure};
+use crate::error::IoContext;
+use crate::format::{
+    self, CONFIG_PATH, ConfigFile, GITIGNORE_CONTENT, GITIGNORE_PATH, MANIFEST_PATH,
+    OWNER_PUB_PATH, SecretMetaFile, VAULT_DIR, agent_escrow_path, agent_public_key_path,
+    secret_enc_path, secret_meta_path,
+};
+use crate::git::{ChangeSet, CommitMessage, Freshness, Source, VaultLock, VaultRepo};
+use crate::keys::{self, Identities, KeyChoice, KeyHome};
+use crate::manifest::Manifest;
+use crate::names::{AgentName, GroupName, SecretPath};
+use crate::{Error, Result, time};
+
+/// An opened vault: a repository with `.agent-vault/`, and the keys on this machine.
+pub struct Vault {
+    repo: VaultRepo,
+    home: KeyHome,
+}
+
+/// How readers pick the state they read.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Do not fetch the upstream branch first.
+    pub offline: bool,
+}
+
+/// A decrypted secret with its metadata. The value is zeroized on drop.
+pub struct SecretValue {
+    /// The exact bytes stored.
+    pub value: SecretSlice<u8>,
+    /// Its metadata, if the `.meta` file is readable.
+    pub info: Option<SecretInfo>,
+    /// Things the user should know (expired, stale upstream, …).
+    pub warnings: Vec<String>,
+}
+
+/// A secret's metadata as reported by `list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretInfo {
+    pub path: String,
+    pub group: String,
+    pub created: Option<String>,
+    pub rotated: Option<String>,
+    pub expires: Option<String>,
+    pub authorized_agents: Vec<String>,
+    pub extra_agents: Vec<String>,
+    pub expired: bool,
+}
+
+/// An agent as reported by `list-agents`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentInfo {
+    pub name: String,
+    pub groups: Vec<String>,
+    pub public_key: Option<String>,
+    pub escrow: bool,
+}
+
+/// What a changing operation did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The commit made, or `None` when nothing changed.
+    pub commit: Option<Oid>,
+    /// Informational lines for the user.
+    pub notes: Vec<String>,
+    /// Secrets whose values should be rotated at their source (after revoke/remove).
+    pub rotate: Vec<String>,
+    /// Secrets that were re-encrypted.
+    pub reencrypted: Vec<String>,
+}
+
+/// What `init` did.
+#[derive(Debug)]
+pub struct InitOutcome {
+    pub vault_dir: PathBuf,
+    pub owner_public_key: String,
+    pub owner_key_path: PathBuf,
+    pub owner_key_created: bool,
+    pub repo_created: bool,
+    pub commit: Option<Oid>,
+    pub hook: std::result::Result<crate::hook::HookStatus, Error>,
+}
+
+/// What `add-agent` did.
+#[derive(Debug)]
+pub struct AddAgentOutcome {
+    pub public_key: String,
+    /// Where the new private key was written; `None` for `--public-key`.
+    pub key_path: Option<PathBuf>,
+    pub commit: Option<Oid>,
+}
+
+/// Options for `set`.
+#[derive(Debug, Default, Clone)]
+pub struct SetOptions {
+    /// The group; default: the existing secret's group, else the path's default group.
+    pub group: Option<GroupName>,
+    /// When the secret expires; default: keep the existing expiry.
+    pub expires: Option<DateTime<Utc>>,
+    /// Agents granted this secret beyond its group; `None` keeps the existing ones.
+    pub agents: Option<Vec<AgentName>>,
+}
+
+/// The parts of the vault every owner operation needs.
+struct State {
+    manifest: Manifest,
+    owners: Vec<x25519::Recipient>,
+}
+
+/// One change in progress: holds the lock, the state read under it, the owner's identity
+/// and the files to commit.
+struct Change<'v> {
+    vault: &'v Vault,
+    lock: VaultLock,
+    state: State,
+    owner: Identities,
+    files: ChangeSet,
+    agent_keys: HashMap<String, x25519::Recipient>,
+}
+
+impl Vault {
+    /// Opens the vault of the repository containing `start`.
+    pub fn discover(start: &Path, home: KeyHome) -> Result<Self> {
+        let repo = VaultRepo::discover(start)?;
+        let vault = Vault { repo, home };
+        if !vault.repo.vault_dir().join("config.yaml").exists() && !vault.head_has_vault()? {
+            return Err(Error::VaultNotFound(start.to_path_buf()));
+        }
+        Ok(vault)
+    }
+
+    fn head_has_vault(&self) -> Result<bool> {
+        Ok(match self.repo.head_commit()? {
+            Some(head) => self
+                .repo
+                .commit_source(head, "HEAD".into())?
+                .read(CONFIG_PATH)?
+                .is_some(),
+            None => false,
+        })
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &VaultRepo {
+        &self.repo
+    }
+
+    /// The key home.
+    pub fn home(&self) -> &KeyHome {
+        &self.home
+    }
+
+    /// Creates a vault in the repository containing `dir` (creating the repository, and
+    /// `dir`, if needed). Reuses this machine's owner key if there is one.
+    pub fn init(dir: &Path, home: KeyHome, owner_name: Option<&str>) -> Result<InitOutcome> {
+        let mut cleanup = InitCleanup::default();
+        let result = Self::init_inner(dir, home, owner_name, &mut cleanup);
+        if result.is_err() {
+            cleanup.undo();
+        }
+        result
+    }
+
+    fn init_inner(
+        dir: &Path,
+        home: KeyHome,
+        owner_name: Option<&str>,
+        cleanup: &mut InitCleanup,
+    ) -> Result<InitOutcome> {
+        if !dir.exists() {
+            let mut top = dir.to_path_buf();
+            while let Some(parent) = top
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+            {
+                top = parent.to_path_buf();
+            }
+            std::fs::create_dir_all(dir)
+                .io_context(|| format!("cannot create {}", dir.display()))?;
+            cleanup.dir = Some(top);
+        }
+        tempfile::tempfile_in(dir).map_err(|e| {
+            Error::io(
+                format!("cannot write in {} (check its permissions)", dir.display()),
+                e,
+            )
+        })?;
+        let (repo, repo_created) = VaultRepo::open_or_init(dir)?;
+        if repo_created {
+            cleanup.git_dir = Some(repo.repo().path().to_path_buf());
+        }
+        let vault = Vault { repo, home };
+        if vault.repo.vault_dir().join("config.yaml").exists() || vault.head_has_vault()? {
+            return Err(Error::AlreadyExists {
+                what: format!("a vault in {}", vault.repo.workdir().display()),
+                hint: "use it as it is; `agent-vault check` reports its state".into(),
+            });
+        }
+        let lock = vault.repo.lock()?;
+        let dirty = vault.repo.dirty_vault_paths()?;
+        if !dirty.is_empty() {
+            return Err(Error::Dirty(dirty));
+        }
+
+        let owner_key_path = vault.home.owner_key_path();
+        let (owner_public_key, owner_key_created) = match keys::load_owner(&vault.home) {
+            Ok(existing) => (existing.recipients()[0].to_string(), false),
+            Err(Error::KeyNotFound(_)) => {
+                let key = keys::generate(&["agent-vault owner key: back this file up; it decrypts every secret and escrowed agent key".into()]);
+                keys::write_key_file(
+                    &owner_key_path,
+                    key.file_text.as_bytes(),
+                    "it was just checked to be absent; retry",
+                )?;
+                cleanup.key_file = Some(owner_key_path.clone());
+                (key.recipient.to_string(), true)
+            }
+            Err(other) => return Err(other),
+        };
+
+        let owner_name = owner_name
+            .map(str::to_owned)
+            .or_else(|| {
+                vault
+                    .repo
+                    .signature()
+                    .ok()
+                    .and_then(|s| s.name().ok().map(str::to_owned))
+            })
+            .unwrap_or_else(|| "owner".into());
+        let mut files = ChangeSet::new();
+        files.put(
+            CONFIG_PATH,
+            serde_yaml::to_string(&ConfigFile::new())
+                .unwrap_or_default()
+                .into_bytes(),
+        );
+        files.put(OWNER_PUB_PATH, format!("{owner_public_key}\n").into_bytes());
+        files.put(MANIFEST_PATH, Manifest::new(&owner_name).to_yaml());
+        files.put(GITIGNORE_PATH, GITIGNORE_CONTENT.as_bytes().to_vec());
+        let commit = vault.repo.commit(
+            &lock,
+            files,
+            &CommitMessage::new("init", "initialize vault").trailer("Owner-Key", &owner_public_key),
+        )?;
+        drop(lock);
+        let hook = crate::hook::install(vault.repo.repo());
+        Ok(InitOutcome {
+            vault_dir: vault.repo.vault_dir(),
+            owner_public_key,
+            owner_key_path,
+            owner_key_created,
+            repo_created,
+            commit,
+            hook,
+        })
+    }
+
+    fn begin(&self) -> Result<Change<'_>> {
+        let lock = self.repo.lock()?;
+        let dirty = self.repo.dirty_vault_paths()?;
+        if !dirty.is_empty() {
+            return Err(Error::Dirty(dirty));
+        }
+        let source = self.repo.worktree();
+        let state = load_state(&source)?;
+        let owner = keys::load_owner(&self.home)?;
+        if !owner.matches_any(&state.owners) {
+            return Err(Error::NotOwner {
+                key: owner.origin.clone(),
+                vault_owner: state
+                    .owners
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        Ok(Change {
+            vault: self,
+            lock,
+            state,
+            owner,
+            files: ChangeSet::new(),
+            agent_keys: HashMap::new(),
+        })
+    }
+
+    /// Chooses the state readers should read: the working tree, or the upstream branch's
+    /// tree when it is ahead (fetched first unless offline).
+    pub fn read_source(&self, options: &ReadOptions) -> (Source<'_>, Vec<String>) {
+        let mut warnings = Vec::new();
+        match self.repo.fetch_upstream(options.offline) {
+            Freshness::Ahead { commit, label } => match self.repo.commit_source(commit, label) {
+                Ok(source) => return (source, warnings),
+                Err(e) => warnings.push(format!(
+                    "cannot read the upstream state ({e}); reading the local state"
+                )),
+            },
+            Freshness::FetchFailed(why) | Freshness::Diverged(why) => warnings.push(why),
+            Freshness::LocalOnly | Freshness::UpToDate => {}
+        }
+        (self.repo.worktree(), warnings)
+    }
+
+    /// Decrypts one secret with the chosen key.
+    pub fn get(
+        &self,
+        path: &SecretPath,
+        key: &KeyChoice,
+        options: &ReadOptions,
+    ) -> Result<SecretValue> {
+        let (source, mut warnings) = self.read_source(options);
+        let enc_path = secret_enc_path(path.as_str());
+        let Some(ciphertext) = source.read(&enc_path)? else {
+            if source.read(CONFIG_PATH)?.is_none() {
+                return Err(Error::VaultNotFound(self.repo.workdir().to_path_buf()));
+            }
+            return Err(Error::SecretNotFound(path.to_string()));
+        };
+        let info = match source.read(&secret_meta_path(path.as_str()))? {
+            Some(bytes) => Some(secret_info(
+                path.as_str(),
+                &SecretMetaFile::parse(&secret_meta_path(path.as_str()), &bytes)?,
+            )),
+            None => None,
+        };
+        let identities = keys::load(key, &self.home)?;
+        let value = decrypt_secret(&enc_path, &ciphertext, &identities, path.as_str())?;
+        if let Some(info) = &info {
+            if info.expired {
+                warnings.push(format!(
+                    "secret '{path}' expired on {}; ask the owner to rotate it (`agent-vault set {path} --expires …`)",
+                    info.expires.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+        Ok(SecretValue {
+            value,
+            info,
+            warnings,
+        })
+    }
+
+    /// Lists secrets (optionally of one group) with their metadata.
+    pub fn list(
+        &self,
+        group: Option<&GroupName>,
+        options: &ReadOptions,
+    ) -> Result<(Vec<SecretInfo>, Vec<String>)> {
+        let (source, warnings) = self.read_source(options);
+        let manifest = read_manifest(&source)?;
+        if let Some(group) = group {
+            if !manifest.has_group(group.as_str()) {
+                return Err(Error::GroupNotFound(group.to_string()));
+            }
+        }
+        let mut out = Vec::new();
+        for (path, listed_group) in manifest.all_secrets() {
+            if group.is_some_and(|g| g.as_str() != listed_group) {
+                continue;
+            }
+            let meta_path = secret_meta_path(&path);
+            let info = match source.read(&meta_path)? {
+                Some(bytes) => secret_info(&path, &SecretMetaFile::parse(&meta_path, &bytes)?),
+                None => SecretInfo {
+                    path: path.clone(),
+                    group: listed_group,
+                    created: None,
+                    rotated: None,
+                    expires: None,
+                    authorized_agents: Vec::new(),
+                    extra_agents: Vec::new(),
+                    expired: false,
+                },
+            };
+            out.push(info);
+        }
+        Ok((out, warnings))
+    }
+
+    /// Lists agents with their groups.
+    pub fn list_agents(&self) -> Result<Vec<AgentInfo>> {
+        let source = self.repo.worktree();
+        let manifest = read_manifest(&source)?;
+        manifest
+            .agents()
+            .into_iter()
+            .map(|agent| {
+                let public_key = source
+                    .read(&agent_public_key_path(&agent.name))?
+                    .map(|b| String::from_utf8_lossy(&b).trim().to_owned());
+                let mut groups = agent.groups.clone();
+                groups.sort();
+                Ok(AgentInfo {
+                    name: agent.name.clone(),
+                    groups,
+                    public_key,
+                    escrow: source.read(&agent_escrow_path(&agent.name))?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a secret (new or rotated).
+    pub fn set(
+        &self,
+        path: &SecretPath,
+        value: &SecretSlice<u8>,
+        options: &SetOptions,
+    ) -> Result<Outcome> {
+        let mut change = self.begin()?;
+        let meta_path = secret_meta_path(path.as_str());
+        let existing = change.read_meta(&meta_path)?;
+        let group = match (&options.group, &existing) {
+            (Some(g), _) => g.to_string(),
+            (None, Some(meta)) => change
+                .state
+                .manifest
+                .group_of(path.as_str())
+                .unwrap_or(&meta.group)
+                .to_owned(),
+            (None, None) => path.default_group()?.to_string(),
+        };
+        let extra_agents: Vec<String> = match (&options.agents, &existing) {
+            (Some(agents), _) => {
+                for agent in agents {
+                    if change.state.manifest.agent(agent.as_str()).is_none() {
+                        return Err(Error::AgentNotFound(agent.to_string()));
+                    }
+                }
+                agents.iter().map(|a| a.to_string()).collect()
+            }
+            (None, Some(meta)) => meta.extra_agents.clone(),
+            (None, None) => Vec::new(),
+        };
+        let now = time::format(time::now());
+        let mut notes = Vec::new();
+        let mut meta = existing.clone().unwrap_or_else(|| SecretMetaFile {
+            name: path.to_string(),
+            group: group.clone(),
+            created: now.clone(),
+            rotated: None,
+            expires: None,
+            authorized_agents: Vec::new(),
+            extra_agents: Vec::new(),
+            recipients: None,
+            extra: Default::default(),
+        });
+        meta.name = path.to_string();
+        meta.group = group.clone();
+        meta.rotated = Some(now);
+        meta.extra_agents = extra_agents;
+        if let Some(expires) = options.expires {
+            meta.expires = Some(time::format(expires));
+        } else if let Some(kept) = meta.expires.as_deref().and_then(time::parse_stored) {
+            if kept <= time::now() {
+                notes.push(format!(
+                    "kept the expiry {} which has already passed; pass --expires to set a new one",
+                    time::format(kept)
+                ));
+            }
+        }
+        change.state.manifest.put_secret(path.as_str(), &group);
+        let (recipients, agents) = change.recipients_for(&group, &meta.extra_agents)?;
+        meta.authorized_agents = agents;
+        meta.recipients = Some(crypto::recipients_fingerprint(&recipient_strings(
+            &recipients,
+        )));
+        let ciphertext = crypto::encrypt(value.expose_secret(), &recipients)
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        change.files.put(secret_enc_path(path.as_str()), ciphertext);
+        change.files.put(meta_path, meta.to_yaml());
+        change.put_manifest();
+        let verb = if existing.is_some() { "rotate" } else { "add" };
+        let message = CommitMessage::new("set", format!("{verb} secret {path}"))
+            .trailer("Secret", path)
+            .trailer("Group", &group);
+        let mut outcome = change.commit(message)?;
+        outcome.notes.extend(notes);
+        Ok(outcome)
+    }
+
+    /// Deletes a secret.
+    pub fn remove_secret(&self, path: &SecretPath) -> Result<Outcome> {
+        let mut change = self.begin()?;
+        let enc = secret_enc_path(path.as_str());
+        let meta = secret_meta_path(path.as_str());
+        let source = self.repo.worktree();
+        if source.read(&enc)?.is_none()
+            && source.read(&meta)?.is_none()
+            && change.state.manifest.group_of(path.as_str()).is_none()
+        {
+            return Err(Error::SecretNotFound(path.to_string()));
+        }
+        change.files.delete(enc);
+        change.files.delete(meta);
+        change.state.manifest.remove_secret(path.as_str());
+        change.put_manifest();
+        change.commit(
+            CommitMessage::new("rm", format!("remove secret {path}")).trailer("Secret", path),
+        )
+    }
+
+    /// Registers an agent: generates its key (written to `key_out` or its default path, and
+    /// escrowed to the owner) or records a public key made elsewhere.
+    pub fn add_agent(
+        &self,
+        name: &AgentName,
+        key_out: Option<&Path>,
+        public_key: Option<&str>,
+    ) -> Result<AddAgentOutcome> {
+        let mut change = self.begin()?;
+        if change.state.manifest.agent(name.as_str()).is_some() {
+            return Err(Error::AlreadyExists {
+                what: format!("agent '{name}'"),
+                hint: "pick another name, or `agent-vault recover-agent` to give it a new key"
+                    .into(),
+            });
+        }
+        let mut written_key = None;
+        let recipient = match public_key {
+            Some(text) => keys::parse_recipient(text, "--public-key")?,
+            None => {
+                let key_path = key_out
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| self.home.agent_key_path(name));
+                let key = keys::generate(&[format!("agent-vault agent key for '{name}'")]);
+                let escrow = crypto::encrypt(key.file_text.as_bytes(), &change.state.owners)
+                    .map_err(|e| Error::Invalid(e.to_string()))?;
+                keys::write_key_file(
+                    &key_path,
+                    key.file_text.as_bytes(),
+                    "choose another path with --key-out, or remove the old file if it is no longer needed",
+                )?;
+                written_key = Some(key_path);
+                change.files.put(agent_escrow_path(name.as_str()), escrow);
+                key.recipient
+            }
+        };
+        change.files.put(
+            agent_public_key_path(name.as_str()),
+            format!("{recipient}\n").into_bytes(),
+        );
+        change.state.manifest.add_agent(name.as_str());
+        change.put_manifest();
+        let message =
+            CommitMessage::new("add-agent", format!("add agent {name}")).trailer("Agent", name);
+        match change.commit(message) {
+            Ok(outcome) => Ok(AddAgentOutcome {
+                public_key: recipient.to_string(),
+                key_path: written_key,
+                commit: outcome.commit,
+            }),
+            Err(e) => {
+                if let Some(path) = written_key {
+                    let _ = std::fs::remove_file(path);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes an agent and re-encrypts every secret it could read without its key.
+    pub fn remove_agent(&self, name: &AgentName) -> Result<Outcome> {
+        let mut change = self.begin()?;
+        let agent = name.as_str();
+        let Some(groups) = change.state.manifest.remove_agent(agent) else {
+            return Err(Error::AgentNotFound(name.to_string()));
+        };
+        // Every secret whose ciphertext may include the agent: its groups, and any secret
+        // naming it as an extra or authorized agent.
+        let mut affected: BTreeSet<String> = groups
+            .iter()
+            .flat_map(|g| change.state.manifest.group_secrets(g))
+            .collect();
+        for (path, _) in change.state.manifest.all_secrets() {
+            if affected.contains(&path) {
+                continue;
+            }
+            if let Some(meta) = change.read_meta(&secret_meta_path(&path))? {
+                if meta
+                    .authorized_agents
+                    .iter()
+                    .chain(&meta.extra_agents)
+                    .any(|a| a == agent)
+                {
+                    affected.insert(path);
+                }
+            }
+        }
+        change.files.delete(agent_public_key_path(agent));
+        change.files.delete(agent_escrow_path(agent));
+        change.put_manifest();
+        let affected: Vec<String> = affected.into_iter().collect();
+        change.reencrypt(&affected, Some(agent))?;
+        let message = CommitMessage::new("remove-agent", format!("remove agent {name}"))
+            .trailer("Agent", name);
+        let mut outcome = change.commit(message)?;
+        outcome.rotate = affected;
+        Ok(outcome)
+    }
+
+    /// Grants a group to an agent and re-encrypts the group's secrets for it.
+    pub fn grant(&self, name: &AgentName, group: &GroupName) -> Result<Outcome> {
+        let mut change = self.begin()?;
+        if change.state.manifest.agent(name.as_str()).is_none() {
+            return Err(Error::AgentNotFound(name.to_string()));
+        }
+        let mut notes = Vec::new();
+        if !change.state.manifest.has_group(group.as_str()) {
+            notes.push(format!("group '{group}' has no secrets yet; secrets set in it later will be readable by '{name}'"));
+        }
+        if !change.state.manifest.grant(name.as_str(), group.as_str()) {
+            return Ok(Outcome {
+                notes: vec![format!(
+                    "agent '{name}' already has access to group '{group}'; nothing changed"
+                )],
+                ..Outcome::default()
+            });
+        }
+        change.put_manifest();
+        let secrets = change.state.manifest.group_secrets(group.as_str());
+        change.reencrypt(&secrets, None)?;
+        let message = CommitMessage::new("grant", format!("grant {name} access to {group}"))
+            .trailer("Agent", name)
+            .trailer("Group", group);
+        let mut outcome = change.commit(message)?;
+        outcome.notes.splice(0..0, notes);
+        Ok(outcome)
+    }
+
+    /// Revokes a group from an agent and re-encrypts the group's secrets without it.
+    pub fn revoke(&self, name: &AgentName, group: &GroupName) -> Result<Outcome> {
+        let mut change = self.begin()?;
+        if change.state.manifest.agent(name.as_str()).is_none() {
+            return Err(Error::AgentNotFound(name.to_string()));
+        }
+        if !change.state.manifest.revoke(name.as_str(), group.as_str()) {
+            return Ok(Outcome {
+                notes: vec![format!(
+                    "agent '{name}' has no access to group '{group}'; nothing changed"
+                )],
+                ..Outcome::default()
+            });
+        }
+        change.put_manifest();
+        let secrets = change.state.manifest.group_secrets(group.as_str());
+        change.reencrypt(&secrets, None)?;
+        // Secrets it still reads as an extra agent were not taken away.
+        let mut rotate = Vec::new();
+        for path in &secrets {
+            let still = change
+                .staged_meta(path)?
+                .is_some_and(|m| m.authorized_agents.iter().any(|a| a == name.as_str()));
+            if !still {
+                rotate.push(path.clone());
+            }
+        }
+        let message = CommitMessage::new("revoke", format!("revoke {name} access to {group}"))
+            .trailer("Agent", name)
+            .trailer("Group", group);
+        let mut outcome = change.commit(message)?;
+        outcome.rotate = rotate;
+        Ok(outcome)
+    }
+
+    /// Gives an agent a new key (after its key was lost or exposed), escrows it, and
+    /// re-encrypts every secret it reads for the new key.
+    pub fn recover_agent(
+        &self,
+        name: &AgentName,
+        key_out: Option<&Path>,
+    ) -> Result<(Outcome, PathBuf)> {
+        let mut change = self.begin()?;
+        let agent = name.as_str();
+        if change.state.manifest.agent(agent).is_none() {
+            return Err(Error::AgentNotFound(name.to_string()));
+        }
+        // Opening the escrow proves the old key was ours to recover.
+        self.open_escrow(name, &change.owner)?;
+        let key_path = key_out
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.home.agent_key_path(name));
+        let key = keys::generate(&[format!("agent-vault agent key for '{name}'")]);
+        let escrow = crypto::encrypt(key.file_text.as_bytes(), &change.state.owners)
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        change.files.put(agent_escrow_path(agent), escrow);
+        change.files.put(
+            agent_public_key_path(agent),
+            format!("{}\n", key.recipient).into_bytes(),
+        );
+        change
+            .agent_keys
+            .insert(agent.to_owned(), key.recipient.clone());
+        let mut affected = Vec::new();
+        for (path, _) in change.state.manifest.all_secrets() {
+            if let Some(meta) = change.read_meta(&secret_meta_path(&path))? {
+                if meta.authorized_agents.iter().any(|a| a == agent) {
+                    affected.push(path);
+                }
+            }
+        }
+        change.reencrypt_forced(&affected)?;
+        keys::write_key_file(
+            &key_path,
+            key.file_text.as_bytes(),
+            "move the old key file away first (it is replaced by this recovery), or choose another path with --key-out",
+        )?;
+        let message = CommitMessage::new("recover-agent", format!("give agent {name} a new key"))
+            .trailer("Agent", name);
+        match change.commit(message) {
+            Ok(mut outcome) => {
+                outcome.rotate = affected;
+                Ok((outcome, key_path))
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&key_path);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes an agent's original key, from escrow, to a new file at `to`.
+    pub fn restore_agent(&self, name: &AgentName, to: &Path) -> Result<()> {
+        let source = self.repo.worktree();
+        let state = load_state(&source)?;
+        if state.manifest.agent(name.as_str()).is_none() {
+            return Err(Error::AgentNotFound(name.to_string()));
+        }
+        let owner = keys::load_owner(&self.home)?;
+        let key = self.open_escrow(name, &owner)?;
+        keys::write_key_file(
+            to,
+            key.expose_secret(),
+            "choose a path that does not exist yet",
+        )
+    }
+
+    fn open_escrow(&self, name: &AgentName, owner: &Identities) -> Result<SecretSlice<u8>> {
+        let path = agent_escrow_path(name.as_str());
+        let Some(escrow) = self.repo.worktree().read(&path)? else {
+            return Err(Error::KeyNotFound(format!(
+                "agent '{name}' has no escrowed key (it was registered with --public-key); its key exists only where it was made. Use `agent-vault remove-agent {name}` and `add-agent` to replace it"
+            )));
+        };
+        decrypt_secret(&path, &escrow, owner, &format!("escrow of agent {name}"))
+    }
+}
+
+impl Change<'_> {
+    fn read_meta(&self, meta_path: &str) -> Result<Option<SecretMetaFile>> {
+        match self.vault.repo.worktree().read(meta_path)? {
+            Some(bytes) => SecretMetaFile::parse(meta_path, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The metadata as it will be after this change.
+    fn staged_meta(&self, secret: &str) -> Result<Option<SecretMetaFile>> {
+        let meta_path = secret_meta_path(secret);
+        match self.files.get(&meta_path) {
+            Some(Some(bytes)) => SecretMetaFile::parse(&meta_path, bytes).map(Some),
+            Some(None) => Ok(None),
+            None => self.read_meta(&meta_path),
+        }
+    }
+
+    fn put_manifest(&mut self) {
+        self.files.put(MANIFEST_PATH, self.state.manifest.to_yaml());
+    }
+
+    fn agent_recipient(&mut self, agent: &str) -> Result<x25519::Recipient> {
+        if let Some(r) = self.agent_keys.get(agent) {
+            return Ok(r.clone());
+        }
+        let path = agent_public_key_path(agent);
+        let bytes = self.vault.repo.worktree().read(&path)?.ok_or_else(|| {
+            Error::corrupt(&path, format!("agent '{agent}' is in the manifest but its public key is missing; restore it from git history or `agent-vault remove-agent {agent}`"))
+        })?;
+        let recipient = keys::parse_recipient(&String::from_utf8_lossy(&bytes), &path)?;
+        self.agent_keys.insert(agent.to_owned(), recipient.clone());
+        Ok(recipient)
+    }
+
+    /// The recipients of a secret in `group` with `extra` agents: owners first, then agents
+    /// in name order. Also returns the agent names.
+    fn recipients_for(
+        &mut self,
+        group: &str,
+        extra: &[String],
+    ) -> Result<(Vec<x25519::Recipient>, Vec<String>)> {
+        let mut agents: BTreeSet<String> = self
+            .state
+            .manifest
+            .agents_in_group(group)
+            .into_iter()
+            .collect();
+        agents.extend(
+            extra
+                .iter()
+                .filter(|a| self.state.manifest.agent(a).is_some())
+                .cloned(),
+        );
+        let mut recipients = self.state.owners.clone();
+        for agent in &agents {
+            recipients.push(self.agent_recipient(agent)?);
+        }
+        Ok((recipients, agents.into_iter().collect()))
+    }
+
+    /// Re-encrypts `secrets` for their current recipients, skipping those whose recorded
+    /// recipient set is already right. `dropped_agent` is removed from extra grants.
+    fn reencrypt(&mut self, secrets: &[String], dropped_agent: Option<&str>) -> Result<()> {
+        self.reencrypt_where(secrets, dropped_agent, false)
+    }
+
+    /// Re-encrypts `secrets` even if the recorded recipient set looks right (a key changed).
+    fn reencrypt_forced(&mut self, secrets: &[String]) -> Result<()> {
+        self.reencrypt_where(secrets, None, true)
+    }
+
+    fn reencrypt_where(
+        &mut self,
+        secrets: &[String],
+        dropped_agent: Option<&str>,
+        force: bool,
+    ) -> Result<()> {
+        struct Job {
+            path: String,
+            enc_path: String,
+            meta_path: String,
+            ciphertext: Vec<u8>,
+            meta: SecretMetaFile,
+            recipients: Vec<x25519::Recipient>,
+        }
+        let source = self.vault.repo.worktree();
+        let mut jobs = Vec::new();
+        for path in secrets {
+            let meta_path = secret_meta_path(path);
+            let enc_path = secret_enc_path(path);
+            let Some(mut meta) = self.read_meta(&meta_path)? else {
+                return Err(Error::corrupt(
+                    &meta_path,
+                    format!(
+                        "secret '{path}' is listed in the manifest but its metadata is missing; run `agent-vault check`"
+                    ),
+                ));
+            };
+            let Some(ciphertext) = source.read(&enc_path)? else {
+                return Err(Error::corrupt(
+                    &enc_path,
+                    format!(
+                        "secret '{path}' is listed in the manifest but its ciphertext is missing; run `agent-vault check`"
+                    ),
+                ));
+            };
+            if let Some(dropped) = dropped_agent {
+                meta.extra_agents.retain(|a| a != dropped);
+            }
+            let group = self
+                .state
+                .manifest
+                .group_of(path)
+                .unwrap_or(&meta.group)
+                .to_owned();
+            let (recipients, agents) = self.recipients_for(&group, &meta.extra_agents)?;
+            let fingerprint = crypto::recipients_fingerprint(&recipient_strings(&recipients));
+            if !force
+                && meta.recipients.as_deref() == Some(fingerprint.as_str())
+                && meta.authorized_agents == agents
+            {
+                continue;
+            }
+            meta.authorized_agents = agents;
+            meta.recipients = Some(fingerprint);
+            jobs.push(Job {
+                path: path.clone(),
+                enc_path,
+                meta_path,
+                ciphertext,
+                meta,
+                recipients,
+            });
+        }
+        let owner = &self.owner;
+        let results: Vec<Result<(Job, Vec<u8>)>> = jobs
+            .into_par_iter()
+            .map(|job| {
+                let plaintext = decrypt_secret(&job.enc_path, &job.ciphertext, owner, &job.path)?;
+                let ciphertext = crypto::encrypt(plaintext.expose_secret(), &job.recipients)
+                    .map_err(|e| Error::Invalid(e.to_string()))?;
+                Ok((job, ciphertext))
+            })
+            .collect();
+        for result in results {
+            let (job, ciphertext) = result?;
+            self.files.put(job.enc_path, ciphertext);
+            self.files.put(job.meta_path, job.meta.to_yaml());
+        }
+        Ok(())
+    }
+
+    fn commit(self, message: CommitMessage) -> Result<Outcome> {
+        let reencrypted: Vec<String> = Vec::new();
+        let commit = self.vault.repo.commit(&self.lock, self.files, &message)?;
+        Ok(Outcome {
+            commit,
+            reencrypted,
+            ..Outcome::default()
+        })
+    }
+}
+
+fn recipient_strings(recipients: &[x25519::Recipient]) -> Vec<String> {
+    recipients.iter().map(|r| r.to_string()).collect()
+}
+
+fn read_manifest(source: &Source<'_>) -> Result<Manifest> {
+    let bytes = source.read(MANIFEST_PATH)?.ok_or_else(|| {
+        Error::corrupt(
+            MANIFEST_PATH,
+            format!(
+                "missing from the {}; restore it from git history",
+                source.label()
+            ),
+        )
+    })?;
+    Manifest::parse(&bytes)
+}
+
+fn load_state(source: &Source<'_>) -> Result<State> {
+    let config = source.read(CONFIG_PATH)?.ok_or_else(|| {
+        Error::corrupt(
+            CONFIG_PATH,
+            format!(
+                "missing from the {}; restore it from git history",
+                source.label()
+            ),
+        )
+    })?;
+    ConfigFile::parse(&config)?;
+    let manifest = read_manifest(source)?;
+    let owners = read_owner_recipients(source, &manifest)?;
+    Ok(State { manifest, owners })
+}
+
+/// The owners' recipients named by the manifest (falling back to `owner.pub`).
+pub(crate) fn read_owner_recipients(
+    source: &Source<'_>,
+    manifest: &Manifest,
+) -> Result<Vec<x25519::Recipient>> {
+    let mut refs: Vec<&str> = manifest.owner_key_refs();
+    if refs.is_empty() {
+        refs.push("owner.pub");
+    }
+    let mut owners = Vec::new();
+    for reference in refs {
+        if reference.starts_with("age1") {
+            owners.push(keys::parse_recipient(reference, MANIFEST_PATH)?);
+            continue;
+        }
+        if reference.is_empty()
+            || reference.contains('/')
+            || reference.contains('\\')
+            || reference.starts_with('.')
+        {
+            return Err(Error::corrupt(
+                MANIFEST_PATH,
+                format!(
+                    "owner public_key '{}' must name a file inside {VAULT_DIR}/",
+                    reference.escape_debug()
+                ),
+            ));
+        }
+        let path = format!("{VAULT_DIR}/{reference}");
+        let bytes = source.read(&path)?.ok_or_else(|| {
+            Error::corrupt(
+                &path,
+                "the owner's public key file is missing; restore it from git history",
+            )
+        })?;
+        owners.extend(keys::parse_recipients_file(
+            &String::from_utf8_lossy(&bytes),
+            &path,
+        )?);
+    }
+    Ok(owners)
+}
+
+fn decrypt_secret(
+    file: &str,
+    ciphertext: &[u8],
+    identities: &Identities,
+    what: &str,
+) -> Result<SecretSlice<u8>> {
+    crypto::decrypt(ciphertext, &identities.identities).map_err(|e| match e {
+        DecryptFailure::NotARecipient => Error::AccessDenied {
+            what: what.to_owned(),
+            key: identities.origin.clone(),
+        },
+        DecryptFailure::Malformed(reason) => Error::corrupt(
+            file,
+            format!("{reason}; restore it from git history (`git log -- {file}`) or set the secret again"),
+        ),
+    })
+}
+
+fn secret_info(path: &str, meta: &SecretMetaFile) -> SecretInfo {
+    let expired = meta
+        .expires
+        .as_deref()
+        .and_then(time::parse_stored)
+        .is_some_and(|t| t <= time::now());
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    SecretInfo {
+        path: path.to_owned(),
+        group: meta.group.clone(),
+        created: non_empty(&meta.created),
+        rotated: meta.rotated.clone(),
+        expires: meta.expires.clone(),
+        authorized_agents: meta.authorized_agents.clone(),
+        extra_agents: meta.extra_agents.clone(),
+        expired,
+    }
+}
+
+/// What `init` created and must remove if it fails.
+#[derive(Default)]
+struct InitCleanup {
+    dir: Option<PathBuf>,
+    git_dir: Option<PathBuf>,
+    key_file: Option<PathBuf>,
+}
+
+impl InitCleanup {
+    fn undo(self) {
+        if let Some(key) = self.key_file {
+            let _ = std::fs::remove_file(key);
+        }
+        if let Some(git_dir) = self.git_dir {
+            let _ = std::fs::remove_dir_all(git_dir);
+        }
+        if let Some(dir) = self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Reads every `.meta` under `secrets/` as a map from secret path to parsed metadata.
+pub(crate) fn read_all_metas(
+    source: &Source<'_>,
+) -> Result<BTreeMap<String, Result<SecretMetaFile>>> {
+    let prefix = format!("{}/", format::SECRETS_DIR);
+    let mut out = BTreeMap::new();
+    for file in source.list_files(format::SECRETS_DIR)? {
+        let Some(secret) = file
+            .strip_prefix(&prefix)
+            .and_then(|s| s.strip_suffix(format::META_SUFFIX))
+        else {
+            continue;
+        };
+        let parsed = match source.read(&file)? {
+            Some(bytes) => SecretMetaFile::parse(&file, &bytes),
+            None => continue,
+        };
+        out.insert(secret.to_owned(), parsed);
+    }
+    Ok(out)
+}
