@@ -32,6 +32,10 @@ pub const FETCH_TIMEOUT_ENV: &str = "AGENT_VAULT_FETCH_TIMEOUT";
 const LOCK_FILE: &str = "agent-vault.lock";
 const PENDING_FILE: &str = "agent-vault.pending";
 
+/// A path to bring up to date in the working tree and index: its new blob and contents, or
+/// `None` to delete it.
+type PathUpdate<'a> = (String, Option<(Oid, Cow<'a, [u8]>)>);
+
 /// A git repository with a working tree that holds (or will hold) a vault.
 pub struct VaultRepo {
     repo: Repository,
@@ -168,10 +172,10 @@ impl Source<'_> {
                     return Ok(out);
                 };
                 sub.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
-                    if entry.kind() == Some(ObjectType::Blob) {
-                        if let Ok(name) = entry.name() {
-                            out.push(format!("{dir}/{parent}{name}"));
-                        }
+                    if entry.kind() == Some(ObjectType::Blob)
+                        && let Ok(name) = entry.name()
+                    {
+                        out.push(format!("{dir}/{parent}{name}"));
                     }
                     git2::TreeWalkResult::Ok
                 })
@@ -400,7 +404,7 @@ impl VaultRepo {
         };
 
         let mut update = git2::build::TreeUpdateBuilder::new();
-        let mut applied: Vec<(String, Option<(Oid, Cow<'_, [u8]>)>)> = Vec::new();
+        let mut applied: Vec<PathUpdate<'_>> = Vec::new();
         let odb = repo.odb().git_context("opening the object database")?;
         for (path, contents) in &changes.files {
             debug_assert!(path.starts_with(VAULT_DIR));
@@ -522,40 +526,40 @@ impl VaultRepo {
             (Some(old), Some(new)) => (Oid::from_str(old).ok(), Oid::from_str(new).ok()),
             _ => (None, None),
         };
-        if let (Some(new), Some(head)) = (new, self.head_commit()?) {
-            if head == new {
-                let new_tree = self.repo.find_commit(new).and_then(|c| c.tree());
-                let old_tree = old
-                    .map(|o| self.repo.find_commit(o).and_then(|c| c.tree()))
-                    .transpose();
-                if let (Ok(new_tree), Ok(old_tree)) = (new_tree, old_tree) {
-                    let mut options = git2::DiffOptions::new();
-                    options.pathspec(VAULT_DIR);
-                    let diff = self
-                        .repo
-                        .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut options))
-                        .git_context("finishing an interrupted command")?;
-                    let mut paths = Vec::new();
-                    for delta in diff.deltas() {
-                        let file = delta.new_file();
-                        let Some(path) = file.path().and_then(Path::to_str) else {
-                            continue;
-                        };
-                        if delta.status() == git2::Delta::Deleted {
-                            paths.push((path.to_owned(), None));
-                        } else {
-                            let blob = self
-                                .repo
-                                .find_blob(file.id())
-                                .git_context("finishing an interrupted command")?;
-                            paths.push((
-                                path.to_owned(),
-                                Some((file.id(), Cow::Owned(blob.content().to_vec()))),
-                            ));
-                        }
+        if let (Some(new), Some(head)) = (new, self.head_commit()?)
+            && head == new
+        {
+            let new_tree = self.repo.find_commit(new).and_then(|c| c.tree());
+            let old_tree = old
+                .map(|o| self.repo.find_commit(o).and_then(|c| c.tree()))
+                .transpose();
+            if let (Ok(new_tree), Ok(old_tree)) = (new_tree, old_tree) {
+                let mut options = git2::DiffOptions::new();
+                options.pathspec(VAULT_DIR);
+                let diff = self
+                    .repo
+                    .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut options))
+                    .git_context("finishing an interrupted command")?;
+                let mut paths = Vec::new();
+                for delta in diff.deltas() {
+                    let file = delta.new_file();
+                    let Some(path) = file.path().and_then(Path::to_str) else {
+                        continue;
+                    };
+                    if delta.status() == git2::Delta::Deleted {
+                        paths.push((path.to_owned(), None));
+                    } else {
+                        let blob = self
+                            .repo
+                            .find_blob(file.id())
+                            .git_context("finishing an interrupted command")?;
+                        paths.push((
+                            path.to_owned(),
+                            Some((file.id(), Cow::Owned(blob.content().to_vec()))),
+                        ));
                     }
-                    self.sync_paths(paths)?;
                 }
+                self.sync_paths(paths)?;
             }
         }
         fs::remove_file(&pending).io_context(|| format!("cannot remove {}", pending.display()))
@@ -563,7 +567,7 @@ impl VaultRepo {
 
     /// Writes (atomically) or deletes each path in the working tree and updates its index
     /// entry, leaving every other index entry as it was.
-    fn sync_paths(&self, paths: Vec<(String, Option<(Oid, Cow<'_, [u8]>)>)>) -> Result<()> {
+    fn sync_paths(&self, paths: Vec<PathUpdate<'_>>) -> Result<()> {
         let mut index = self.repo.index().git_context("opening the index")?;
         for (path, contents) in paths {
             let full = self.workdir.join(&path);
@@ -618,10 +622,10 @@ impl VaultRepo {
             return Freshness::LocalOnly;
         };
         let label = upstream.trim_start_matches("refs/remotes/").to_owned();
-        if remote != "." {
-            if let Err(why) = self.run_fetch(remote) {
-                return Freshness::FetchFailed(why);
-            }
+        if remote != "."
+            && let Err(why) = self.run_fetch(remote)
+        {
+            return Freshness::FetchFailed(why);
         }
         let (Ok(theirs), Some(ours)) = (self.repo.refname_to_id(upstream), head.target()) else {
             return Freshness::LocalOnly;

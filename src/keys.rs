@@ -86,6 +86,15 @@ pub struct Identities {
     pub comments: Vec<String>,
 }
 
+impl std::fmt::Debug for Identities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identities")
+            .field("count", &self.identities.len())
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Identities {
     /// The recipients matching these identities.
     pub fn recipients(&self) -> Vec<x25519::Recipient> {
@@ -337,7 +346,7 @@ mod tests {
         let ids = parse_identities(&text, "test").unwrap();
         assert_eq!(ids.identities.len(), 2);
         assert!(ids.comments.iter().any(|c| c == "first"));
-        assert!(ids.matches_any(&[b.recipient.clone()]));
+        assert!(ids.matches_any(std::slice::from_ref(&b.recipient)));
     }
 
     #[test]

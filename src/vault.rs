@@ -133,6 +133,7 @@ struct Change<'v> {
     owner: Identities,
     files: ChangeSet,
     agent_keys: HashMap<String, x25519::Recipient>,
+    reencrypted: Vec<String>,
 }
 
 impl Vault {
@@ -300,6 +301,7 @@ impl Vault {
             owner,
             files: ChangeSet::new(),
             agent_keys: HashMap::new(),
+            reencrypted: Vec::new(),
         })
     }
 
@@ -344,13 +346,13 @@ impl Vault {
         };
         let identities = keys::load(key, &self.home)?;
         let value = decrypt_secret(&enc_path, &ciphertext, &identities, path.as_str())?;
-        if let Some(info) = &info {
-            if info.expired {
-                warnings.push(format!(
+        if let Some(info) = &info
+            && info.expired
+        {
+            warnings.push(format!(
                     "secret '{path}' expired on {}; ask the owner to rotate it (`agent-vault set {path} --expires …`)",
                     info.expires.as_deref().unwrap_or("?")
                 ));
-            }
         }
         Ok(SecretValue {
             value,
@@ -367,10 +369,10 @@ impl Vault {
     ) -> Result<(Vec<SecretInfo>, Vec<String>)> {
         let (source, warnings) = self.read_source(options);
         let manifest = read_manifest(&source)?;
-        if let Some(group) = group {
-            if !manifest.has_group(group.as_str()) {
-                return Err(Error::GroupNotFound(group.to_string()));
-            }
+        if let Some(group) = group
+            && !manifest.has_group(group.as_str())
+        {
+            return Err(Error::GroupNotFound(group.to_string()));
         }
         let mut out = Vec::new();
         for (path, listed_group) in manifest.all_secrets() {
@@ -470,13 +472,13 @@ impl Vault {
         meta.extra_agents = extra_agents;
         if let Some(expires) = options.expires {
             meta.expires = Some(time::format(expires));
-        } else if let Some(kept) = meta.expires.as_deref().and_then(time::parse_stored) {
-            if kept <= time::now() {
-                notes.push(format!(
-                    "kept the expiry {} which has already passed; pass --expires to set a new one",
-                    time::format(kept)
-                ));
-            }
+        } else if let Some(kept) = meta.expires.as_deref().and_then(time::parse_stored)
+            && kept <= time::now()
+        {
+            notes.push(format!(
+                "kept the expiry {} which has already passed; pass --expires to set a new one",
+                time::format(kept)
+            ));
         }
         change.state.manifest.put_secret(path.as_str(), &group);
         let (recipients, agents) = change.recipients_for(&group, &meta.extra_agents)?;
@@ -595,15 +597,14 @@ impl Vault {
             if affected.contains(&path) {
                 continue;
             }
-            if let Some(meta) = change.read_meta(&secret_meta_path(&path))? {
-                if meta
+            if let Some(meta) = change.read_meta(&secret_meta_path(&path))?
+                && meta
                     .authorized_agents
                     .iter()
                     .chain(&meta.extra_agents)
                     .any(|a| a == agent)
-                {
-                    affected.insert(path);
-                }
+            {
+                affected.insert(path);
             }
         }
         change.files.delete(agent_public_key_path(agent));
@@ -712,10 +713,10 @@ impl Vault {
             .insert(agent.to_owned(), key.recipient.clone());
         let mut affected = Vec::new();
         for (path, _) in change.state.manifest.all_secrets() {
-            if let Some(meta) = change.read_meta(&secret_meta_path(&path))? {
-                if meta.authorized_agents.iter().any(|a| a == agent) {
-                    affected.push(path);
-                }
+            if let Some(meta) = change.read_meta(&secret_meta_path(&path))?
+                && meta.authorized_agents.iter().any(|a| a == agent)
+            {
+                affected.push(path);
             }
         }
         change.reencrypt_forced(&affected)?;
@@ -912,6 +913,7 @@ impl Change<'_> {
             .collect();
         for result in results {
             let (job, ciphertext) = result?;
+            self.reencrypted.push(job.path);
             self.files.put(job.enc_path, ciphertext);
             self.files.put(job.meta_path, job.meta.to_yaml());
         }
