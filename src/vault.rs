@@ -506,33 +506,37 @@ impl Vault {
         options: &ReadOptions,
     ) -> Result<SecretValue> {
         let (source, mut warnings) = self.read_source(options);
-        let enc_path = secret_enc_path(path.as_str());
-        let Some(ciphertext) = source.read(&enc_path)? else {
-            if source.read(CONFIG_PATH)?.is_none() {
-                return Err(Error::VaultNotFound(self.repo.workdir().to_path_buf()));
-            }
-            return Err(Error::SecretNotFound(path.to_string()));
-        };
-        let info = match source.read(&secret_meta_path(path.as_str()))? {
-            Some(bytes) => Some(secret_info(
-                path.as_str(),
-                &SecretMetaFile::parse(&secret_meta_path(path.as_str()), &bytes)?,
-            )),
-            None => None,
-        };
+        if source.read(CONFIG_PATH)?.is_none() {
+            return Err(Error::VaultNotFound(self.repo.workdir().to_path_buf()));
+        }
         let identities = keys::load(key, &self.home)?;
+        let enc_path = secret_enc_path(path.as_str());
+        let meta_path = secret_meta_path(path.as_str());
+        let ciphertext = source.read(&enc_path)?;
+        let meta = source.read(&meta_path)?;
+        // Verify before trusting anything, including the absence of the secret: a signed
+        // secret that disappeared is tampering, not "not found".
         if let Some(statement) =
             self.reader_trust(&source, options, Some(&identities), &mut warnings)?
         {
-            let meta = source.read(&secret_meta_path(path.as_str()))?;
             integrity::verify_secret(
                 &source,
                 &statement,
                 path.as_str(),
-                Some(&ciphertext),
+                ciphertext.as_deref(),
                 meta.as_deref(),
             )?;
         }
+        let Some(ciphertext) = ciphertext else {
+            return Err(Error::SecretNotFound(path.to_string()));
+        };
+        let info = match &meta {
+            Some(bytes) => Some(secret_info(
+                path.as_str(),
+                &SecretMetaFile::parse(&meta_path, bytes)?,
+            )),
+            None => None,
+        };
         let value = decrypt_secret(&enc_path, &ciphertext, &identities, path.as_str())?;
         if let Some(info) = &info
             && info.expired
