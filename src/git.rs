@@ -74,6 +74,16 @@ impl ChangeSet {
         self.files.is_empty()
     }
 
+    /// The paths that change, sorted.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// Adds every change of `other`, which wins where both name a path.
+    pub fn extend(&mut self, other: ChangeSet) {
+        self.files.extend(other.files);
+    }
+
     /// The contents staged for `path`: `Some(None)` if it is to be deleted.
     pub fn get(&self, path: &str) -> Option<Option<&[u8]>> {
         self.files.get(path).map(|c| c.as_deref())

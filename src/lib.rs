@@ -9,6 +9,7 @@
 //! * [`crypto`] wraps age: encryption to recipient sets, decryption, fingerprints.
 //! * [`keys`] reads and writes identity files and discovers which key to use.
 //! * [`git`] treats git as the database: locking, atomic commits, reads from objects.
+//! * [`integrity`] signs the vault's state and verifies it; [`pins`] remembers trusted keys.
 //! * [`vault`] composes them into the operations the CLI exposes.
 //!
 //! ```no_run
@@ -29,9 +30,11 @@ pub mod error;
 pub mod format;
 pub mod git;
 pub mod hook;
+pub mod integrity;
 pub mod keys;
 pub mod manifest;
 pub mod names;
+pub mod pins;
 pub mod time;
 pub mod vault;
 

@@ -23,9 +23,11 @@ use crate::format::{
     secret_enc_path, secret_meta_path,
 };
 use crate::git::{ChangeSet, CommitMessage, Freshness, Source, VaultLock, VaultRepo};
+use crate::integrity::{self, SIGNING_KEY_PATH, STATEMENT_PATH, SigningKey, Statement, VerifyKey};
 use crate::keys::{self, Identities, KeyChoice, KeyHome};
 use crate::manifest::Manifest;
 use crate::names::{AgentName, GroupName, SecretPath};
+use crate::pins::{Pin, Pins};
 use crate::{Error, Result, time};
 
 /// An opened vault: a repository with `.agent-vault/`, and the keys on this machine.
@@ -39,6 +41,9 @@ pub struct Vault {
 pub struct ReadOptions {
     /// Do not fetch the upstream branch first.
     pub offline: bool,
+    /// The verify key the vault must be signed with (`--verify-key`); else
+    /// `AGENT_VAULT_VERIFY_KEY`, the key file's comment, or the pinned key.
+    pub verify_key: Option<VerifyKey>,
 }
 
 /// A decrypted secret with its metadata. The value is zeroized on drop.
@@ -86,10 +91,22 @@ pub struct Outcome {
     pub reencrypted: Vec<String>,
 }
 
+/// What `verify` found.
+#[derive(Debug)]
+pub struct VerifyReport {
+    /// The verified statement; `None` for an unsigned vault.
+    pub statement: Option<Statement>,
+    /// Every difference between the vault and the statement.
+    pub problems: Vec<String>,
+    /// Warnings (unsigned vault, stale upstream, …).
+    pub warnings: Vec<String>,
+}
+
 /// What `init` did.
 #[derive(Debug)]
 pub struct InitOutcome {
     pub vault_dir: PathBuf,
+    pub verify_key: VerifyKey,
     pub owner_public_key: String,
     pub owner_key_path: PathBuf,
     pub owner_key_created: bool,
@@ -134,6 +151,9 @@ struct Change<'v> {
     files: ChangeSet,
     agent_keys: HashMap<String, x25519::Recipient>,
     reencrypted: Vec<String>,
+    /// The verified statement and the key to sign the next one; `None` for an unsigned vault.
+    signing: Option<(Statement, SigningKey)>,
+    notes: Vec<String>,
 }
 
 impl Vault {
@@ -256,15 +276,32 @@ impl Vault {
         files.put(OWNER_PUB_PATH, format!("{owner_public_key}\n").into_bytes());
         files.put(MANIFEST_PATH, Manifest::new(&owner_name).to_yaml());
         files.put(GITIGNORE_PATH, GITIGNORE_CONTENT.as_bytes().to_vec());
+        let owner_recipient = keys::parse_recipient(&owner_public_key, OWNER_PUB_PATH)?;
+        let signing_key = SigningKey::generate()?;
+        files.put(
+            SIGNING_KEY_PATH,
+            crypto::encrypt(signing_key.to_text().as_bytes(), &[owner_recipient])
+                .map_err(|e| Error::Invalid(e.to_string()))?,
+        );
+        let signature = integrity::restate(&vault.repo.worktree(), None, &files, &signing_key, 1)?;
+        files.extend(signature);
         let commit = vault.repo.commit(
             &lock,
             files,
             &CommitMessage::new("init", "initialize vault").trailer("Owner-Key", &owner_public_key),
         )?;
         drop(lock);
+        Pins::new(&vault.home).record(
+            &vault.location(),
+            Pin {
+                verify_key: signing_key.verify_key().to_string(),
+                seq: 1,
+            },
+        )?;
         let hook = crate::hook::install(vault.repo.repo());
         Ok(InitOutcome {
             vault_dir: vault.repo.vault_dir(),
+            verify_key: signing_key.verify_key(),
             owner_public_key,
             owner_key_path,
             owner_key_created,
@@ -294,6 +331,8 @@ impl Vault {
                     .join(", "),
             });
         }
+        let mut notes = Vec::new();
+        let signing = self.owner_trust(&source, &owner, &mut notes)?;
         Ok(Change {
             vault: self,
             lock,
@@ -302,7 +341,144 @@ impl Vault {
             files: ChangeSet::new(),
             agent_keys: HashMap::new(),
             reencrypted: Vec::new(),
+            signing,
+            notes,
         })
+    }
+
+    /// Where this vault is, as pins record it: the canonical path of the working tree.
+    pub fn location(&self) -> String {
+        std::fs::canonicalize(self.repo.workdir())
+            .unwrap_or_else(|_| self.repo.workdir().to_path_buf())
+            .display()
+            .to_string()
+    }
+
+    /// The owner's view of the signature: the statement must verify with the pinned key (or,
+    /// on first use, with the signing key only the owners can decrypt), nothing may differ
+    /// from it, and the signing key must open. Returns `None` for an unsigned vault.
+    fn owner_trust(
+        &self,
+        source: &Source<'_>,
+        owner: &Identities,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<(Statement, SigningKey)>> {
+        let pins = Pins::new(&self.home);
+        let location = self.location();
+        let pin = pins.get(&location)?;
+        let Some(bytes) = source.read(STATEMENT_PATH)? else {
+            if let Some(pin) = pin {
+                return Err(Error::Integrity(format!(
+                    "this vault was signed (key {}, sequence {}) but its signature is gone; someone with push access removed it. Review the history (`git log -p -- .agent-vault`), restore it, or re-sign after review with `agent-vault sign`",
+                    pin.verify_key, pin.seq
+                )));
+            }
+            notes.push("this vault is unsigned (made by an older agent-vault?); review it, then run `agent-vault sign` to make it tamper-evident".into());
+            return Ok(None);
+        };
+        let statement = Statement::parse_and_verify(&bytes)?;
+        let encrypted_key = source.read(SIGNING_KEY_PATH)?.ok_or_else(|| {
+            Error::Integrity(format!(
+                "{SIGNING_KEY_PATH} is missing; restore it from git history"
+            ))
+        })?;
+        integrity::verify_file(&statement, SIGNING_KEY_PATH, Some(&encrypted_key))?;
+        let key_text = decrypt_secret(
+            SIGNING_KEY_PATH,
+            &encrypted_key,
+            owner,
+            "the vault signing key",
+        )?;
+        let key = SigningKey::from_text(key_text.expose_secret())?;
+        if key.verify_key() != statement.verify_key {
+            return Err(Error::Integrity(format!(
+                "the statement is signed by {} but the vault's signing key is {}; run `agent-vault verify`",
+                statement.verify_key,
+                key.verify_key()
+            )));
+        }
+        check_pin(pin.as_ref(), &statement)?;
+        let problems = integrity::verify_all(source, &statement)?;
+        if !problems.is_empty() {
+            return Err(Error::Integrity(format!(
+                "the vault differs from what the owner last signed (sequence {}):\n  {}\nNothing was changed. Review these changes (`agent-vault verify`, `git log -p -- .agent-vault`); if they are legitimate (e.g. a merge of two owners' changes), re-sign with `agent-vault sign`",
+                statement.seq,
+                problems.join("\n  ")
+            )));
+        }
+        if pin.is_none() {
+            notes.push(format!(
+                "trusting this vault's signing key {} from now on (first use on this machine)",
+                statement.verify_key
+            ));
+        }
+        pins.record(
+            &location,
+            Pin {
+                verify_key: statement.verify_key.to_string(),
+                seq: statement.seq,
+            },
+        )?;
+        Ok(Some((statement, key)))
+    }
+
+    /// A reader's view of the signature. Returns the verified statement, or `None` for an
+    /// unsigned vault (with a warning) when no verify key is expected for it.
+    fn reader_trust(
+        &self,
+        source: &Source<'_>,
+        options: &ReadOptions,
+        identities: Option<&Identities>,
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<Statement>> {
+        let pins = Pins::new(&self.home);
+        let location = self.location();
+        let pin = pins.get(&location)?;
+        let anchor = match &options.verify_key {
+            Some(key) => Some(*key),
+            None => expected_verify_key(identities)?,
+        };
+        let expected = match (&anchor, &pin) {
+            (Some(key), _) => Some(key.to_string()),
+            (None, Some(pin)) => Some(pin.verify_key.clone()),
+            (None, None) => None,
+        };
+        let Some(bytes) = source.read(STATEMENT_PATH)? else {
+            if let Some(expected) = expected {
+                return Err(Error::Integrity(format!(
+                    "this vault should be signed by {expected} but has no signature; someone with push access removed it. Do not trust its contents; ask the owner to run `agent-vault verify`"
+                )));
+            }
+            warnings.push("this vault is unsigned, so tampering by anyone with push access would go unnoticed; ask the owner to run `agent-vault sign`".into());
+            return Ok(None);
+        };
+        let statement = Statement::parse_and_verify(&bytes)?;
+        if let Some(expected) = &expected
+            && *expected != statement.verify_key.to_string()
+        {
+            return Err(Error::Integrity(format!(
+                "this vault is signed by {} but {expected} was expected; someone may have replaced the signing key. Do not trust its contents; ask the owner to run `agent-vault verify`",
+                statement.verify_key
+            )));
+        }
+        if pin
+            .as_ref()
+            .is_some_and(|p| p.verify_key == statement.verify_key.to_string())
+        {
+            check_pin(pin.as_ref(), &statement)?;
+        }
+        if pin.as_ref().is_none_or(|p| {
+            p.verify_key != statement.verify_key.to_string() || p.seq < statement.seq
+        }) {
+            pins.record(
+                &location,
+                Pin {
+                    verify_key: statement.verify_key.to_string(),
+                    seq: statement.seq,
+                },
+            )?;
+        }
+        Ok(Some(statement))
     }
 
     /// Chooses the state readers should read: the working tree, or the upstream branch's
@@ -330,21 +506,37 @@ impl Vault {
         options: &ReadOptions,
     ) -> Result<SecretValue> {
         let (source, mut warnings) = self.read_source(options);
+        if source.read(CONFIG_PATH)?.is_none() {
+            return Err(Error::VaultNotFound(self.repo.workdir().to_path_buf()));
+        }
+        let identities = keys::load(key, &self.home)?;
         let enc_path = secret_enc_path(path.as_str());
-        let Some(ciphertext) = source.read(&enc_path)? else {
-            if source.read(CONFIG_PATH)?.is_none() {
-                return Err(Error::VaultNotFound(self.repo.workdir().to_path_buf()));
-            }
+        let meta_path = secret_meta_path(path.as_str());
+        let ciphertext = source.read(&enc_path)?;
+        let meta = source.read(&meta_path)?;
+        // Verify before trusting anything, including the absence of the secret: a signed
+        // secret that disappeared is tampering, not "not found".
+        if let Some(statement) =
+            self.reader_trust(&source, options, Some(&identities), &mut warnings)?
+        {
+            integrity::verify_secret(
+                &source,
+                &statement,
+                path.as_str(),
+                ciphertext.as_deref(),
+                meta.as_deref(),
+            )?;
+        }
+        let Some(ciphertext) = ciphertext else {
             return Err(Error::SecretNotFound(path.to_string()));
         };
-        let info = match source.read(&secret_meta_path(path.as_str()))? {
+        let info = match &meta {
             Some(bytes) => Some(secret_info(
                 path.as_str(),
-                &SecretMetaFile::parse(&secret_meta_path(path.as_str()), &bytes)?,
+                &SecretMetaFile::parse(&meta_path, bytes)?,
             )),
             None => None,
         };
-        let identities = keys::load(key, &self.home)?;
         let value = decrypt_secret(&enc_path, &ciphertext, &identities, path.as_str())?;
         if let Some(info) = &info
             && info.expired
@@ -367,7 +559,16 @@ impl Vault {
         group: Option<&GroupName>,
         options: &ReadOptions,
     ) -> Result<(Vec<SecretInfo>, Vec<String>)> {
-        let (source, warnings) = self.read_source(options);
+        let (source, mut warnings) = self.read_source(options);
+        if let Some(statement) = self.reader_trust(&source, options, None, &mut warnings)? {
+            let problems = integrity::verify_all(&source, &statement)?;
+            if !problems.is_empty() {
+                return Err(Error::Integrity(format!(
+                    "the vault differs from what the owner signed:\n  {}\nDo not trust it; ask the owner to run `agent-vault verify`",
+                    problems.join("\n  ")
+                )));
+            }
+        }
         let manifest = read_manifest(&source)?;
         if let Some(group) = group
             && !manifest.has_group(group.as_str())
@@ -544,7 +745,7 @@ impl Vault {
                 let key_path = key_out
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| self.home.agent_key_path(name));
-                let key = keys::generate(&[format!("agent-vault agent key for '{name}'")]);
+                let key = keys::generate(&change.key_file_header(name));
                 let escrow = crypto::encrypt(key.file_text.as_bytes(), &change.state.owners)
                     .map_err(|e| Error::Invalid(e.to_string()))?;
                 keys::write_key_file(
@@ -700,7 +901,7 @@ impl Vault {
         let key_path = key_out
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.home.agent_key_path(name));
-        let key = keys::generate(&[format!("agent-vault agent key for '{name}'")]);
+        let key = keys::generate(&change.key_file_header(name));
         let escrow = crypto::encrypt(key.file_text.as_bytes(), &change.state.owners)
             .map_err(|e| Error::Invalid(e.to_string()))?;
         change.files.put(agent_escrow_path(agent), escrow);
@@ -747,12 +948,119 @@ impl Vault {
             return Err(Error::AgentNotFound(name.to_string()));
         }
         let owner = keys::load_owner(&self.home)?;
+        let mut warnings = Vec::new();
+        if let Some(statement) =
+            self.reader_trust(&source, &ReadOptions::default(), None, &mut warnings)?
+        {
+            let escrow_path = agent_escrow_path(name.as_str());
+            integrity::verify_file(
+                &statement,
+                &escrow_path,
+                source.read(&escrow_path)?.as_deref(),
+            )?;
+        }
         let key = self.open_escrow(name, &owner)?;
         keys::write_key_file(
             to,
             key.expose_secret(),
             "choose a path that does not exist yet",
         )
+    }
+
+    /// Checks the whole vault against its signed statement, as a reader would (with the
+    /// pinned or given verify key). Returns the statement and every difference found.
+    pub fn verify(&self, options: &ReadOptions) -> Result<VerifyReport> {
+        let (source, mut warnings) = self.read_source(options);
+        let statement = self.reader_trust(&source, options, None, &mut warnings)?;
+        let problems = match &statement {
+            Some(statement) => integrity::verify_all(&source, statement)?,
+            None => Vec::new(),
+        };
+        Ok(VerifyReport {
+            statement,
+            problems,
+            warnings,
+        })
+    }
+
+    /// Signs the vault's current state after the owner has reviewed it: adopts an unsigned
+    /// vault (creating its signing key), or re-signs after a merge or a reviewed change.
+    /// `new_key` replaces the signing key (agents must then trust the new verify key).
+    pub fn sign(&self, new_key: bool) -> Result<(Outcome, VerifyKey)> {
+        let lock = self.repo.lock()?;
+        let dirty = self.repo.dirty_vault_paths()?;
+        if !dirty.is_empty() {
+            return Err(Error::Dirty(dirty));
+        }
+        let source = self.repo.worktree();
+        let state = load_state(&source)?;
+        let owner = keys::load_owner(&self.home)?;
+        if !owner.matches_any(&state.owners) {
+            return Err(Error::NotOwner {
+                key: owner.origin.clone(),
+                vault_owner: recipient_strings(&state.owners).join(", "),
+            });
+        }
+        let pins = Pins::new(&self.home);
+        let location = self.location();
+        let pin = pins.get(&location)?;
+        let mut files = ChangeSet::new();
+        let existing = match source.read(SIGNING_KEY_PATH)? {
+            Some(bytes) if !new_key => {
+                let text =
+                    decrypt_secret(SIGNING_KEY_PATH, &bytes, &owner, "the vault signing key")?;
+                Some(SigningKey::from_text(text.expose_secret())?)
+            }
+            _ => None,
+        };
+        let key = match existing {
+            Some(key) => {
+                if let Some(pin) = &pin
+                    && pin.verify_key != key.verify_key().to_string()
+                {
+                    return Err(Error::Integrity(format!(
+                        "the signing key in the vault ({}) is not the one this machine trusts ({}); someone may have replaced it. If you replaced it yourself, run `agent-vault sign --new-key`",
+                        key.verify_key(),
+                        pin.verify_key
+                    )));
+                }
+                key
+            }
+            None => {
+                let key = SigningKey::generate()?;
+                files.put(
+                    SIGNING_KEY_PATH,
+                    crypto::encrypt(key.to_text().as_bytes(), &state.owners)
+                        .map_err(|e| Error::Invalid(e.to_string()))?,
+                );
+                key
+            }
+        };
+        let previous_seq = source
+            .read(STATEMENT_PATH)?
+            .and_then(|b| Statement::parse_and_verify(&b).ok())
+            .map(|s| s.seq)
+            .unwrap_or(0);
+        let seq = previous_seq.max(pin.as_ref().map(|p| p.seq).unwrap_or(0)) + 1;
+        let signature = integrity::restate(&source, None, &files, &key, seq)?;
+        files.extend(signature);
+        let message = CommitMessage::new("sign", format!("sign vault state {seq}"))
+            .trailer("Verify-Key", key.verify_key());
+        let commit = self.repo.commit(&lock, files, &message)?;
+        pins.record(
+            &location,
+            Pin {
+                verify_key: key.verify_key().to_string(),
+                seq,
+            },
+        )?;
+        Ok((
+            Outcome {
+                commit,
+                ..Outcome::default()
+            },
+            key.verify_key(),
+        ))
     }
 
     fn open_escrow(&self, name: &AgentName, owner: &Identities) -> Result<SecretSlice<u8>> {
@@ -767,6 +1075,20 @@ impl Vault {
 }
 
 impl Change<'_> {
+    /// The comment lines of a new agent key file: who it is for and, for a signed vault, the
+    /// verify key the agent should trust.
+    fn key_file_header(&self, name: &AgentName) -> Vec<String> {
+        let mut header = vec![format!("agent-vault agent key for '{name}'")];
+        if let Some((statement, _)) = &self.signing {
+            header.push(format!(
+                "{} {}",
+                integrity::KEY_FILE_COMMENT,
+                statement.verify_key
+            ));
+        }
+        header
+    }
+
     fn read_meta(&self, meta_path: &str) -> Result<Option<SecretMetaFile>> {
         match self.vault.repo.worktree().read(meta_path)? {
             Some(bytes) => SecretMetaFile::parse(meta_path, &bytes).map(Some),
@@ -920,15 +1242,67 @@ impl Change<'_> {
         Ok(())
     }
 
-    fn commit(self, message: CommitMessage) -> Result<Outcome> {
-        let reencrypted: Vec<String> = Vec::new();
+    fn commit(mut self, message: CommitMessage) -> Result<Outcome> {
+        let mut signed_seq = None;
+        if let Some((statement, key)) = &self.signing
+            && !self.files.is_empty()
+        {
+            let source = self.vault.repo.worktree();
+            let seq = statement.seq + 1;
+            let signature = integrity::restate(&source, Some(statement), &self.files, key, seq)?;
+            self.files.extend(signature);
+            signed_seq = Some((key.verify_key(), seq));
+        }
         let commit = self.vault.repo.commit(&self.lock, self.files, &message)?;
+        if let (Some(_), Some((key, seq))) = (commit, signed_seq) {
+            Pins::new(&self.vault.home).record(
+                &self.vault.location(),
+                Pin {
+                    verify_key: key.to_string(),
+                    seq,
+                },
+            )?;
+        }
         Ok(Outcome {
             commit,
-            reencrypted,
+            reencrypted: self.reencrypted,
+            notes: self.notes,
             ..Outcome::default()
         })
     }
+}
+
+/// Refuses a statement older than the newest this machine has seen for the vault.
+fn check_pin(pin: Option<&Pin>, statement: &Statement) -> Result<()> {
+    if let Some(pin) = pin
+        && pin.verify_key == statement.verify_key.to_string()
+        && statement.seq < pin.seq
+    {
+        return Err(Error::Integrity(format!(
+            "rollback: the vault is at signed state {} but this machine has already seen state {}; someone may have restored old files to undo a rotation or revocation. Ask the owner to run `agent-vault verify`",
+            statement.seq, pin.seq
+        )));
+    }
+    Ok(())
+}
+
+/// The verify key a reader expects: `AGENT_VAULT_VERIFY_KEY`, else a
+/// `# agent-vault verify-key: …` comment in the key file.
+fn expected_verify_key(identities: Option<&Identities>) -> Result<Option<VerifyKey>> {
+    if let Ok(value) = std::env::var(integrity::VERIFY_KEY_ENV)
+        && !value.trim().is_empty()
+    {
+        return value.parse().map(Some);
+    }
+    let Some(identities) = identities else {
+        return Ok(None);
+    };
+    for comment in &identities.comments {
+        if let Some(key) = comment.strip_prefix(integrity::KEY_FILE_COMMENT) {
+            return key.trim().parse().map(Some);
+        }
+    }
+    Ok(None)
 }
 
 fn recipient_strings(recipients: &[x25519::Recipient]) -> Vec<String> {

@@ -35,12 +35,14 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             ))
         })?;
     let vault = globals.open()?;
-    let findings = check::run(
+    let mut findings = integrity_findings(&vault);
+    findings.extend(check::run(
         &vault.repo().worktree(),
         &KeyHome::from_env()?,
         agent_vault::time::now(),
         soon,
-    );
+    ));
+    let tampered = findings.iter().any(|f| f.code == "integrity");
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -67,9 +69,43 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             output::info(format!("{errors} error(s), {warnings} warning(s)"));
         }
     }
+    if tampered {
+        return Ok(Exit::Integrity);
+    }
     Ok(if errors > 0 || (args.strict && warnings > 0) {
         Exit::Failure
     } else {
         Exit::Ok
     })
+}
+
+/// The signature check as findings: tampering is an error with code `integrity` (exit 5); an
+/// unsigned vault is a warning.
+fn integrity_findings(vault: &agent_vault::vault::Vault) -> Vec<check::Finding> {
+    let finding = |severity, code, message: String| check::Finding {
+        severity,
+        code,
+        subject: ".agent-vault".into(),
+        message,
+    };
+    let options = agent_vault::vault::ReadOptions {
+        offline: true,
+        verify_key: None,
+    };
+    match vault.verify(&options) {
+        Ok(report) if report.statement.is_none() => vec![finding(
+            Severity::Warning,
+            "unsigned",
+            "the vault is unsigned; review it and run `agent-vault sign`".into(),
+        )],
+        Ok(report) => report
+            .problems
+            .into_iter()
+            .map(|p| finding(Severity::Error, "integrity", p))
+            .collect(),
+        Err(e) if e.kind() == agent_vault::ErrorKind::Integrity => {
+            vec![finding(Severity::Error, "integrity", e.to_string())]
+        }
+        Err(e) => vec![finding(Severity::Error, "unreadable", e.to_string())],
+    }
 }

@@ -29,6 +29,11 @@ pub struct Args {
     /// Do not fetch the upstream branch first.
     #[arg(long, env = "AGENT_VAULT_OFFLINE", value_parser = falsey())]
     offline: bool,
+    /// The vault's verify key (ed25519:…), as printed by `agent-vault verify`; default:
+    /// AGENT_VAULT_VERIFY_KEY, the key file's `# agent-vault verify-key:` line, or the key
+    /// pinned on first use.
+    #[arg(long, value_name = "KEY")]
+    verify_key: Option<agent_vault::integrity::VerifyKey>,
 }
 
 pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
@@ -43,6 +48,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         &key,
         &ReadOptions {
             offline: args.offline,
+            verify_key: args.verify_key,
         },
     )?;
     for warning in &secret.warnings {

@@ -58,6 +58,10 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         }
         Err(e) => output::warn(format!("could not install the pre-commit hook: {e}")),
     }
+    output::info(format!(
+        "vault verify key: {} (agents' key files carry it; readers check every secret against it)",
+        outcome.verify_key
+    ));
     output::warn(format!(
         "back up {} now: it is the only key that can decrypt every secret and recover agent keys",
         outcome.owner_key_path.display()
@@ -66,6 +70,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         output::stdout_json(&serde_json::json!({
             "vault": outcome.vault_dir,
             "owner_public_key": outcome.owner_public_key,
+            "verify_key": outcome.verify_key.to_string(),
             "owner_key": outcome.owner_key_path,
             "owner_key_created": outcome.owner_key_created,
             "repo_created": outcome.repo_created,

@@ -17,6 +17,8 @@ mod restore_agent;
 mod revoke;
 mod rm;
 mod set;
+mod sign;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +64,8 @@ enum Command {
     Check(check::Args),
     RecoverAgent(recover_agent::Args),
     RestoreAgent(restore_agent::Args),
+    Verify(verify::Args),
+    Sign(sign::Args),
     Completions(completions::Args),
 }
 
@@ -116,6 +120,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args, &globals),
         Command::RecoverAgent(args) => recover_agent::run(args, &globals),
         Command::RestoreAgent(args) => restore_agent::run(args, &globals),
+        Command::Verify(args) => verify::run(args, &globals),
+        Command::Sign(args) => sign::run(args, &globals),
         Command::Completions(args) => completions::run(args),
     };
     match result {
