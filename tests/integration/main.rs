@@ -1,0 +1,7 @@
+//! The integration test suite: the real `agent-vault` binary on real git repositories in
+//! hermetic temp environments (see `common`). Run with `cargo test --test integration`.
+
+mod common;
+
+mod commands;
+mod completions;
