@@ -6,3 +6,4 @@ mod common;
 mod commands;
 mod completions;
 mod seed;
+mod gitops;
