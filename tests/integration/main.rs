@@ -7,3 +7,4 @@ mod commands;
 mod completions;
 mod seed;
 mod gitops;
+mod names;
