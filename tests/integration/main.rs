@@ -8,3 +8,4 @@ mod completions;
 mod seed;
 mod gitops;
 mod names;
+mod lifecycle;
