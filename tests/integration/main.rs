@@ -9,3 +9,4 @@ mod seed;
 mod gitops;
 mod names;
 mod lifecycle;
+mod remote;

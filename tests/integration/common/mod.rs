@@ -220,6 +220,15 @@ impl Env {
         )
     }
 
+    /// Runs `agent-vault ARGS` in `dir` with `input` on stdin.
+    pub fn av_stdin_in(&self, dir: &Path, args: &[&str], input: &[u8]) -> Run {
+        run_with_stdin(
+            self.av_cmd(dir, args),
+            input,
+            format!("agent-vault {}", args.join(" ")),
+        )
+    }
+
     /// Stores a secret from stdin (exact bytes via `--from-file -`).
     pub fn set(&self, path: &str, value: &[u8]) {
         self.av_stdin(&["set", path, "--from-file", "-"], value).ok();
