@@ -10,3 +10,4 @@ mod gitops;
 mod names;
 mod lifecycle;
 mod remote;
+mod keys;
