@@ -11,3 +11,4 @@ mod names;
 mod lifecycle;
 mod remote;
 mod keys;
+mod safety;
