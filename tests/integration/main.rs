@@ -12,3 +12,4 @@ mod lifecycle;
 mod remote;
 mod keys;
 mod safety;
+mod check;
