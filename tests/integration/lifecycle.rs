@@ -51,7 +51,13 @@ fn init_on_an_unwritable_directory_fails_leaving_nothing() {
     let target = file.join("sub");
     let run = env.av_in(env.root(), &["init", target.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    run.stderr_has("not a directory");
+    let run = run.stderr_has("not a directory");
+    assert_eq!(
+        run.stderr.to_lowercase().matches("not a directory").count(),
+        1,
+        "the cause is repeated: {}",
+        run.stderr
+    );
     assert!(!env.av_home.exists(), "a failed init left {}", env.av_home.display());
 
     // a real read-only directory: permissions if we are not root; as root (which ignores
@@ -90,7 +96,8 @@ fn init_on_an_unwritable_directory_fails_leaving_nothing() {
     let before = snapshot(&ro);
     let run = env.av_in(env.root(), &["init", ro.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    run.stderr_has("permission");
+    let run = run.stderr_has("permission");
+    assert_eq!(run.stderr.matches("(os error").count(), 1, "{}", run.stderr);
     assert_same_tree(&before, &snapshot(&ro), "read-only repo");
     assert!(!env.av_home.exists(), "a failed init left {}", env.av_home.display());
 }
