@@ -13,3 +13,4 @@ mod remote;
 mod keys;
 mod safety;
 mod check;
+mod hook;
