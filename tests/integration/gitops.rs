@@ -10,6 +10,10 @@ use crate::common::*;
 fn commits_are_one_per_command_scoped_and_authored() {
     let env = Env::with_vault();
     assert_eq!(env.commit_count(), 1);
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%(trailers:key=Agent-Vault-Operation,valueonly)"]).trim(),
+        "init"
+    );
     // an unrelated file staged by the user
     std::fs::write(env.repo.join("README.md"), "hello\n").unwrap();
     std::fs::write(env.repo.join("notes.txt"), "unstaged\n").unwrap();
@@ -21,10 +25,15 @@ fn commits_are_one_per_command_scoped_and_authored() {
         (&["set", "stripe/api-key", "v2"], "set"),
         (&["grant", "bot", "stripe"], "grant"),
         (&["revoke", "bot", "stripe"], "revoke"),
+        (&["recover-agent", "bot"], "recover-agent"),
         (&["rm", "stripe/api-key"], "rm"),
         (&["remove-agent", "bot"], "remove-agent"),
     ];
     for (i, (args, op)) in steps.iter().enumerate() {
+        if *op == "recover-agent" {
+            // the lost key: recovery never overwrites a key file
+            std::fs::remove_file(env.agent_key("bot")).unwrap();
+        }
         env.av(args).ok();
         assert_eq!(env.commit_count(), 2 + i, "`{}` made not exactly one commit", args.join(" "));
         let stat = env.git(&["show", "--stat", "--format=", "HEAD"]);
