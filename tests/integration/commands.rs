@@ -197,6 +197,22 @@ fn version_and_help_of_every_subcommand() {
     let top = env.av(&["--help"]).ok().out();
     for sub in subcommands {
         assert!(top.contains(sub), "top-level help does not list {sub}");
+    }
+    // every listed subcommand, including ones added later
+    let listed: Vec<String> = top
+        .split("Commands:")
+        .nth(1)
+        .expect("help lists its commands")
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| !l.starts_with("   ")) // wrapped descriptions
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(listed.len() >= subcommands.len(), "{listed:?}");
+    for sub in &listed {
+        let sub = sub.as_str();
         let help = env.av(&[sub, "--help"]).ok().out();
         assert!(help.contains("Example"), "`{sub} --help` has no Example:\n{help}");
     }
