@@ -38,8 +38,16 @@ fn expect_sev(env: &Env, severity: &str, code: &str, subject_part: &str) {
             .any(|(sev, c, s)| sev == severity && c == code && s.contains(subject_part)),
         "check did not report {severity} {code} on {subject_part}: {findings:?}"
     );
-    let args: &[&str] = if severity == "error" { &["check"] } else { &["check", "--strict"] };
-    assert_eq!(exit, if severity == "error" { 1 } else { 0 }, "check --json exited {exit}");
+    let args: &[&str] = if severity == "error" {
+        &["check"]
+    } else {
+        &["check", "--strict"]
+    };
+    assert_eq!(
+        exit,
+        if severity == "error" { 1 } else { 0 },
+        "check --json exited {exit}"
+    );
     // the text form reports it too
     let text = env.av(args).code(1).out();
     assert!(text.contains(code), "{text}");
@@ -69,7 +77,11 @@ fn check_finds_each_kind_of_damage() {
     };
 
     // orphaned: files for a secret no group lists
-    fs::copy(v.join("secrets/stripe/other.enc"), v.join("secrets/stripe/ghost.enc")).unwrap();
+    fs::copy(
+        v.join("secrets/stripe/other.enc"),
+        v.join("secrets/stripe/ghost.enc"),
+    )
+    .unwrap();
     fs::write(
         v.join("secrets/stripe/ghost.meta"),
         "name: stripe/ghost\ngroup: stripe\ncreated: 2026-01-01T00:00:00Z\nauthorized_agents: []\n",
@@ -88,7 +100,11 @@ fn check_finds_each_kind_of_damage() {
     // manifest/meta disagreement: the meta names another group
     let meta_path = v.join("secrets/stripe/other.meta");
     let meta = fs::read_to_string(&meta_path).unwrap();
-    fs::write(&meta_path, meta.replace("group: stripe", "group: elsewhere")).unwrap();
+    fs::write(
+        &meta_path,
+        meta.replace("group: stripe", "group: elsewhere"),
+    )
+    .unwrap();
     commit_all(&env, "disagree");
     expect(&env, "disagreement", "stripe/other");
     reset();
@@ -124,7 +140,11 @@ fn check_finds_each_kind_of_damage() {
     // key files readable by others
     for key in [env.agent_key("bot"), env.owner_key()] {
         fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
-        expect(&env, "key-permissions", &key.file_name().unwrap().to_string_lossy());
+        expect(
+            &env,
+            "key-permissions",
+            &key.file_name().unwrap().to_string_lossy(),
+        );
         fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(codes(&env).0, 0);
     }
@@ -137,12 +157,24 @@ fn recover_agent_leaves_check_clean() {
     env.set("stripe/api-key", b"v1");
     env.av(&["grant", "bot", "stripe"]).ok();
     let new_key = env.root().join("new.key");
-    env.av(&["recover-agent", "bot", "--key-out", new_key.to_str().unwrap()]).ok();
+    env.av(&[
+        "recover-agent",
+        "bot",
+        "--key-out",
+        new_key.to_str().unwrap(),
+    ])
+    .ok();
     assert_eq!(codes(&env), (0, vec![]));
     assert_eq!(
-        env.av(&["get", "stripe/api-key", "--key", new_key.to_str().unwrap(), "--offline"])
-            .ok()
-            .stdout,
+        env.av(&[
+            "get",
+            "stripe/api-key",
+            "--key",
+            new_key.to_str().unwrap(),
+            "--offline"
+        ])
+        .ok()
+        .stdout,
         b"v1"
     );
 }

@@ -19,11 +19,21 @@ fn full_workflow_every_command() {
     assert!(bot_pub.starts_with("age1"), "{bot_pub}");
     assert_eq!(public_key_of(&env.agent_key("bot")), bot_pub);
     assert!(env.vault_dir().join("agents/bot/public.key").is_file());
-    assert!(env.vault_dir().join("agents/bot/private.key.escrow").is_file());
+    assert!(
+        env.vault_dir()
+            .join("agents/bot/private.key.escrow")
+            .is_file()
+    );
 
     let ci_key = env.root().join("ci.key");
     let add = env
-        .av(&["add-agent", "ci", "--key-out", ci_key.to_str().unwrap(), "--json"])
+        .av(&[
+            "add-agent",
+            "ci",
+            "--key-out",
+            ci_key.to_str().unwrap(),
+            "--json",
+        ])
         .ok();
     assert_eq!(add.json()["key_path"], ci_key.to_str().unwrap());
     assert_eq!(mode(&ci_key), 0o600);
@@ -32,7 +42,11 @@ fn full_workflow_every_command() {
     let ext_key = env.root().join("ext.key");
     let ext_pub = env.age_keygen(&ext_key);
     env.av(&["add-agent", "ext", "--public-key", &ext_pub]).ok();
-    assert!(!env.vault_dir().join("agents/ext/private.key.escrow").exists());
+    assert!(
+        !env.vault_dir()
+            .join("agents/ext/private.key.escrow")
+            .exists()
+    );
 
     // list-agents --json
     let agents = env.av(&["list-agents", "--json"]).ok().json();
@@ -59,10 +73,12 @@ fn full_workflow_every_command() {
     // set: --from-file F exact bytes
     let f = env.root().join("cert.bin");
     std::fs::write(&f, b"line1\nline2\n\n").unwrap();
-    env.av(&["set", "tls/cert", "--from-file", f.to_str().unwrap()]).ok();
+    env.av(&["set", "tls/cert", "--from-file", f.to_str().unwrap()])
+        .ok();
     assert_eq!(env.get("tls/cert"), b"line1\nline2\n\n");
     // set: --from-file - (stdin, exact bytes)
-    env.av_stdin(&["set", "solo", "--from-file", "-"], b"exact\n").ok();
+    env.av_stdin(&["set", "solo", "--from-file", "-"], b"exact\n")
+        .ok();
     assert_eq!(env.get("solo"), b"exact\n");
     assert_eq!(env.get("stripe/api-key"), b"sk_live_argvalue");
 
@@ -74,7 +90,13 @@ fn full_workflow_every_command() {
         .ok();
     assert_eq!(got.stdout, b"sk_live_argvalue");
     let got = env
-        .av(&["get", "github/token", "--key", ci_key.to_str().unwrap(), "--offline"])
+        .av(&[
+            "get",
+            "github/token",
+            "--key",
+            ci_key.to_str().unwrap(),
+            "--offline",
+        ])
         .ok();
     assert_eq!(got.stdout, b"gh-token\n");
     // not granted → access denied
@@ -92,7 +114,13 @@ fn full_workflow_every_command() {
         .collect();
     assert_eq!(
         paths,
-        ["github/token", "github/token2", "solo", "stripe/api-key", "tls/cert"]
+        [
+            "github/token",
+            "github/token2",
+            "solo",
+            "stripe/api-key",
+            "tls/cert"
+        ]
     );
     let stripe = list
         .as_array()
@@ -102,7 +130,12 @@ fn full_workflow_every_command() {
         .unwrap();
     assert_eq!(stripe["group"], "stripe");
     assert_eq!(stripe["authorized_agents"], serde_json::json!(["bot"]));
-    let solo = list.as_array().unwrap().iter().find(|s| s["path"] == "solo").unwrap();
+    let solo = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"] == "solo")
+        .unwrap();
     assert_eq!(solo["group"], "default");
     let grouped = env
         .av(&["list", "--group", "github", "--json", "--offline"])
@@ -118,12 +151,16 @@ fn full_workflow_every_command() {
     let check = env.av(&["check", "--json"]).ok().json();
     assert_eq!(check["errors"], 0);
     // --strict fails on the warning that `ext` reads nothing, until it is granted a group
-    env.av(&["check", "--strict"]).code(1).stderr_has("1 warning");
+    env.av(&["check", "--strict"])
+        .code(1)
+        .stderr_has("1 warning");
     env.av(&["grant", "ext", "tls"]).ok();
     env.av(&["check", "--strict"]).ok();
 
     // revoke
-    env.av(&["revoke", "bot", "stripe"]).ok().stderr_has("rotate");
+    env.av(&["revoke", "bot", "stripe"])
+        .ok()
+        .stderr_has("rotate");
     env.av(&["get", "stripe/api-key", "--agent", "bot", "--offline"])
         .code(4)
         .no_leak("sk_live_argvalue");
@@ -134,17 +171,34 @@ fn full_workflow_every_command() {
     let old_key = env.root().join("old-bot.key");
     std::fs::write(&old_key, &old_bot).unwrap();
     let new_key = env.root().join("new-bot.key");
-    env.av(&["recover-agent", "bot", "--key-out", new_key.to_str().unwrap()])
-        .ok();
+    env.av(&[
+        "recover-agent",
+        "bot",
+        "--key-out",
+        new_key.to_str().unwrap(),
+    ])
+    .ok();
     assert_eq!(mode(&new_key), 0o600);
     assert_eq!(
-        env.av(&["get", "stripe/api-key", "--key", new_key.to_str().unwrap(), "--offline"])
-            .ok()
-            .stdout,
+        env.av(&[
+            "get",
+            "stripe/api-key",
+            "--key",
+            new_key.to_str().unwrap(),
+            "--offline"
+        ])
+        .ok()
+        .stdout,
         b"sk_live_argvalue"
     );
-    env.av(&["get", "stripe/api-key", "--key", old_key.to_str().unwrap(), "--offline"])
-        .code(4);
+    env.av(&[
+        "get",
+        "stripe/api-key",
+        "--key",
+        old_key.to_str().unwrap(),
+        "--offline",
+    ])
+    .code(4);
 
     // restore-agent writes the escrowed (now: new) key to a new file
     let restored = env.root().join("restored.key");
@@ -164,10 +218,18 @@ fn full_workflow_every_command() {
     env.av(&["rm", "solo"]).code(3);
 
     // remove-agent
-    env.av(&["remove-agent", "bot"]).ok().stderr_has("stripe/api-key");
+    env.av(&["remove-agent", "bot"])
+        .ok()
+        .stderr_has("stripe/api-key");
     assert!(!env.vault_dir().join("agents/bot").exists());
-    env.av(&["get", "stripe/api-key", "--key", new_key.to_str().unwrap(), "--offline"])
-        .code(4);
+    env.av(&[
+        "get",
+        "stripe/api-key",
+        "--key",
+        new_key.to_str().unwrap(),
+        "--offline",
+    ])
+    .code(4);
     env.av(&["check", "--json"]).ok();
     assert_eq!(env.get("stripe/api-key"), b"sk_live_argvalue");
     assert_eq!(env.git(&["status", "--porcelain"]), "");
@@ -177,7 +239,10 @@ fn full_workflow_every_command() {
 fn version_and_help_of_every_subcommand() {
     let env = Env::new();
     let v = env.av(&["--version"]).ok().out();
-    assert_eq!(v.trim(), format!("agent-vault {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        v.trim(),
+        format!("agent-vault {}", env!("CARGO_PKG_VERSION"))
+    );
     let subcommands = [
         "init",
         "add-agent",
@@ -214,7 +279,10 @@ fn version_and_help_of_every_subcommand() {
     for sub in &listed {
         let sub = sub.as_str();
         let help = env.av(&[sub, "--help"]).ok().out();
-        assert!(help.contains("Example"), "`{sub} --help` has no Example:\n{help}");
+        assert!(
+            help.contains("Example"),
+            "`{sub} --help` has no Example:\n{help}"
+        );
     }
 }
 
@@ -223,7 +291,10 @@ fn completions_for_every_shell() {
     let env = Env::new();
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let out = env.av(&["completions", shell]).ok().out();
-        assert!(out.contains("add-agent"), "{shell} completion lacks subcommands");
+        assert!(
+            out.contains("add-agent"),
+            "{shell} completion lacks subcommands"
+        );
     }
     env.av(&["completions", "tcsh"]).code(2);
 }
@@ -233,6 +304,8 @@ fn usage_errors_exit_2_and_missing_vault_exits_3() {
     let env = Env::new();
     env.av(&["frobnicate"]).code(2);
     env.av(&["get"]).code(2);
-    env.av(&["get", "x/y", "--offline"]).code(3).stderr_has("init");
+    env.av(&["get", "x/y", "--offline"])
+        .code(3)
+        .stderr_has("init");
     env.av(&["list"]).code(3);
 }

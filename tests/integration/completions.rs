@@ -22,5 +22,9 @@ fn committed_completions_are_current() {
             ));
         }
     }
-    assert!(stale.is_empty(), "stale completion scripts:\n{}", stale.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "stale completion scripts:\n{}",
+        stale.join("\n")
+    );
 }

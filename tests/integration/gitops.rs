@@ -11,7 +11,12 @@ fn commits_are_one_per_command_scoped_and_authored() {
     let env = Env::with_vault();
     assert_eq!(env.commit_count(), 1);
     assert_eq!(
-        env.git(&["log", "-1", "--format=%(trailers:key=Agent-Vault-Operation,valueonly)"]).trim(),
+        env.git(&[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Agent-Vault-Operation,valueonly)"
+        ])
+        .trim(),
         "init"
     );
     // an unrelated file staged by the user
@@ -35,9 +40,17 @@ fn commits_are_one_per_command_scoped_and_authored() {
             std::fs::remove_file(env.agent_key("bot")).unwrap();
         }
         env.av(args).ok();
-        assert_eq!(env.commit_count(), 2 + i, "`{}` made not exactly one commit", args.join(" "));
+        assert_eq!(
+            env.commit_count(),
+            2 + i,
+            "`{}` made not exactly one commit",
+            args.join(" ")
+        );
         let stat = env.git(&["show", "--stat", "--format=", "HEAD"]);
-        assert!(!stat.contains("README.md") && !stat.contains("notes.txt"), "{stat}");
+        assert!(
+            !stat.contains("README.md") && !stat.contains("notes.txt"),
+            "{stat}"
+        );
         let files = env.git(&["show", "--name-only", "--format=", "HEAD"]);
         for f in files.lines() {
             assert!(f.starts_with(".agent-vault/"), "commit touched {f}");
@@ -65,7 +78,10 @@ fn commits_are_one_per_command_scoped_and_authored() {
         assert_eq!(trailers.trim(), *op);
     }
     // the user's staged file and unstaged file are untouched
-    assert_eq!(std::fs::read_to_string(env.repo.join("README.md")).unwrap(), "hello\n");
+    assert_eq!(
+        std::fs::read_to_string(env.repo.join("README.md")).unwrap(),
+        "hello\n"
+    );
     let status = env.git(&["status", "--porcelain"]);
     assert_eq!(status, "A  README.md\n?? notes.txt");
 }
@@ -94,7 +110,10 @@ fn twenty_concurrent_sets_all_land() {
     let before = env.commit_count();
     let children: Vec<_> = (0..20)
         .map(|i| {
-            let mut cmd = env.av_cmd(&env.repo, &["set", &format!("conc/s{i:02}"), "--from-file", "-"]);
+            let mut cmd = env.av_cmd(
+                &env.repo,
+                &["set", &format!("conc/s{i:02}"), "--from-file", "-"],
+            );
             cmd.env("AGENT_VAULT_LOCK_TIMEOUT", "120")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
@@ -122,7 +141,10 @@ fn twenty_concurrent_sets_all_land() {
     let list = env.av(&["list", "--json", "--offline"]).ok().json();
     assert_eq!(list.as_array().unwrap().len(), 20);
     for i in 0..20 {
-        assert_eq!(env.get(&format!("conc/s{i:02}")), format!("value-{i}").as_bytes());
+        assert_eq!(
+            env.get(&format!("conc/s{i:02}")),
+            format!("value-{i}").as_bytes()
+        );
     }
     assert_eq!(env.git(&["status", "--porcelain"]), "");
     env.av(&["check"]).ok();
@@ -174,17 +196,31 @@ fn kill_9_during_a_large_grant_loses_nothing() {
         env.av(&["grant", "bot", "big"]).ok();
         env.av(&["check"]).ok();
         assert_eq!(
-            env.av(&["get", "big/s299", "--agent", "bot", "--offline"]).ok().stdout,
+            env.av(&["get", "big/s299", "--agent", "bot", "--offline"])
+                .ok()
+                .stdout,
             b"value-299"
         );
-        assert_eq!(env.git(&["status", "--porcelain"]), "", "round {round}: dirty tree");
+        assert_eq!(
+            env.git(&["status", "--porcelain"]),
+            "",
+            "round {round}: dirty tree"
+        );
         env.av(&["revoke", "bot", "big"]).ok();
     }
     // all of them, with the stock age CLI and the owner key
     for i in 0..n {
         let enc = env.vault_dir().join(format!("secrets/big/s{i:03}.enc"));
         let out = env
-            .age(&["-d", "-i", env.owner_key().to_str().unwrap(), enc.to_str().unwrap()], b"")
+            .age(
+                &[
+                    "-d",
+                    "-i",
+                    env.owner_key().to_str().unwrap(),
+                    enc.to_str().unwrap(),
+                ],
+                b"",
+            )
             .ok();
         assert_eq!(out.stdout, format!("value-{i}").as_bytes());
     }

@@ -35,7 +35,10 @@ fn hook_allows_ordinary_commits_and_blocks_private_keys() {
         );
         let head = env.head();
         let out = commit(&env, on_path, &format!("leak-{on_path}.txt"), &key);
-        assert!(!out.status.success(), "a staged private key was committed (on PATH: {on_path})");
+        assert!(
+            !out.status.success(),
+            "a staged private key was committed (on PATH: {on_path})"
+        );
         assert_eq!(env.head(), head);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("AGE-SECRET-KEY-1"), "{stderr}");

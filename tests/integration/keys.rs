@@ -30,28 +30,46 @@ fn discovery_order_and_sources() {
     // owner fallback
     assert_eq!(get(&[], &[]).ok().stdout, VALUE.as_bytes());
     // --key
-    assert_eq!(get(&["--key", bot.to_str().unwrap()], &[]).ok().stdout, VALUE.as_bytes());
+    assert_eq!(
+        get(&["--key", bot.to_str().unwrap()], &[]).ok().stdout,
+        VALUE.as_bytes()
+    );
     // --agent
     assert_eq!(get(&["--agent", "bot"], &[]).ok().stdout, VALUE.as_bytes());
     get(&["--agent", "other"], &[]).code(4).no_leak(VALUE);
     // AGENT_VAULT_KEY as a path and as raw key text (with leading whitespace)
     assert_eq!(
-        get(&[], &[("AGENT_VAULT_KEY", bot.to_str().unwrap())]).ok().stdout,
+        get(&[], &[("AGENT_VAULT_KEY", bot.to_str().unwrap())])
+            .ok()
+            .stdout,
         VALUE.as_bytes()
     );
     let raw = format!("  \n{bot_secret}\n");
-    assert_eq!(get(&[], &[("AGENT_VAULT_KEY", &raw)]).ok().stdout, VALUE.as_bytes());
+    assert_eq!(
+        get(&[], &[("AGENT_VAULT_KEY", &raw)]).ok().stdout,
+        VALUE.as_bytes()
+    );
     // AGENT_VAULT_KEY beats the owner key: `other` is denied although the owner could read
-    get(&[], &[("AGENT_VAULT_KEY", other.to_str().unwrap())]).code(4).no_leak(VALUE);
+    get(&[], &[("AGENT_VAULT_KEY", other.to_str().unwrap())])
+        .code(4)
+        .no_leak(VALUE);
     // --key and --agent beat AGENT_VAULT_KEY
     assert_eq!(
-        get(&["--agent", "bot"], &[("AGENT_VAULT_KEY", other.to_str().unwrap())]).ok().stdout,
+        get(
+            &["--agent", "bot"],
+            &[("AGENT_VAULT_KEY", other.to_str().unwrap())]
+        )
+        .ok()
+        .stdout,
         VALUE.as_bytes()
     );
     assert_eq!(
-        get(&["--key", bot.to_str().unwrap()], &[("AGENT_VAULT_KEY", other.to_str().unwrap())])
-            .ok()
-            .stdout,
+        get(
+            &["--key", bot.to_str().unwrap()],
+            &[("AGENT_VAULT_KEY", other.to_str().unwrap())]
+        )
+        .ok()
+        .stdout,
         VALUE.as_bytes()
     );
 }
@@ -66,7 +84,10 @@ fn a_named_missing_key_is_exit_3_and_never_falls_back() {
         (vec!["--agent", "ghost"], vec![]),
         (vec![], vec![("AGENT_VAULT_KEY", m)]),
         // an explicit key wins even when AGENT_VAULT_KEY would work
-        (vec!["--key", m], vec![("AGENT_VAULT_KEY", bot_secret.as_str())]),
+        (
+            vec!["--key", m],
+            vec![("AGENT_VAULT_KEY", bot_secret.as_str())],
+        ),
     ] {
         let mut a = vec!["get", "stripe/api-key", "--offline"];
         a.extend_from_slice(&args);
@@ -78,7 +99,9 @@ fn a_named_missing_key_is_exit_3_and_never_falls_back() {
     }
     // no key at all
     fs::remove_file(env.owner_key()).unwrap();
-    env.av(&["get", "stripe/api-key", "--offline"]).code(3).no_leak(VALUE);
+    env.av(&["get", "stripe/api-key", "--offline"])
+        .code(3)
+        .no_leak(VALUE);
 }
 
 #[test]
@@ -89,7 +112,8 @@ fn key_files_are_0600_in_0700_folders() {
     assert_eq!(mode(&env.owner_key()), 0o600);
     assert_eq!(mode(&env.agent_key("bot")), 0o600);
     let r = env.root().join("restored.key");
-    env.av(&["restore-agent", "bot", "--to", r.to_str().unwrap()]).ok();
+    env.av(&["restore-agent", "bot", "--to", r.to_str().unwrap()])
+        .ok();
     assert_eq!(mode(&r), 0o600);
 }
 
@@ -108,20 +132,32 @@ fn an_age_keygen_file_with_comments_and_several_keys_works() {
     )
     .unwrap();
     let run = env
-        .av(&["get", "stripe/api-key", "--offline", "--key", multi.to_str().unwrap()])
+        .av(&[
+            "get",
+            "stripe/api-key",
+            "--offline",
+            "--key",
+            multi.to_str().unwrap(),
+        ])
         .ok();
     assert_eq!(run.stdout, VALUE.as_bytes());
     // the whole file as AGENT_VAULT_KEY text, comments first (`AGENT_VAULT_KEY="$(cat f)"`)
     let text = fs::read_to_string(&multi).unwrap();
     let run = env
-        .av_env(&["get", "stripe/api-key", "--offline"], &[("AGENT_VAULT_KEY", &text)])
+        .av_env(
+            &["get", "stripe/api-key", "--offline"],
+            &[("AGENT_VAULT_KEY", &text)],
+        )
         .ok();
     assert_eq!(run.stdout, VALUE.as_bytes());
     // agent-vault's own key file (it starts with comments) the same way, as `get --help` shows
     let text = fs::read_to_string(env.agent_key("bot")).unwrap();
     assert!(text.starts_with('#'));
     let run = env
-        .av_env(&["get", "stripe/api-key", "--offline"], &[("AGENT_VAULT_KEY", &text)])
+        .av_env(
+            &["get", "stripe/api-key", "--offline"],
+            &[("AGENT_VAULT_KEY", &text)],
+        )
         .ok();
     assert_eq!(run.stdout, VALUE.as_bytes());
 }
@@ -132,9 +168,19 @@ fn errors_never_print_key_material_or_values() {
     let owner_secret = secret_key_lines(&env.owner_key()).remove(0);
     // a corrupt key file holding a real key line next to garbage
     let bad = env.root().join("bad.key");
-    fs::write(&bad, format!("{bot_secret}\nAGE-SECRET-KEY-1NOTAKEY\ngarbage\n")).unwrap();
+    fs::write(
+        &bad,
+        format!("{bot_secret}\nAGE-SECRET-KEY-1NOTAKEY\ngarbage\n"),
+    )
+    .unwrap();
     let mut runs = vec![
-        env.av(&["get", "stripe/api-key", "--offline", "--key", bad.to_str().unwrap()]),
+        env.av(&[
+            "get",
+            "stripe/api-key",
+            "--offline",
+            "--key",
+            bad.to_str().unwrap(),
+        ]),
         env.av_env(
             &["get", "stripe/api-key", "--offline"],
             &[("AGENT_VAULT_KEY", &format!("{bot_secret}x"))],
@@ -164,9 +210,21 @@ fn errors_never_print_key_material_or_values() {
     runs.push(env.av(&["get", "stripe/api-key", "--offline", "--agent", "bot"]));
     for run in runs {
         assert_ne!(run.code, 0, "`{}` succeeded", run.what);
-        assert!(!run.stderr.is_empty(), "`{}` gave no error message", run.what);
-        let run = run.no_leak(VALUE).no_leak(&bot_secret).no_leak(&owner_secret);
-        assert!(!run.stderr.contains("AGE-SECRET-KEY-1"), "{}: {}", run.what, run.stderr);
+        assert!(
+            !run.stderr.is_empty(),
+            "`{}` gave no error message",
+            run.what
+        );
+        let run = run
+            .no_leak(VALUE)
+            .no_leak(&bot_secret)
+            .no_leak(&owner_secret);
+        assert!(
+            !run.stderr.contains("AGE-SECRET-KEY-1"),
+            "{}: {}",
+            run.what,
+            run.stderr
+        );
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
 }

@@ -32,14 +32,21 @@ fn second_init_elsewhere_reuses_the_owner_key_and_twice_in_one_repo_fails() {
 fn init_on_a_bare_repo_fails_leaving_nothing() {
     let env = Env::new();
     let bare = env.root().join("bare.git");
-    env.git_in(env.root(), &["init", "-q", "--bare", bare.to_str().unwrap()]);
+    env.git_in(
+        env.root(),
+        &["init", "-q", "--bare", bare.to_str().unwrap()],
+    );
     let before = snapshot(&bare);
     let run = env.av_in(env.root(), &["init", bare.to_str().unwrap()]);
     assert_ne!(run.code, 0);
     let run = run.stderr_has("bare");
     assert!(!run.stderr.contains("panicked"));
     assert_same_tree(&before, &snapshot(&bare), "bare repo");
-    assert!(!env.av_home.exists(), "a failed init left {}", env.av_home.display());
+    assert!(
+        !env.av_home.exists(),
+        "a failed init left {}",
+        env.av_home.display()
+    );
 }
 
 #[test]
@@ -58,7 +65,11 @@ fn init_on_an_unwritable_directory_fails_leaving_nothing() {
         "the cause is repeated: {}",
         run.stderr
     );
-    assert!(!env.av_home.exists(), "a failed init left {}", env.av_home.display());
+    assert!(
+        !env.av_home.exists(),
+        "a failed init left {}",
+        env.av_home.display()
+    );
 
     // a real read-only directory: permissions if we are not root; as root (which ignores
     // permissions) an immutable directory via chattr, when the file system supports it
@@ -68,7 +79,10 @@ fn init_on_an_unwritable_directory_fails_leaving_nothing() {
     impl Drop for Undo {
         fn drop(&mut self) {
             if self.1 {
-                let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+                let _ = std::process::Command::new("chattr")
+                    .arg("-i")
+                    .arg(&self.0)
+                    .status();
             } else {
                 use std::os::unix::fs::PermissionsExt;
                 let _ = fs::set_permissions(&self.0, fs::Permissions::from_mode(0o755));
@@ -99,7 +113,11 @@ fn init_on_an_unwritable_directory_fails_leaving_nothing() {
     let run = run.stderr_has("permission");
     assert_eq!(run.stderr.matches("(os error").count(), 1, "{}", run.stderr);
     assert_same_tree(&before, &snapshot(&ro), "read-only repo");
-    assert!(!env.av_home.exists(), "a failed init left {}", env.av_home.display());
+    assert!(
+        !env.av_home.exists(),
+        "a failed init left {}",
+        env.av_home.display()
+    );
 }
 
 #[test]
@@ -109,8 +127,13 @@ fn add_agent_never_overwrites_and_public_key_agents_have_no_escrow() {
     fs::create_dir_all(env.av_home.join("agents")).unwrap();
     fs::write(env.agent_key("bot"), "precious").unwrap();
     let (repo_before, _) = env.snapshot_all();
-    env.av(&["add-agent", "bot"]).code(2).stderr_has("already exists");
-    assert_eq!(fs::read_to_string(env.agent_key("bot")).unwrap(), "precious");
+    env.av(&["add-agent", "bot"])
+        .code(2)
+        .stderr_has("already exists");
+    assert_eq!(
+        fs::read_to_string(env.agent_key("bot")).unwrap(),
+        "precious"
+    );
     // and at --key-out
     let out = env.root().join("taken.key");
     fs::write(&out, "precious too").unwrap();
@@ -118,12 +141,21 @@ fn add_agent_never_overwrites_and_public_key_agents_have_no_escrow() {
         .code(2)
         .stderr_has("already exists");
     assert_eq!(fs::read_to_string(&out).unwrap(), "precious too");
-    assert_same_tree(&repo_before, &snapshot(&env.repo), "repo after refused add-agent");
+    assert_same_tree(
+        &repo_before,
+        &snapshot(&env.repo),
+        "repo after refused add-agent",
+    );
 
     // the same agent name twice
     env.av(&["add-agent", "ok"]).ok();
-    env.av(&["add-agent", "ok", "--key-out", env.root().join("ok2.key").to_str().unwrap()])
-        .code(2);
+    env.av(&[
+        "add-agent",
+        "ok",
+        "--key-out",
+        env.root().join("ok2.key").to_str().unwrap(),
+    ])
+    .code(2);
 
     // --public-key: no escrow, recover/restore say so
     let ext_key = env.root().join("ext.key");
@@ -133,7 +165,9 @@ fn add_agent_never_overwrites_and_public_key_agents_have_no_escrow() {
         .code(2)
         .stderr_has("recipient");
     let head = env.head();
-    env.av(&["recover-agent", "ext"]).code(3).stderr_has("escrow");
+    env.av(&["recover-agent", "ext"])
+        .code(3)
+        .stderr_has("escrow");
     let to = env.root().join("ext-restored.key");
     env.av(&["restore-agent", "ext", "--to", to.to_str().unwrap()])
         .code(3)
@@ -144,7 +178,15 @@ fn add_agent_never_overwrites_and_public_key_agents_have_no_escrow() {
     env.set("ext/token", b"for-ext");
     env.av(&["grant", "ext", "ext"]).ok();
     assert_eq!(
-        env.av(&["get", "ext/token", "--key", ext_key.to_str().unwrap(), "--offline"]).ok().stdout,
+        env.av(&[
+            "get",
+            "ext/token",
+            "--key",
+            ext_key.to_str().unwrap(),
+            "--offline"
+        ])
+        .ok()
+        .stdout,
         b"for-ext"
     );
 }
@@ -174,9 +216,15 @@ fn rotation_keeps_created_and_updates_rotated() {
     let m = meta(&env, "db/password");
     assert_eq!(field(&m, "created").unwrap(), "2020-01-01T00:00:00Z", "{m}");
     let rotated = field(&m, "rotated").unwrap();
-    assert!(rotated.starts_with("20") && rotated != "2020-01-01T00:00:00Z", "{m}");
+    assert!(
+        rotated.starts_with("20") && rotated != "2020-01-01T00:00:00Z",
+        "{m}"
+    );
     assert_eq!(env.get("db/password"), b"two");
-    assert_eq!(env.git(&["log", "-1", "--format=%s"]), "agent-vault: rotate secret db/password");
+    assert_eq!(
+        env.git(&["log", "-1", "--format=%s"]),
+        "agent-vault: rotate secret db/password"
+    );
 }
 
 #[test]
@@ -185,36 +233,52 @@ fn extra_agents_survive_grant_and_revoke_and_go_with_remove_agent() {
     for a in ["ci", "bot", "ops"] {
         env.av(&["add-agent", a]).ok();
     }
-    env.av(&["set", "db/password", "pw", "--agents", "ci,ops"]).ok();
+    env.av(&["set", "db/password", "pw", "--agents", "ci,ops"])
+        .ok();
     let m = meta(&env, "db/password");
     assert!(m.contains("extra_agents:\n- ci\n- ops"), "{m}");
     env.av(&["grant", "bot", "db"]).ok();
     env.av(&["revoke", "bot", "db"]).ok();
     for a in ["ci", "ops"] {
         assert_eq!(
-            env.av(&["get", "db/password", "--agent", a, "--offline"]).ok().stdout,
+            env.av(&["get", "db/password", "--agent", a, "--offline"])
+                .ok()
+                .stdout,
             b"pw",
             "extra agent {a} lost access"
         );
     }
-    env.av(&["get", "db/password", "--agent", "bot", "--offline"]).code(4);
+    env.av(&["get", "db/password", "--agent", "bot", "--offline"])
+        .code(4);
     // rotation without --agents keeps the extras
     env.set("db/password", b"pw2");
-    assert_eq!(env.av(&["get", "db/password", "--agent", "ci", "--offline"]).ok().stdout, b"pw2");
-    env.av(&["remove-agent", "ci"]).ok().stderr_has("db/password");
+    assert_eq!(
+        env.av(&["get", "db/password", "--agent", "ci", "--offline"])
+            .ok()
+            .stdout,
+        b"pw2"
+    );
+    env.av(&["remove-agent", "ci"])
+        .ok()
+        .stderr_has("db/password");
     let m = meta(&env, "db/password");
     assert!(!m.contains("- ci"), "{m}");
     assert!(m.contains("- ops"), "{m}");
     env.av(&["check"]).ok();
     // an unknown agent in --agents is not found
-    env.av(&["set", "db/other", "x", "--agents", "ghost"]).code(3);
+    env.av(&["set", "db/other", "x", "--agents", "ghost"])
+        .code(3);
 }
 
 #[test]
 fn expiry_warns_on_get_and_is_reported_by_check() {
     let env = Env::with_vault();
-    env.av(&["set", "old/token", "still-here", "--expires", "2020-01-01"]).ok();
-    let run = env.av(&["get", "old/token", "--offline"]).ok().stderr_has("expired");
+    env.av(&["set", "old/token", "still-here", "--expires", "2020-01-01"])
+        .ok();
+    let run = env
+        .av(&["get", "old/token", "--offline"])
+        .ok()
+        .stderr_has("expired");
     assert_eq!(run.stdout, b"still-here");
     assert!(!run.stderr.contains("still-here"));
     let run = env.av(&["check", "--json"]).code(1);

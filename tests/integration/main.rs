@@ -3,14 +3,14 @@
 
 mod common;
 
+mod check;
 mod commands;
 mod completions;
-mod seed;
 mod gitops;
-mod names;
-mod lifecycle;
-mod remote;
-mod keys;
-mod safety;
-mod check;
 mod hook;
+mod keys;
+mod lifecycle;
+mod names;
+mod remote;
+mod safety;
+mod seed;

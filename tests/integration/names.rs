@@ -26,8 +26,20 @@ const BAD_PATHS: &[&str] = &[
 
 fn bad_agents() -> Vec<String> {
     let mut v: Vec<String> = [
-        "../../x", "/abs", "a//b", "a/../b", ".hidden", "a b", "Bot", "UPPER", "a\nb", "-dash",
-        "", "caf\u{e9}", "a/b", "\u{202e}x",
+        "../../x",
+        "/abs",
+        "a//b",
+        "a/../b",
+        ".hidden",
+        "a b",
+        "Bot",
+        "UPPER",
+        "a\nb",
+        "-dash",
+        "",
+        "caf\u{e9}",
+        "a/b",
+        "\u{202e}x",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -69,14 +81,40 @@ fn malformed_names_exit_2_and_change_nothing() {
         // as a group name too
         cases.push(vec!["grant".into(), "bot".into(), a.clone()]);
         cases.push(vec!["revoke".into(), "bot".into(), a.clone()]);
-        cases.push(vec!["get".into(), "stripe/api-key".into(), "--agent".into(), a.clone(), "--offline".into()]);
+        cases.push(vec![
+            "get".into(),
+            "stripe/api-key".into(),
+            "--agent".into(),
+            a.clone(),
+            "--offline".into(),
+        ]);
     }
     // a 65-byte group, a too-long path and a too-long segment
-    cases.push(vec!["set".into(), format!("{}/x", "g".repeat(65)), "v".into()]);
+    cases.push(vec![
+        "set".into(),
+        format!("{}/x", "g".repeat(65)),
+        "v".into(),
+    ]);
     cases.push(vec!["set".into(), "s".repeat(101), "v".into()]);
-    cases.push(vec!["set".into(), vec!["abcdefghij"; 21].join("/"), "v".into()]);
-    cases.push(vec!["set".into(), "ok/path".into(), "v".into(), "--group".into(), "Bad".into()]);
-    cases.push(vec!["set".into(), "ok/path".into(), "v".into(), "--agents".into(), "../x".into()]);
+    cases.push(vec![
+        "set".into(),
+        vec!["abcdefghij"; 21].join("/"),
+        "v".into(),
+    ]);
+    cases.push(vec![
+        "set".into(),
+        "ok/path".into(),
+        "v".into(),
+        "--group".into(),
+        "Bad".into(),
+    ]);
+    cases.push(vec![
+        "set".into(),
+        "ok/path".into(),
+        "v".into(),
+        "--agents".into(),
+        "../x".into(),
+    ]);
 
     for args in &cases {
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -87,7 +125,10 @@ fn malformed_names_exit_2_and_change_nothing() {
     assert_same_tree(&repo_before, &repo_after, "repo");
     assert_same_tree(&home_before, &home_after, "AGENT_VAULT_HOME");
     assert_same_tree(&root_before, &snapshot(env.root()), "test root");
-    assert_eq!(std::fs::read_to_string(env.root().join("x")).unwrap(), "victim");
+    assert_eq!(
+        std::fs::read_to_string(env.root().join("x")).unwrap(),
+        "victim"
+    );
 }
 
 #[test]
@@ -96,8 +137,11 @@ fn valid_edge_names_work() {
     let max_agent = "a".repeat(64);
     env.av(&["add-agent", &max_agent]).ok();
     // uppercase is fine in secret paths, but then the first segment is no group name
-    env.av(&["set", "A_b.c-d/E.f_G-1", "v1"]).code(2).stderr_has("--group");
-    env.av(&["set", "A_b.c-d/E.f_G-1", "v1", "--group", "misc"]).ok();
+    env.av(&["set", "A_b.c-d/E.f_G-1", "v1"])
+        .code(2)
+        .stderr_has("--group");
+    env.av(&["set", "A_b.c-d/E.f_G-1", "v1", "--group", "misc"])
+        .ok();
     env.av(&["set", "Dotted.Name", "v2"]).ok();
     assert_eq!(env.get("A_b.c-d/E.f_G-1"), b"v1");
     assert_eq!(env.get("Dotted.Name"), b"v2");

@@ -13,13 +13,26 @@ fn two_clones() -> Clones {
     let env = Env::with_vault();
     env.set("app/token", b"old-value");
     let remote = env.root().join("remote.git");
-    env.git_in(env.root(), &["init", "-q", "--bare", "-b", "main", remote.to_str().unwrap()]);
+    env.git_in(
+        env.root(),
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            remote.to_str().unwrap(),
+        ],
+    );
     env.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
     env.git(&["push", "-q", "-u", "origin", "main"]);
     let a = env.root().join("a");
     let b = env.root().join("b");
     for c in [&a, &b] {
-        env.git_in(env.root(), &["clone", "-q", remote.to_str().unwrap(), c.to_str().unwrap()]);
+        env.git_in(
+            env.root(),
+            &["clone", "-q", remote.to_str().unwrap(), c.to_str().unwrap()],
+        );
     }
     Clones { env, a, b }
 }
@@ -36,14 +49,23 @@ fn state(env: &Env, dir: &std::path::Path) -> (String, String, Vec<u8>, Tree) {
 #[test]
 fn get_reads_an_upstream_that_is_ahead_without_changing_anything() {
     let Clones { env, a, b } = two_clones();
-    env.av_stdin_in(&a, &["set", "app/token", "--from-file", "-"], b"new-value").ok();
-    env.av_stdin_in(&a, &["set", "app/added", "--from-file", "-"], b"added-value").ok();
+    env.av_stdin_in(&a, &["set", "app/token", "--from-file", "-"], b"new-value")
+        .ok();
+    env.av_stdin_in(
+        &a,
+        &["set", "app/added", "--from-file", "-"],
+        b"added-value",
+    )
+    .ok();
     env.git_in(&a, &["push", "-q"]);
 
     let before = state(&env, &b);
     let got = env.av_in(&b, &["get", "app/token"]).ok();
     assert_eq!(got.stdout, b"new-value");
-    assert_eq!(env.av_in(&b, &["get", "app/added"]).ok().stdout, b"added-value");
+    assert_eq!(
+        env.av_in(&b, &["get", "app/added"]).ok().stdout,
+        b"added-value"
+    );
     let list = env.av_in(&b, &["list", "--json"]).ok().json();
     assert_eq!(list.as_array().unwrap().len(), 2);
     let after = state(&env, &b);
@@ -56,9 +78,15 @@ fn get_reads_an_upstream_that_is_ahead_without_changing_anything() {
 #[test]
 fn offline_reads_the_local_state() {
     let Clones { env, a, b } = two_clones();
-    env.av_stdin_in(&a, &["set", "app/token", "--from-file", "-"], b"new-value").ok();
+    env.av_stdin_in(&a, &["set", "app/token", "--from-file", "-"], b"new-value")
+        .ok();
     env.git_in(&a, &["push", "-q"]);
-    assert_eq!(env.av_in(&b, &["get", "app/token", "--offline"]).ok().stdout, b"old-value");
+    assert_eq!(
+        env.av_in(&b, &["get", "app/token", "--offline"])
+            .ok()
+            .stdout,
+        b"old-value"
+    );
     let mut cmd = env.av_cmd(&b, &["get", "app/token"]);
     cmd.env("AGENT_VAULT_OFFLINE", "1");
     let out = cmd.output().unwrap();
@@ -72,7 +100,10 @@ fn offline_reads_the_local_state() {
 #[test]
 fn unreachable_remote_falls_back_to_local_state_with_a_warning() {
     let Clones { env, b, .. } = two_clones();
-    env.git_in(&b, &["remote", "set-url", "origin", "/nonexistent/remote.git"]);
+    env.git_in(
+        &b,
+        &["remote", "set-url", "origin", "/nonexistent/remote.git"],
+    );
     let run = env.av_in(&b, &["get", "app/token"]).ok();
     assert_eq!(run.stdout, b"old-value");
     let run = run.stderr_has("warning");
@@ -82,9 +113,22 @@ fn unreachable_remote_falls_back_to_local_state_with_a_warning() {
 #[test]
 fn diverged_branches_fall_back_with_a_warning() {
     let Clones { env, a, b } = two_clones();
-    env.av_stdin_in(&a, &["set", "app/token", "--from-file", "-"], b"remote-value").ok();
+    env.av_stdin_in(
+        &a,
+        &["set", "app/token", "--from-file", "-"],
+        b"remote-value",
+    )
+    .ok();
     env.git_in(&a, &["push", "-q"]);
-    env.av_stdin_in(&b, &["set", "app/token", "--from-file", "-"], b"local-value").ok();
-    let run = env.av_in(&b, &["get", "app/token"]).ok().stderr_has("warning");
+    env.av_stdin_in(
+        &b,
+        &["set", "app/token", "--from-file", "-"],
+        b"local-value",
+    )
+    .ok();
+    let run = env
+        .av_in(&b, &["get", "app/token"])
+        .ok()
+        .stderr_has("warning");
     assert_eq!(run.stdout, b"local-value");
 }

@@ -30,12 +30,16 @@ fn refuses_to_modify_a_vault_with_uncommitted_changes() {
     }
     // staged edit
     env.git(&["add", ".agent-vault/manifest.yaml"]);
-    env.av(&["set", "stripe/other", "v"]).code(6).stderr_has("manifest.yaml");
+    env.av(&["set", "stripe/other", "v"])
+        .code(6)
+        .stderr_has("manifest.yaml");
     env.git(&["reset", "-q", "--", ".agent-vault/manifest.yaml"]);
     fs::write(&manifest, &original).unwrap();
     // an untracked file in the vault
     fs::write(env.vault_dir().join("secrets/stray.txt"), "x").unwrap();
-    env.av(&["set", "stripe/other", "v"]).code(6).stderr_has("stray.txt");
+    env.av(&["set", "stripe/other", "v"])
+        .code(6)
+        .stderr_has("stray.txt");
     fs::remove_file(env.vault_dir().join("secrets/stray.txt")).unwrap();
     // reads still work on a dirty vault; writes work again once clean
     fs::write(&manifest, [original.as_slice(), b"# edited\n"].concat()).unwrap();
@@ -49,13 +53,22 @@ fn works_from_a_subdirectory_and_with_vault_dir() {
     let env = Env::with_vault();
     let sub = env.repo.join("src/deep/er");
     fs::create_dir_all(&sub).unwrap();
-    env.av_stdin_in(&sub, &["set", "app/key", "--from-file", "-"], b"from-sub").ok();
-    assert_eq!(env.av_in(&sub, &["get", "app/key", "--offline"]).ok().stdout, b"from-sub");
+    env.av_stdin_in(&sub, &["set", "app/key", "--from-file", "-"], b"from-sub")
+        .ok();
+    assert_eq!(
+        env.av_in(&sub, &["get", "app/key", "--offline"])
+            .ok()
+            .stdout,
+        b"from-sub"
+    );
     let elsewhere = env.root();
     let repo = env.repo.to_str().unwrap();
-    env.av_in(elsewhere, &["--vault", repo, "set", "app/two", "two"]).ok();
+    env.av_in(elsewhere, &["--vault", repo, "set", "app/two", "two"])
+        .ok();
     assert_eq!(
-        env.av_in(elsewhere, &["get", "app/two", "--offline", "--vault", repo]).ok().stdout,
+        env.av_in(elsewhere, &["get", "app/two", "--offline", "--vault", repo])
+            .ok()
+            .stdout,
         b"two"
     );
     let mut cmd = env.av_cmd(elsewhere, &["list", "--json", "--offline"]);
@@ -63,11 +76,16 @@ fn works_from_a_subdirectory_and_with_vault_dir() {
     let out = cmd.output().unwrap();
     assert!(out.status.success());
     assert_eq!(
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap().as_array().unwrap().len(),
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
         2
     );
     // outside any repository: not found
-    env.av_in(elsewhere, &["get", "app/two", "--offline"]).code(3);
+    env.av_in(elsewhere, &["get", "app/two", "--offline"])
+        .code(3);
 }
 
 #[test]
@@ -86,11 +104,17 @@ fn a_held_lock_gives_exit_6_vault_busy() {
         .spawn()
         .expect("flock(1) is needed for this test");
     let mut line = String::new();
-    BufReader::new(holder.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(holder.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     assert_eq!(line.trim(), "locked");
 
     let head = env.head();
-    for args in [&["set", "app/other", "v"][..], &["rm", "app/key"], &["add-agent", "bot"]] {
+    for args in [
+        &["set", "app/other", "v"][..],
+        &["rm", "app/key"],
+        &["add-agent", "bot"],
+    ] {
         env.av_env(args, &[("AGENT_VAULT_LOCK_TIMEOUT", "0.2")])
             .code(6)
             .stderr_has("busy");
@@ -101,7 +125,11 @@ fn a_held_lock_gives_exit_6_vault_busy() {
 
     drop(holder.stdin.take()); // cat ends, the lock is released
     holder.wait().unwrap();
-    env.av_env(&["set", "app/other", "v"], &[("AGENT_VAULT_LOCK_TIMEOUT", "0.2")]).ok();
+    env.av_env(
+        &["set", "app/other", "v"],
+        &[("AGENT_VAULT_LOCK_TIMEOUT", "0.2")],
+    )
+    .ok();
 }
 
 /// Every blob git has, every file in the working tree and .git, as one haystack per file.
@@ -119,7 +147,13 @@ fn haystacks(env: &Env) -> Vec<(String, Vec<u8>)> {
 fn no_plaintext_secret_or_private_key_anywhere_in_the_repo() {
     let env = Env::with_vault();
     env.av(&["add-agent", "bot"]).ok();
-    env.av(&["add-agent", "ci", "--key-out", env.root().join("ci.key").to_str().unwrap()]).ok();
+    env.av(&[
+        "add-agent",
+        "ci",
+        "--key-out",
+        env.root().join("ci.key").to_str().unwrap(),
+    ])
+    .ok();
     let values = [
         "sk_live_LEAKCHECK_0001",
         "multi\nline\nLEAKCHECK_0002",
@@ -132,9 +166,16 @@ fn no_plaintext_secret_or_private_key_anywhere_in_the_repo() {
     env.set("gh/token", values[3].as_bytes());
     env.av(&["grant", "bot", "stripe"]).ok();
     env.av(&["grant", "ci", "gh"]).ok();
-    env.av(&["set", "db/pw", "LEAKCHECK_0005", "--agents", "bot"]).ok();
+    env.av(&["set", "db/pw", "LEAKCHECK_0005", "--agents", "bot"])
+        .ok();
     env.av(&["revoke", "bot", "stripe"]).ok();
-    env.av(&["recover-agent", "ci", "--key-out", env.root().join("ci2.key").to_str().unwrap()]).ok();
+    env.av(&[
+        "recover-agent",
+        "ci",
+        "--key-out",
+        env.root().join("ci2.key").to_str().unwrap(),
+    ])
+    .ok();
     env.av(&["remove-agent", "bot"]).ok();
     env.av(&["rm", "db/url"]).ok();
     env.git(&["gc", "-q"]); // packs too: cat-file reads them
@@ -162,7 +203,10 @@ fn no_plaintext_secret_or_private_key_anywhere_in_the_repo() {
             let start = at + i + 16;
             let tail = &bytes[start..(start + 58).min(bytes.len())];
             assert!(
-                !(tail.len() == 58 && tail.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())),
+                !(tail.len() == 58
+                    && tail
+                        .iter()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())),
                 "{name} holds a private key"
             );
             at = start;

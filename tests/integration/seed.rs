@@ -14,7 +14,11 @@ fn write_seed_vault(env: &Env) -> std::path::PathBuf {
     let v = env.vault_dir();
     fs::create_dir_all(v.join("agents/bot")).unwrap();
     fs::create_dir_all(v.join("secrets/stripe")).unwrap();
-    fs::write(v.join("config.yaml"), "version: 1\nencryption:\n  format: age\n").unwrap();
+    fs::write(
+        v.join("config.yaml"),
+        "version: 1\nencryption:\n  format: age\n",
+    )
+    .unwrap();
     fs::write(v.join("owner.pub"), format!("{owner_pub}\n")).unwrap();
     fs::write(
         v.join(".gitignore"),
@@ -63,7 +67,9 @@ fn seed_layout_vault_reads_lists_grants_revokes_and_keeps_unknown_fields() {
     assert_eq!(env.get("stripe/api-key"), b"sk_seed_value");
     assert_eq!(env.get("motd"), b"hello from seed");
     assert_eq!(
-        env.av(&["get", "stripe/api-key", "--key", bot, "--offline"]).ok().stdout,
+        env.av(&["get", "stripe/api-key", "--key", bot, "--offline"])
+            .ok()
+            .stdout,
         b"sk_seed_value"
     );
     let list = env.av(&["list", "--json", "--offline"]).ok().json();
@@ -77,11 +83,14 @@ fn seed_layout_vault_reads_lists_grants_revokes_and_keeps_unknown_fields() {
     // grant the default group, revoke stripe
     env.av(&["grant", "bot", "default"]).ok();
     assert_eq!(
-        env.av(&["get", "motd", "--key", bot, "--offline"]).ok().stdout,
+        env.av(&["get", "motd", "--key", bot, "--offline"])
+            .ok()
+            .stdout,
         b"hello from seed"
     );
     env.av(&["revoke", "bot", "stripe"]).ok();
-    env.av(&["get", "stripe/api-key", "--key", bot, "--offline"]).code(4);
+    env.av(&["get", "stripe/api-key", "--key", bot, "--offline"])
+        .code(4);
     assert_eq!(env.get("stripe/api-key"), b"sk_seed_value");
 
     // unknown YAML fields survived the rewrites
@@ -96,7 +105,8 @@ fn seed_layout_vault_reads_lists_grants_revokes_and_keeps_unknown_fields() {
 
     // restore-agent opens the age-CLI escrow
     let restored = env.root().join("restored.key");
-    env.av(&["restore-agent", "bot", "--to", restored.to_str().unwrap()]).ok();
+    env.av(&["restore-agent", "bot", "--to", restored.to_str().unwrap()])
+        .ok();
     assert_eq!(secret_key_lines(&restored), secret_key_lines(&bot_key));
 }
 
@@ -109,12 +119,19 @@ fn our_ciphertexts_decrypt_with_stock_age_and_armored_ones_are_read() {
     let enc = env.vault_dir().join("secrets/stripe/api-key.enc");
     for key in [env.agent_key("bot"), env.owner_key()] {
         let out = env
-            .age(&["-d", "-i", key.to_str().unwrap(), enc.to_str().unwrap()], b"")
+            .age(
+                &["-d", "-i", key.to_str().unwrap(), enc.to_str().unwrap()],
+                b"",
+            )
             .ok();
         assert_eq!(out.stdout, b"sk_interop");
     }
     // binary form, not armored
-    assert!(fs::read(&enc).unwrap().starts_with(b"age-encryption.org/v1\n"));
+    assert!(
+        fs::read(&enc)
+            .unwrap()
+            .starts_with(b"age-encryption.org/v1\n")
+    );
 
     // an armored ciphertext made by `age -a` and committed by hand is read by `get`
     let owner_pub = public_key_of(&env.owner_key());
@@ -128,7 +145,9 @@ fn our_ciphertexts_decrypt_with_stock_age_and_armored_ones_are_read() {
     env.git(&["commit", "-q", "-am", "armored by hand"]);
     assert_eq!(env.get("stripe/api-key"), b"armored value");
     assert_eq!(
-        env.av(&["get", "stripe/api-key", "--agent", "bot", "--offline"]).ok().stdout,
+        env.av(&["get", "stripe/api-key", "--agent", "bot", "--offline"])
+            .ok()
+            .stdout,
         b"armored value"
     );
 }
@@ -142,7 +161,8 @@ fn binary_values_and_a_10_mb_value_round_trip() {
     // through a file too
     let f = env.root().join("all.bin");
     fs::write(&f, &all).unwrap();
-    env.av(&["set", "bin/from-file", "--from-file", f.to_str().unwrap()]).ok();
+    env.av(&["set", "bin/from-file", "--from-file", f.to_str().unwrap()])
+        .ok();
     assert_eq!(env.get("bin/from-file"), all);
 
     let mut big = Vec::with_capacity(10 << 20);
@@ -159,7 +179,15 @@ fn binary_values_and_a_10_mb_value_round_trip() {
     assert!(got == big, "10 MB value differs after the round trip");
     let enc = env.vault_dir().join("secrets/bin/big.enc");
     let out = env
-        .age(&["-d", "-i", env.owner_key().to_str().unwrap(), enc.to_str().unwrap()], b"")
+        .age(
+            &[
+                "-d",
+                "-i",
+                env.owner_key().to_str().unwrap(),
+                enc.to_str().unwrap(),
+            ],
+            b"",
+        )
         .ok();
     assert!(out.stdout == big);
 }

@@ -231,7 +231,8 @@ impl Env {
 
     /// Stores a secret from stdin (exact bytes via `--from-file -`).
     pub fn set(&self, path: &str, value: &[u8]) {
-        self.av_stdin(&["set", path, "--from-file", "-"], value).ok();
+        self.av_stdin(&["set", path, "--from-file", "-"], value)
+            .ok();
     }
 
     /// Reads a secret with the owner key, offline.
@@ -379,7 +380,10 @@ pub fn snapshot(dir: &Path) -> Tree {
                 walk(root, &path, tree);
             } else if meta.file_type().is_symlink() {
                 let target = std::fs::read_link(&path).unwrap();
-                tree.insert(rel, (mode, Some(target.to_string_lossy().as_bytes().to_vec())));
+                tree.insert(
+                    rel,
+                    (mode, Some(target.to_string_lossy().as_bytes().to_vec())),
+                );
             } else {
                 tree.insert(rel, (mode, Some(std::fs::read(&path).unwrap())));
             }
