@@ -226,3 +226,41 @@ fn kill_9_during_a_large_grant_loses_nothing() {
     }
     eprintln!("killed mid-way in {killed_mid_way} of 4 rounds");
 }
+
+#[test]
+fn the_next_writer_completes_an_interrupted_working_tree_update() {
+    // The state a writer killed after moving the branch leaves (docs/format.md, Writers):
+    // `<git dir>/agent-vault.pending` = "<old> <new>", the working tree and index still at
+    // <old> for the changed paths, and a half-written temporary file.
+    let env = Env::with_vault();
+    env.set("app/one", b"1");
+    let old = env.head();
+    env.set("app/two", b"2");
+    let new = env.head();
+    let v = env.vault_dir();
+    let enc = v.join("secrets/app/two.enc");
+    let committed = std::fs::read(&enc).unwrap();
+    std::fs::remove_file(&enc).unwrap();
+    std::fs::remove_file(v.join("secrets/app/two.meta")).unwrap();
+    env.git(&[
+        "rm",
+        "-q",
+        "--cached",
+        ".agent-vault/secrets/app/two.enc",
+        ".agent-vault/secrets/app/two.meta",
+    ]);
+    std::fs::write(v.join("secrets/app/.agent-vault-tmpAbC123"), b"partial").unwrap();
+    std::fs::write(
+        env.repo.join(".git/agent-vault.pending"),
+        format!("{old} {new}\n"),
+    )
+    .unwrap();
+
+    env.set("app/three", b"3");
+    assert_eq!(std::fs::read(&enc).unwrap(), committed);
+    assert!(!v.join("secrets/app/.agent-vault-tmpAbC123").exists());
+    assert!(!env.repo.join(".git/agent-vault.pending").exists());
+    assert_eq!(env.git(&["status", "--porcelain"]), "");
+    assert_eq!(env.get("app/two"), b"2");
+    env.av(&["check"]).ok();
+}
