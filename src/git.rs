@@ -572,6 +572,9 @@ impl VaultRepo {
                 self.sync_paths(paths)?;
             }
         }
+        // A writer killed inside `write_atomically` leaves its temporary file behind, which
+        // would make the vault look dirty forever; under the lock no writer is running.
+        remove_temp_files(&self.vault_dir());
         fs::remove_file(&pending).io_context(|| format!("cannot remove {}", pending.display()))
     }
 
@@ -708,6 +711,29 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     temp.persist(path)
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e.error))?;
     Ok(())
+}
+
+/// Removes the `write_atomically` temporary files (`.agent-vault-tmp*`) under `dir`.
+fn remove_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => remove_temp_files(&path),
+            Ok(t)
+                if t.is_file()
+                    && entry
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with(".agent-vault-tmp") =>
+            {
+                let _ = fs::remove_file(&path);
+            }
+            _ => {}
+        }
+    }
 }
 
 fn remove_empty_parents(file: &Path, stop: &Path) {

@@ -200,7 +200,12 @@ pub fn load(choice: &KeyChoice, home: &KeyHome) -> Result<Identities> {
         KeyChoice::Auto => match std::env::var(KEY_ENV) {
             Ok(value) if !value.trim().is_empty() => {
                 let value = Zeroizing::new(value);
-                if value.trim_start().starts_with(SECRET_KEY_PREFIX) {
+                // Identity text, also a whole key file with its `#` comments (as in
+                // `AGENT_VAULT_KEY="$(cat bot.key)"`); never treated, or echoed, as a path.
+                if value
+                    .lines()
+                    .any(|l| l.trim_start().starts_with(SECRET_KEY_PREFIX))
+                {
                     parse_identities(&value, &format!("the key in {KEY_ENV}"))
                 } else {
                     read_identity_file(

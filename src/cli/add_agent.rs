@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use agent_vault::names::AgentName;
 
-use super::{Exit, Globals, output};
+use super::{Exit, Globals, UsageError, output};
 
 /// Register an agent: generate its key pair, write the private key to this machine and
 /// escrow a copy encrypted to the owner in the vault.
@@ -28,6 +28,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
+    // A malformed --public-key is invalid input (exit 2), not a broken vault file (exit 1).
+    if let Some(recipient) = &args.public_key {
+        agent_vault::keys::parse_recipient(recipient, "--public-key")
+            .map_err(|e| UsageError(e.to_string()))?;
+    }
     let vault = globals.open()?;
     let outcome = vault.add_agent(
         &args.name,

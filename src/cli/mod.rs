@@ -127,10 +127,27 @@ pub fn main() -> ExitCode {
     match result {
         Ok(exit) => exit.into(),
         Err(error) => {
-            output::error(format!("{error:#}"));
+            output::error(render(&error));
             exit::exit_for(&error).into()
         }
     }
+}
+
+/// The error and its causes joined by `: `, skipping a cause whose text its parent's message
+/// already ends with (our I/O and git errors print their source themselves).
+fn render(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Parses `--offline` style booleans from the environment (`1`, `true`, `yes`).

@@ -1,0 +1,210 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[agent-vault] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'agent-vault'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'agent-vault'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create a vault: the owner key (reused if this machine has one), `.agent-vault/`, its first commit and the pre-commit hook'
+            cand add-agent 'Register an agent: generate its key pair, write the private key to this machine and escrow a copy encrypted to the owner in the vault'
+            cand remove-agent 'Remove an agent: delete its public key and escrow, and re-encrypt every secret it could read without it. Prints the secrets to rotate at their source'
+            cand list-agents 'List the registered agents and the groups each may read'
+            cand grant 'Let an agent read a group''s secrets: re-encrypts exactly that group''s secrets to include the agent''s key. Secrets set in the group later include it too'
+            cand revoke 'Take a group away from an agent: re-encrypts that group''s secrets without the agent''s key and prints the secrets to rotate at their source (the agent may have copied them)'
+            cand set 'Store a secret, or rotate an existing one (its creation time is kept)'
+            cand get 'Decrypt a secret and write its exact bytes to stdout'
+            cand list 'List secrets with their group, agents and dates. Needs no key; values are never shown'
+            cand rm 'Delete a secret from the vault (git history keeps its old ciphertexts)'
+            cand check 'Audit the vault without decrypting anything: expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files, key files readable by others'
+            cand recover-agent 'Give an agent a new key pair after its key was lost or exposed: the owner opens its escrow, a new key is generated, escrowed and written to this machine, and every secret the agent reads is re-encrypted for the new key'
+            cand restore-agent 'Write an agent''s original private key, decrypted from its escrow with the owner key, to a new file (mode 0600). Nothing in the vault changes'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'agent-vault;init'= {
+            cand --owner-name 'The owner''s name recorded in the manifest (default: your git user.name)'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --json 'Print the result as JSON on stdout'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;add-agent'= {
+            cand --key-out 'Where to write the new private key (default: $AGENT_VAULT_HOME/agents/NAME.key). Never overwritten'
+            cand --public-key 'Register this existing age recipient (age1…) instead of generating a key'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --json 'Print the result as JSON on stdout'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;remove-agent'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;list-agents'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;grant'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;revoke'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;set'= {
+            cand --from-file 'Read the exact bytes of this file (`-` for stdin)'
+            cand --group 'The group whose agents may read it (default: kept, else the first path segment)'
+            cand --expires 'When it expires: a date (2027-01-31), an RFC 3339 time, or a duration (90d, 12h, 1y)'
+            cand --agents 'Agents that may read this secret besides its group''s (comma-separated; replaces the list)'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;get'= {
+            cand --key 'Decrypt with this identity file'
+            cand --agent 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --offline 'Do not fetch the upstream branch first'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;list'= {
+            cand --group 'Only this group''s secrets'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --json 'Print JSON instead of a table'
+            cand --offline 'Do not fetch the upstream branch first'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;rm'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;check'= {
+            cand --soon 'How far ahead an expiry counts as soon'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --strict 'Also fail on warnings'
+            cand --json 'Print JSON instead of text'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;recover-agent'= {
+            cand --key-out 'Where to write the new private key (default: $AGENT_VAULT_HOME/agents/NAME.key). Never overwritten'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;restore-agent'= {
+            cand --to 'The file to create; it must not exist'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;completions'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;help'= {
+            cand init 'Create a vault: the owner key (reused if this machine has one), `.agent-vault/`, its first commit and the pre-commit hook'
+            cand add-agent 'Register an agent: generate its key pair, write the private key to this machine and escrow a copy encrypted to the owner in the vault'
+            cand remove-agent 'Remove an agent: delete its public key and escrow, and re-encrypt every secret it could read without it. Prints the secrets to rotate at their source'
+            cand list-agents 'List the registered agents and the groups each may read'
+            cand grant 'Let an agent read a group''s secrets: re-encrypts exactly that group''s secrets to include the agent''s key. Secrets set in the group later include it too'
+            cand revoke 'Take a group away from an agent: re-encrypts that group''s secrets without the agent''s key and prints the secrets to rotate at their source (the agent may have copied them)'
+            cand set 'Store a secret, or rotate an existing one (its creation time is kept)'
+            cand get 'Decrypt a secret and write its exact bytes to stdout'
+            cand list 'List secrets with their group, agents and dates. Needs no key; values are never shown'
+            cand rm 'Delete a secret from the vault (git history keeps its old ciphertexts)'
+            cand check 'Audit the vault without decrypting anything: expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files, key files readable by others'
+            cand recover-agent 'Give an agent a new key pair after its key was lost or exposed: the owner opens its escrow, a new key is generated, escrowed and written to this machine, and every secret the agent reads is re-encrypted for the new key'
+            cand restore-agent 'Write an agent''s original private key, decrypted from its escrow with the owner key, to a new file (mode 0600). Nothing in the vault changes'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'agent-vault;help;init'= {
+        }
+        &'agent-vault;help;add-agent'= {
+        }
+        &'agent-vault;help;remove-agent'= {
+        }
+        &'agent-vault;help;list-agents'= {
+        }
+        &'agent-vault;help;grant'= {
+        }
+        &'agent-vault;help;revoke'= {
+        }
+        &'agent-vault;help;set'= {
+        }
+        &'agent-vault;help;get'= {
+        }
+        &'agent-vault;help;list'= {
+        }
+        &'agent-vault;help;rm'= {
+        }
+        &'agent-vault;help;check'= {
+        }
+        &'agent-vault;help;recover-agent'= {
+        }
+        &'agent-vault;help;restore-agent'= {
+        }
+        &'agent-vault;help;completions'= {
+        }
+        &'agent-vault;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,16 @@
+//! The integration test suite: the real `agent-vault` binary on real git repositories in
+//! hermetic temp environments (see `common`). Run with `cargo test --test integration`.
+
+mod common;
+
+mod check;
+mod commands;
+mod completions;
+mod gitops;
+mod hook;
+mod keys;
+mod lifecycle;
+mod names;
+mod remote;
+mod safety;
+mod seed;

@@ -1,0 +1,134 @@
+//! Reading the newest state: `get` fetches an upstream that is ahead and reads it from git
+//! objects without touching the working tree, index or branch.
+
+use crate::common::*;
+
+struct Clones {
+    env: Env,
+    a: std::path::PathBuf,
+    b: std::path::PathBuf,
+}
+
+fn two_clones() -> Clones {
+    let env = Env::with_vault();
+    env.set("app/token", b"old-value");
+    let remote = env.root().join("remote.git");
+    env.git_in(
+        env.root(),
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            remote.to_str().unwrap(),
+        ],
+    );
+    env.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    env.git(&["push", "-q", "-u", "origin", "main"]);
+    let a = env.root().join("a");
+    let b = env.root().join("b");
+    for c in [&a, &b] {
+        env.git_in(
+            env.root(),
+            &["clone", "-q", remote.to_str().unwrap(), c.to_str().unwrap()],
+        );
+    }
+    Clones { env, a, b }
+}
+
+fn state(env: &Env, dir: &std::path::Path) -> (String, String, Vec<u8>, Tree) {
+    (
+        env.git_in(dir, &["status", "--porcelain"]),
+        env.git_in(dir, &["rev-parse", "HEAD"]),
+        std::fs::read(dir.join(".git/index")).unwrap(),
+        snapshot(&dir.join(".agent-vault")),
+    )
+}
+
+#[test]
+fn get_reads_an_upstream_that_is_ahead_without_changing_anything() {
+    let Clones { env, a, b } = two_clones();
+    env.av_stdin_in(&a, &["set", "app/token", "--from-file", "-"], b"new-value")
+        .ok();
+    env.av_stdin_in(
+        &a,
+        &["set", "app/added", "--from-file", "-"],
+        b"added-value",
+    )
+    .ok();
+    env.git_in(&a, &["push", "-q"]);
+
+    let before = state(&env, &b);
+    let got = env.av_in(&b, &["get", "app/token"]).ok();
+    assert_eq!(got.stdout, b"new-value");
+    assert_eq!(
+        env.av_in(&b, &["get", "app/added"]).ok().stdout,
+        b"added-value"
+    );
+    let list = env.av_in(&b, &["list", "--json"]).ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let after = state(&env, &b);
+    assert_eq!(before.0, after.0, "git status changed");
+    assert_eq!(before.1, after.1, "HEAD moved");
+    assert!(before.2 == after.2, "the index changed");
+    assert_same_tree(&before.3, &after.3, "working tree of .agent-vault");
+}
+
+#[test]
+fn offline_reads_the_local_state() {
+    let Clones { env, a, b } = two_clones();
+    env.av_stdin_in(&a, &["set", "app/token", "--from-file", "-"], b"new-value")
+        .ok();
+    env.git_in(&a, &["push", "-q"]);
+    assert_eq!(
+        env.av_in(&b, &["get", "app/token", "--offline"])
+            .ok()
+            .stdout,
+        b"old-value"
+    );
+    let mut cmd = env.av_cmd(&b, &["get", "app/token"]);
+    cmd.env("AGENT_VAULT_OFFLINE", "1");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"old-value");
+    // nothing was fetched either
+    let tracking = env.git_in(&b, &["rev-parse", "origin/main"]);
+    assert_eq!(tracking, env.git_in(&b, &["rev-parse", "HEAD"]));
+}
+
+#[test]
+fn unreachable_remote_falls_back_to_local_state_with_a_warning() {
+    let Clones { env, b, .. } = two_clones();
+    env.git_in(
+        &b,
+        &["remote", "set-url", "origin", "/nonexistent/remote.git"],
+    );
+    let run = env.av_in(&b, &["get", "app/token"]).ok();
+    assert_eq!(run.stdout, b"old-value");
+    let run = run.stderr_has("warning");
+    assert!(!run.stderr.contains("old-value"));
+}
+
+#[test]
+fn diverged_branches_fall_back_with_a_warning() {
+    let Clones { env, a, b } = two_clones();
+    env.av_stdin_in(
+        &a,
+        &["set", "app/token", "--from-file", "-"],
+        b"remote-value",
+    )
+    .ok();
+    env.git_in(&a, &["push", "-q"]);
+    env.av_stdin_in(
+        &b,
+        &["set", "app/token", "--from-file", "-"],
+        b"local-value",
+    )
+    .ok();
+    let run = env
+        .av_in(&b, &["get", "app/token"])
+        .ok()
+        .stderr_has("warning");
+    assert_eq!(run.stdout, b"local-value");
+}
