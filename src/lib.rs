@@ -9,6 +9,7 @@
 //! * [`crypto`] wraps age: encryption to recipient sets, decryption, fingerprints.
 //! * [`keys`] reads and writes identity files and discovers which key to use.
 //! * [`git`] treats git as the database: locking, atomic commits, reads from objects.
+//! * [`scan`] is the leak guard: key material and secret values in what is about to be committed.
 //! * [`vault`] composes them into the operations the CLI exposes.
 //!
 //! ```no_run
@@ -32,6 +33,7 @@ pub mod hook;
 pub mod keys;
 pub mod manifest;
 pub mod names;
+pub mod scan;
 pub mod time;
 pub mod vault;
 
