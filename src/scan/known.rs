@@ -1,15 +1,18 @@
 //! Finding the vault's own secret values in content about to be committed.
 //!
 //! Every secret the available key can read is decrypted in memory (never written anywhere)
-//! and all values go into one Aho-Corasick automaton, so the content is read once however
-//! many secrets there are. Findings name the secret's path, never its value.
+//! and all values are matched in one pass over the content, however many there are: a
+//! multi-pattern filter on the first 8 bytes of every value (hashed bitmaps of fixed size,
+//! so the cost per byte of content is the same for 1 secret as for 1,000), then an exact
+//! comparison where the filter hits. Findings name the secret's path, never its value, and
+//! the values held for matching are zeroized when the matcher is dropped.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rayon::prelude::*;
 use secrecy::{ExposeSecret, SecretSlice};
+use zeroize::Zeroizing;
 
 use crate::crypto::{self, DecryptFailure};
 use crate::format::secret_enc_path;
@@ -20,9 +23,32 @@ use crate::{Error, Result};
 /// Values shorter than this are not matched: they would match by chance.
 pub const MIN_SECRET_LEN: usize = 8;
 
+/// log2 of each filter's size in bits: 2^18 bits = 32 KiB, whatever the number of secrets.
+const FILTER_LOG2: u32 = 18;
+
+fn filter_slot(window: u64) -> usize {
+    (window.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FILTER_LOG2)) as usize
+}
+
+/// A second, independent slot (checked only when the first bit is set), so the exact lookup
+/// runs about as rarely for 1,000 secrets as for one.
+fn filter_slot2(window: u64) -> usize {
+    (window.wrapping_mul(0xC2B2_AE3D_27D4_EB4F).rotate_left(29) as usize) & ((1 << FILTER_LOG2) - 1)
+}
+
+fn window(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"))
+}
+
 /// A matcher for a set of secret values.
 pub struct KnownSecrets {
-    matcher: Option<AhoCorasick>,
+    /// One bit per hashed 8-byte prefix (two hashes: a Bloom filter with k = 2).
+    filter: Box<[u64]>,
+    filter2: Box<[u64]>,
+    /// Prefix → indexes into `patterns`.
+    by_prefix: HashMap<u64, Vec<usize>>,
+    /// The values (and trimmed variants), zeroized on drop.
+    patterns: Vec<Zeroizing<Vec<u8>>>,
     /// For each pattern, the secret paths that hold it.
     owners: Vec<Vec<String>>,
     /// Secrets given, including those too short to match.
@@ -34,7 +60,7 @@ pub struct KnownSecrets {
 impl std::fmt::Debug for KnownSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KnownSecrets")
-            .field("patterns", &self.owners.len())
+            .field("patterns", &self.patterns.len())
             .field("total", &self.total)
             .finish_non_exhaustive()
     }
@@ -44,54 +70,52 @@ impl KnownSecrets {
     /// Builds the matcher from `(secret path, value)` pairs. Each value is matched as stored
     /// and, when different, with surrounding whitespace (a trailing newline) trimmed.
     pub fn new(secrets: &[(String, SecretSlice<u8>)]) -> Self {
-        // Borrowed from `secrets`: no copy of a value is made here (the automaton keeps its own).
-        let mut index: HashMap<&[u8], usize> = HashMap::new();
-        let mut patterns: Vec<&[u8]> = Vec::new();
-        let mut owners: Vec<Vec<String>> = Vec::new();
-        let mut too_short = Vec::new();
+        let mut matcher = KnownSecrets {
+            filter: vec![0u64; (1usize << FILTER_LOG2) / 64].into_boxed_slice(),
+            filter2: vec![0u64; (1usize << FILTER_LOG2) / 64].into_boxed_slice(),
+            by_prefix: HashMap::new(),
+            patterns: Vec::new(),
+            owners: Vec::new(),
+            total: secrets.len(),
+            too_short: Vec::new(),
+        };
         for (path, value) in secrets {
             let value = value.expose_secret();
-            let trimmed = value.trim_ascii();
             let mut any = false;
-            for candidate in [value, trimmed] {
+            for candidate in [value, value.trim_ascii()] {
                 if candidate.len() < MIN_SECRET_LEN {
                     continue;
                 }
                 any = true;
-                let slot = match index.get(candidate) {
-                    Some(&slot) => slot,
+                let prefix = window(candidate);
+                let slots = matcher.by_prefix.entry(prefix).or_default();
+                let existing = slots
+                    .iter()
+                    .copied()
+                    .find(|&i| matcher.patterns[i].as_slice() == candidate);
+                let index = match existing {
+                    Some(i) => i,
                     None => {
-                        patterns.push(candidate);
-                        owners.push(Vec::new());
-                        index.insert(candidate, patterns.len() - 1);
-                        patterns.len() - 1
+                        matcher.patterns.push(Zeroizing::new(candidate.to_vec()));
+                        matcher.owners.push(Vec::new());
+                        let i = matcher.patterns.len() - 1;
+                        slots.push(i);
+                        let slot = filter_slot(prefix);
+                        matcher.filter[slot / 64] |= 1 << (slot % 64);
+                        let slot = filter_slot2(prefix);
+                        matcher.filter2[slot / 64] |= 1 << (slot % 64);
+                        i
                     }
                 };
-                if !owners[slot].contains(path) {
-                    owners[slot].push(path.clone());
+                if !matcher.owners[index].contains(path) {
+                    matcher.owners[index].push(path.clone());
                 }
             }
             if !any {
-                too_short.push(path.clone());
+                matcher.too_short.push(path.clone());
             }
         }
-        // A DFA without a prefilter: the cost per byte of content does not depend on how many
-        // secrets there are (a prefilter would make one secret faster than a thousand).
-        let matcher = (!patterns.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .prefilter(false)
-                .build(&patterns)
-                .or_else(|_| AhoCorasick::new(&patterns))
-                .expect("an Aho-Corasick automaton over byte strings builds")
-        });
-        KnownSecrets {
-            matcher,
-            owners,
-            total: secrets.len(),
-            too_short,
-        }
+        matcher
     }
 
     /// How many secrets were given.
@@ -106,13 +130,30 @@ impl KnownSecrets {
 
     /// Every occurrence in `bytes`: `(byte offset, secret paths holding that value)`.
     pub fn find<'s>(&'s self, bytes: &[u8]) -> Vec<(usize, &'s [String])> {
-        let Some(matcher) = &self.matcher else {
-            return Vec::new();
-        };
-        matcher
-            .find_overlapping_iter(bytes)
-            .map(|m| (m.start(), self.owners[m.pattern().as_usize()].as_slice()))
-            .collect()
+        let mut out = Vec::new();
+        if self.patterns.is_empty() {
+            return out;
+        }
+        for (at, w) in bytes.windows(8).enumerate() {
+            let w = window(w);
+            let slot = filter_slot(w);
+            if self.filter[slot / 64] & (1 << (slot % 64)) == 0 {
+                continue;
+            }
+            let slot = filter_slot2(w);
+            if self.filter2[slot / 64] & (1 << (slot % 64)) == 0 {
+                continue;
+            }
+            let Some(candidates) = self.by_prefix.get(&w) else {
+                continue;
+            };
+            for &i in candidates {
+                if bytes[at..].starts_with(&self.patterns[i]) {
+                    out.push((at, self.owners[i].as_slice()));
+                }
+            }
+        }
+        out
     }
 }
 
