@@ -396,6 +396,12 @@ impl VaultRepo {
                 repo.state()
             )));
         }
+        crate::scan::check_commit(
+            changes
+                .files
+                .iter()
+                .filter_map(|(path, bytes)| Some((path.as_str(), bytes.as_deref()?))),
+        )?;
         let head_ref = self.head_ref_name()?;
         let parent = self.head_commit()?;
         let parent_commit = parent

@@ -52,7 +52,7 @@ pub fn status(repo: &Repository) -> HookStatus {
     let hook = dir.join("pre-commit");
     let chained = dir.join(CHAINED_NAME);
     match fs::read_to_string(&hook) {
-        Ok(text) if text.contains(HOOK_MARKER) => {
+        Ok(text) if is_ours(&text) => {
             if text != HOOK_SCRIPT {
                 HookStatus::Outdated(hook)
             } else if chained.exists() {
@@ -65,6 +65,13 @@ pub fn status(repo: &Repository) -> HookStatus {
         Err(_) if hook.exists() => HookStatus::Foreign(hook),
         Err(_) => HookStatus::Missing(hook),
     }
+}
+
+/// Whether a hook file is ours: our marker in its first lines. A foreign hook that merely
+/// mentions agent-vault further down (e.g. an older tool's snippet appended to it) is not, so
+/// it is chained rather than overwritten.
+fn is_ours(text: &str) -> bool {
+    text.lines().take(3).any(|line| line == HOOK_MARKER)
 }
 
 /// Installs (or updates) the hook, chaining an existing foreign hook.

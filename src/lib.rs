@@ -10,6 +10,7 @@
 //! * [`keys`] reads and writes identity files and discovers which key to use.
 //! * [`git`] treats git as the database: locking, atomic commits, reads from objects.
 //! * [`integrity`] signs the vault's state and verifies it; [`pins`] remembers trusted keys.
+//! * [`scan`] is the leak guard: key material and secret values in what is about to be committed.
 //! * [`vault`] composes them into the operations the CLI exposes.
 //!
 //! ```no_run
@@ -35,6 +36,7 @@ pub mod keys;
 pub mod manifest;
 pub mod names;
 pub mod pins;
+pub mod scan;
 pub mod time;
 pub mod vault;
 

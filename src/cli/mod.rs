@@ -7,6 +7,7 @@ mod completions;
 mod exit;
 mod get;
 mod grant;
+mod hook;
 mod init;
 mod list;
 mod list_agents;
@@ -16,6 +17,7 @@ mod remove_agent;
 mod restore_agent;
 mod revoke;
 mod rm;
+mod scan;
 mod set;
 mod sign;
 mod verify;
@@ -62,6 +64,8 @@ enum Command {
     List(list::Args),
     Rm(rm::Args),
     Check(check::Args),
+    Scan(scan::Args),
+    Hook(hook::Args),
     RecoverAgent(recover_agent::Args),
     RestoreAgent(restore_agent::Args),
     Verify(verify::Args),
@@ -118,6 +122,8 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(args, &globals),
         Command::Rm(args) => rm::run(args, &globals),
         Command::Check(args) => check::run(args, &globals),
+        Command::Scan(args) => scan::run(args, &globals),
+        Command::Hook(args) => hook::run(args, &globals),
         Command::RecoverAgent(args) => recover_agent::run(args, &globals),
         Command::RestoreAgent(args) => restore_agent::run(args, &globals),
         Command::Verify(args) => verify::run(args, &globals),

@@ -1,0 +1,211 @@
+use std::path::{Path, PathBuf};
+
+use agent_vault::keys::KeyHome;
+use agent_vault::scan::{self, AllowList, Kind, Report, Scanner, known};
+use git2::Repository;
+
+use super::{Exit, Globals, UsageError, output};
+
+/// Find private keys and the vault's secret values in files, or in what the next commit
+/// would contain.
+///
+/// Key material is recognised by its structure (header, body and footer), so code that only
+/// mentions a header passes: age identities and plugin identities, PEM private keys of every
+/// kind (PKCS#8 plain and encrypted, RSA, EC, DSA, OpenSSH), PGP private key blocks, PuTTY
+/// keys. Also flagged: anything under .agent-vault/secrets/ that is not an age ciphertext, and
+/// files named like agent-vault's private key files.
+///
+/// Known secrets: when a key that opens the vault is available (AGENT_VAULT_KEY or the owner
+/// key), every secret it can read is decrypted in memory and content holding any of their
+/// values (8 bytes or longer) is reported with the secret's path, never its value.
+///
+/// Deliberate fixtures can be listed in .agent-vault-allow at the repository root: one
+/// `GLOB [KIND]` per line.
+///
+/// Exits 0 when nothing is found, 1 when something is.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  agent-vault scan --staged          # what the pre-commit hook runs\n  agent-vault scan config/ deploy.env\n  agent-vault scan --staged --json\n\nKinds: age-identity, age-plugin-identity, pkcs8-private-key, encrypted-private-key,\nrsa-private-key, ec-private-key, dsa-private-key, openssh-private-key, pem-private-key,\npgp-private-key, putty-private-key, known-secret, vault-plaintext, key-file."
+)]
+pub struct Args {
+    /// Scan exactly what the next commit would contain (the index, not the working tree).
+    #[arg(long, conflicts_with = "paths")]
+    staged: bool,
+    /// Require the known-secret check: fail if no key that opens the vault is available.
+    #[arg(long, conflicts_with = "no_known_secrets")]
+    known_secrets: bool,
+    /// Skip the known-secret check.
+    #[arg(long)]
+    no_known_secrets: bool,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Files and folders to scan (default: the current folder).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+/// Opens the repository: `--vault DIR` or, as git hooks expect, `GIT_DIR` and friends, else
+/// the one containing the current folder.
+fn open_repo(globals: &Globals) -> Result<Repository, git2::Error> {
+    match &globals.vault {
+        Some(dir) => Repository::discover(dir),
+        None => Repository::open_from_env(),
+    }
+}
+
+pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
+    let repo = match open_repo(globals) {
+        Ok(repo) => Some(repo),
+        Err(e) if args.staged => {
+            return Err(UsageError(format!(
+                "scan --staged needs a git repository ({}); run it inside one or pass --vault DIR",
+                e.message()
+            ))
+            .into());
+        }
+        Err(_) => None,
+    };
+    let workdir = repo
+        .as_ref()
+        .and_then(|r| r.workdir())
+        .map(Path::to_path_buf);
+    if args.staged && workdir.is_none() {
+        return Err(UsageError(
+            "scan --staged needs a repository with a working tree (this one is bare)".into(),
+        )
+        .into());
+    }
+    let base = workdir.clone().unwrap_or_else(|| globals.start_dir());
+    let allow = AllowList::load(&base)?;
+
+    // The known-secret check.
+    let mut known_note = None;
+    let mut loaded = None;
+    if !args.no_known_secrets {
+        let attempt = match (&workdir, KeyHome::from_env()) {
+            (None, _) => Ok(Err(known::Unavailable::NoVault)),
+            (Some(dir), Ok(home)) => known::load(dir, home),
+            (Some(_), Err(e)) => Ok(Err(known::Unavailable::NoKey(e))),
+        };
+        match attempt {
+            Ok(Ok(l)) => loaded = Some(l),
+            Ok(Err(why)) if args.known_secrets => {
+                return Err(match why {
+                    known::Unavailable::NoVault => {
+                        agent_vault::Error::VaultNotFound(base.clone()).into()
+                    }
+                    known::Unavailable::NoKey(e) => anyhow::Error::new(e)
+                        .context("--known-secrets needs a key that opens the vault"),
+                });
+            }
+            Ok(Err(why)) => known_note = Some(why.to_string()),
+            Err(e) if args.known_secrets => return Err(e.into()),
+            Err(e) => known_note = Some(e.to_string()),
+        }
+    } else {
+        known_note = Some("--no-known-secrets was given".into());
+    }
+    if let Some(l) = &loaded {
+        for note in &l.notes {
+            output::warn(note);
+        }
+    }
+
+    let scanner = Scanner {
+        known: loaded.as_ref().map(|l| &l.secrets),
+        allow: &allow,
+    };
+    let report = if args.staged {
+        scan::scan_staged(repo.as_ref().expect("checked above"), &scanner)?
+    } else {
+        let paths = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        };
+        scan::scan_paths(&paths, workdir.as_deref(), &scanner)?
+    };
+
+    if args.json {
+        output::stdout_json(&serde_json::json!({
+            "findings": report.findings,
+            "files": report.files,
+            "bytes": report.bytes,
+            "known_secrets": {
+                "checked": loaded.is_some(),
+                "secrets": loaded.as_ref().map_or(0, |l| l.secrets.total()),
+                "too_short": loaded.as_ref().map_or(&[][..], |l| l.secrets.too_short()),
+                "unreadable": loaded.as_ref().map_or(0, |l| l.unreadable),
+                "skipped_because": known_note,
+            },
+        }))?;
+    } else {
+        print_human(&report, loaded.as_ref(), known_note.as_deref(), args.staged)?;
+    }
+    Ok(if report.findings.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Failure
+    })
+}
+
+fn print_human(
+    report: &Report,
+    loaded: Option<&known::Loaded>,
+    known_note: Option<&str>,
+    staged: bool,
+) -> anyhow::Result<()> {
+    for finding in &report.findings {
+        output::stdout_line(finding.render())?;
+    }
+    match (loaded, known_note) {
+        (Some(l), _) => {
+            let mut line = format!(
+                "checked against {} secret value(s) this key can read",
+                l.secrets.total()
+            );
+            if l.unreadable > 0 {
+                line.push_str(&format!(" ({} more it cannot read)", l.unreadable));
+            }
+            if !l.secrets.too_short().is_empty() {
+                line.push_str(&format!(
+                    "; not matched, shorter than {} bytes: {}",
+                    known::MIN_SECRET_LEN,
+                    l.secrets.too_short().join(", ")
+                ));
+            }
+            output::info(line);
+        }
+        (None, Some(why)) => output::info(format!("known-secret check skipped: {why}")),
+        (None, None) => {}
+    }
+    let what = if staged { "staged file(s)" } else { "file(s)" };
+    if report.findings.is_empty() {
+        output::done(format!("no key material found in {} {what}", report.files));
+        return Ok(());
+    }
+    let files: std::collections::BTreeSet<&str> =
+        report.findings.iter().map(|f| f.path.as_str()).collect();
+    output::error(format!(
+        "{} finding(s) in {} of {} {what}",
+        report.findings.len(),
+        files.len(),
+        report.files
+    ));
+    if staged {
+        output::info(
+            "remove the key or value from each file and `git add` it again, or unstage the file (`git restore --staged FILE`)",
+        );
+    }
+    if report.findings.iter().any(|f| f.kind == Kind::KnownSecret) {
+        output::info(
+            "a known-secret finding is one of the vault's own values in plain text: reference it with `agent-vault get` instead; if it was ever committed or shared, rotate it",
+        );
+    }
+    output::info(format!(
+        "a deliberate test fixture can be listed in {} (one `GLOB [KIND]` per line)",
+        scan::ALLOW_FILE
+    ));
+    Ok(())
+}
