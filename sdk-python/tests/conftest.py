@@ -96,8 +96,14 @@ class World:
         self.run(["git", "clone", "--quiet", "--bare", str(repo), str(bare)])
         self.git(repo, "remote", "add", "origin", str(bare))
         self.git(repo, "fetch", "--quiet", "origin")
-        self.git(repo, "branch", "--quiet", "--set-upstream-to=origin/main")
+        self.git(repo, "branch", "--quiet", f"--set-upstream-to=origin/{self.branch(repo)}")
         return bare
+
+    def branch(self, repo: Path) -> str:
+        return self.git(repo, "symbolic-ref", "--short", "HEAD").strip()
+
+    def push(self, repo: Path) -> None:
+        self.git(repo, "push", "--quiet", "origin", self.branch(repo))
 
     def clone(self, bare: Path, name: str) -> Path:
         target = self.root / name

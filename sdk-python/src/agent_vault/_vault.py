@@ -82,6 +82,7 @@ class Vault:
             bytearray(key.encode("utf-8") if isinstance(key, str) else key) if key is not None else None
         )
         self._auto_pull = bool(auto_pull)
+        self._closed = False
         self._local: Optional[LocalRepo] = None
         self._remote: Optional[RemoteRepo] = None
         repo = os.fspath(repo_path)
@@ -144,6 +145,8 @@ class Vault:
         Raises InvalidInputError (bad path), SecretNotFoundError, KeyNotFoundError,
         NotAuthorizedError (after one refresh-and-retry when auto_pull is on) or FormatError.
         """
+        if self._closed:
+            raise InvalidInputError("this Vault was closed; create a new one to read again")
         secret = check_secret_path(path)
         try:
             return self._decrypt(self._source(), secret)
@@ -175,7 +178,8 @@ class Vault:
             raise SecretNotFoundError(
                 f"secret '{secret}' not found: `agent-vault list` (or list_secrets()) shows the stored secrets"
             )
-        info = parse_meta(meta, secret, files[meta], utc_now()) if files[meta] is not None else None
+        meta_bytes = files[meta]
+        info = parse_meta(meta, secret, meta_bytes, utc_now()) if meta_bytes is not None else None
         identities = load_identities(self._key_path, self._key, self._agent)
         try:
             value: bytes = pyrage.decrypt(ciphertext, identities.identities)
@@ -208,7 +212,7 @@ class Vault:
         """Every secret (or one group's) with its metadata, sorted by path. Needs no key."""
         if group is not None:
             check_name("group name", group)
-        source = self._source()
+        source = self._source()  # listings need no key, so a closed Vault may still list
         manifest = self._manifest(source)
         if group is not None and not manifest.has_group(group):
             raise SecretNotFoundError(
@@ -259,9 +263,10 @@ class Vault:
 
     def close(self) -> None:
         """Overwrites the in-memory copy of ``key``. The vault cannot decrypt with it afterwards."""
+        self._closed = True
         if self._key is not None:
             _wipe(self._key)
-            self._key = bytearray()
+            self._key = None
 
     def __enter__(self) -> "Vault":
         return self
