@@ -1,0 +1,263 @@
+"""Behaviour that needs moving parts: upstream fetching, remote URLs, refresh-and-retry,
+no git without need, read-only and no-plaintext guarantees, and argument handling."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+from typing import Dict, Tuple
+
+import pytest
+
+from agent_vault import (
+    AgentInfo,
+    FormatError,
+    InvalidInputError,
+    KeyNotFoundError,
+    NotAuthorizedError,
+    SecretInfo,
+    SecretNotFoundError,
+    Vault,
+    VaultNotFoundError,
+)
+
+from conftest import World, files_containing
+
+
+def snapshot(world: World, repo: Path) -> Tuple[str, str, str, Dict[str, Tuple[int, int]]]:
+    """HEAD, status, index file hash, and every working-tree file's (size, mtime)."""
+    files = {}
+    for dirpath, dirs, names in os.walk(repo):
+        if ".git" in dirs:
+            dirs.remove(".git")
+        for name in names:
+            st = (Path(dirpath) / name).stat()
+            files[str(Path(dirpath) / name)] = (st.st_size, st.st_mtime_ns)
+    index = (repo / ".git" / "index").read_bytes()
+    return (world.git(repo, "rev-parse", "HEAD"), world.git(repo, "status", "--porcelain"),
+            str(hash(index)), files)
+
+
+def failing_git(world: World, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Puts a `git` first on PATH that records each call and fails; returns the record file."""
+    bindir = world.root / "fake-bin"
+    bindir.mkdir()
+    marker = world.root / "git-was-called"
+    script = bindir / "git"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> '{marker}'\nexit 1\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    return marker
+
+
+def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(world: World) -> None:
+    """With auto_pull, a secret pushed to the upstream is read from the fetched objects while
+    the clone's HEAD, index, status and files stay exactly as they were."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"first")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    world.set(origin, "app/two", b"pushed later")
+    world.push(origin)
+    before = snapshot(world, mine)
+
+    assert Vault(mine, auto_pull=False).list_groups() == ["app"]
+    with pytest.raises(SecretNotFoundError):
+        Vault(mine, auto_pull=False).get("app/two")
+    vault = Vault(mine)
+    assert vault.get("app/two") == "pushed later"
+    assert [s.path for s in vault.list_secrets()] == ["app/one", "app/two"]
+    assert snapshot(world, mine) == before
+    assert not (mine / ".agent-vault" / "secrets" / "app" / "two.enc").exists()
+
+
+def test_no_git_is_spawned_without_auto_pull_or_upstream(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """auto_pull=False never starts git even with an upstream; auto_pull=True without an
+    upstream does not either (a failing `git` first on PATH records any call)."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"value one")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    lonely = world.init("lonely")
+    world.set(lonely, "x/y", b"value y")
+    marker = failing_git(world, monkeypatch)
+
+    with Vault(mine, auto_pull=False) as vault:
+        assert vault.get("app/one") == "value one"
+        assert len(vault.list_secrets()) == 1
+        assert vault.list_agents() == []
+    with Vault(lonely) as vault:
+        assert vault.get_bytes("x/y") == b"value y"
+        assert vault.list_groups() == ["x"]
+    assert not marker.exists(), marker.read_text()
+
+
+def test_failed_fetch_falls_back_to_the_local_state_with_a_warning(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When the upstream cannot be fetched, reads use the working tree and say so."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"value one")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    bare.rename(world.root / "gone.git")
+    with caplog.at_level(logging.WARNING, logger="agent_vault"):
+        assert Vault(mine).get("app/one") == "value one"
+    assert "may be stale" in caplog.text
+
+
+def test_remote_url_uses_a_ciphertext_only_cache_and_refreshes(world: World) -> None:
+    """A file:// URL is cloned bare into XDG_CACHE_HOME; the cache holds no plaintext, and
+    auto_pull picks up a newly pushed secret while auto_pull=False keeps the cached state."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"remote-plaintext-one")
+    bare = world.bare_remote(origin)
+    url = f"file://{bare}"
+    vault = Vault(url)
+    assert vault.get("app/one") == "remote-plaintext-one"
+    world.set(origin, "app/two", b"remote-plaintext-two")
+    world.push(origin)
+    assert Vault(url, auto_pull=False).list_groups() == ["app"]
+    with pytest.raises(SecretNotFoundError):
+        Vault(url, auto_pull=False).get("app/two")
+    assert vault.get("app/two") == "remote-plaintext-two"
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    assert list((cache / "agent-vault" / "remotes").glob("*.git"))
+    assert files_containing(cache, b"remote-plaintext") == []
+
+
+def test_remote_url_without_a_vault_or_unreachable(world: World) -> None:
+    """A URL that cannot be cloned, or whose repository has no vault, is VaultNotFoundError,
+    and credentials in the URL are not echoed."""
+    with pytest.raises(VaultNotFoundError) as raised:
+        Vault(f"file://user:hunter2@{world.root}/nothing-here.git")
+    assert "hunter2" not in str(raised.value)
+    plain = world.root / "plain"
+    plain.mkdir()
+    world.git(plain, "init", "--quiet")
+    (plain / "README").write_text("no vault\n")
+    world.git(plain, "add", "README")
+    world.git(plain, "commit", "--quiet", "-m", "no vault")
+    with pytest.raises(VaultNotFoundError, match="agent-vault init"):
+        Vault(f"file://{plain}")
+
+
+def test_refused_decryption_is_retried_once_after_a_refresh(world: World) -> None:
+    """Access granted (and pushed) after the SDK's last refresh is picked up by the
+    refresh-and-retry; with auto_pull=False the refusal stands."""
+    world.av(world.init("origin"), "add-agent", "bot")
+    origin = world.root / "origin"
+    world.set(origin, "app/key", b"granted just now")
+    bare = world.bare_remote(origin)
+    bot_key = world.owner_home / "agents" / "bot.key"
+    url = f"file://{bare}"
+    fresh = Vault(url, bot_key)  # cloned now: its next read does not fetch again
+    stale = Vault(url, bot_key, auto_pull=False)
+    world.av(origin, "grant", "bot", "app")
+    world.push(origin)
+    with pytest.raises(NotAuthorizedError, match="grant"):
+        stale.get("app/key")
+    assert fresh.get("app/key") == "granted just now"
+
+
+def test_sdk_calls_write_nothing_to_the_vault(world: World) -> None:
+    """Every SDK call leaves the repository byte-for-byte unchanged (read-only), and no file
+    anywhere under the test root gains the plaintext."""
+    repo = world.init()
+    world.av(repo, "add-agent", "bot")
+    world.set(repo, "app/key", b"read-only-plaintext")
+    world.av(repo, "grant", "bot", "app")
+    before = snapshot(world, repo)
+    with Vault(repo) as vault:
+        assert vault.get("app/key") == "read-only-plaintext"
+        vault.list_secrets()
+        vault.list_secrets("app")
+        vault.list_groups()
+        vault.list_agents()
+    assert snapshot(world, repo) == before
+    assert files_containing(world.root, b"read-only-plaintext") == []
+
+
+def test_expired_secret_warns_without_logging_the_value(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """Reading an expired secret works and logs a warning that names it but never its value."""
+    repo = world.init()
+    world.set(repo, "app/old", b"expired-value-xyz", "--expires", "2021-01-01")
+    with caplog.at_level(logging.DEBUG, logger="agent_vault"):
+        assert Vault(repo).get("app/old") == "expired-value-xyz"
+    assert "expired" in caplog.text
+    assert "expired-value-xyz" not in caplog.text
+    info = Vault(repo).list_secrets()[0]
+    assert isinstance(info, SecretInfo) and info.expired and info.expires == "2021-01-01T00:00:00Z"
+
+
+def test_key_argument_and_agent_discovery(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`key` accepts identity-file text with comments (str, bytes, bytearray); `agent` uses
+    AGENT_VAULT_HOME/agents; close() forgets the key."""
+    repo = world.init()
+    world.av(repo, "add-agent", "bot")
+    world.set(repo, "app/key", b"for the bot")
+    world.av(repo, "grant", "bot", "app")
+    text = (world.owner_home / "agents" / "bot.key").read_text()
+    assert text.startswith("#")
+    for key in (text, text.encode(), bytearray(text.encode())):
+        assert Vault(repo, key=key).get("app/key") == "for the bot"
+    assert Vault(repo, agent="bot").get("app/key") == "for the bot"
+    with Vault(repo, key=text) as vault:
+        assert vault.get("app/key") == "for the bot"
+    with pytest.raises(InvalidInputError, match="closed"):
+        vault.get("app/key")
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.root / "elsewhere"))
+    with pytest.raises(KeyNotFoundError, match="bot.key"):
+        Vault(repo, agent="bot").get("app/key")
+
+
+def test_invalid_arguments_are_refused_before_reading(world: World) -> None:
+    """Conflicting key arguments, bad names and non-string paths are InvalidInputError."""
+    repo = world.init()
+    with pytest.raises(InvalidInputError):
+        Vault(repo, "k.key", key="AGE-SECRET-KEY-1X")
+    with pytest.raises(InvalidInputError):
+        Vault(repo, agent="bot", key="AGE-SECRET-KEY-1X")
+    with pytest.raises(InvalidInputError):
+        Vault(repo, agent="../bot")
+    with pytest.raises(InvalidInputError):
+        Vault(repo).get(123)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        Vault(repo).list_secrets("../x")
+
+
+def test_newer_format_version_is_refused(world: World) -> None:
+    """A config.yaml of a newer format version is refused with advice to upgrade."""
+    repo = world.init()
+    (repo / ".agent-vault" / "config.yaml").write_text("version: 2\nencryption:\n  format: age\n")
+    with pytest.raises(FormatError, match="upgrade"):
+        Vault(repo)
+
+
+def test_hostile_manifest_paths_are_refused(world: World) -> None:
+    """A manifest listing `../..` secret paths or agent names is a FormatError, so nothing
+    outside .agent-vault/ is ever read through it."""
+    repo = world.init()
+    world.set(repo, "app/key", b"v")
+    manifest = repo / ".agent-vault" / "manifest.yaml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace("  - app/key", "  - app/key\n  - ../../../outside"))
+    with pytest.raises(FormatError, match="invalid secret path"):
+        Vault(repo).list_secrets()
+    manifest.write_text(text.replace("agents: []", "agents:\n- name: ../../x\n  groups: []"))
+    with pytest.raises(FormatError, match="invalid agent name"):
+        Vault(repo).list_agents()
+
+
+def test_vault_is_found_from_a_subfolder_and_reports_agents(world: World) -> None:
+    """repo_path may be any folder inside the repository; list_agents reports escrow and keys."""
+    repo = world.init()
+    world.av(repo, "add-agent", "bot")
+    sub = repo / "deep" / "er"
+    sub.mkdir(parents=True)
+    agents = Vault(sub).list_agents()
+    assert len(agents) == 1 and isinstance(agents[0], AgentInfo)
+    assert agents[0].name == "bot" and agents[0].escrow
+    assert agents[0].public_key is not None and agents[0].public_key.startswith("age1")
