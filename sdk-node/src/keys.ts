@@ -19,7 +19,14 @@ const SECRET_KEY_PREFIX = "AGE-SECRET-KEY-";
 /** Where the identities for decryption come from. */
 export type KeySource =
   | { readonly kind: "text"; readonly text: string; readonly origin: string }
-  | { readonly kind: "file"; readonly path: string; readonly origin: string; readonly hint: string };
+  | {
+      readonly kind: "file";
+      readonly path: string;
+      readonly origin: string;
+      readonly hint: string;
+      /** When set, the whole "not found" message: the path must not be shown. */
+      readonly redacted?: string;
+    };
 
 /** Identities loaded from one source; `origin` describes the source for messages. */
 export interface LoadedIdentities {
@@ -63,6 +70,17 @@ export function chooseKeySource(
       return { kind: "text", text: fromEnv, origin: `the key in ${KEY_ENV}` };
     }
     const path = resolve(fromEnv.trim());
+    if (/AGE-SECRET-KEY-|[\r\n]/.test(fromEnv)) {
+      // Not a path, and maybe key material (e.g. a whole key file with its comments): never
+      // echo it. As in the CLI, it is still looked up as a path, which fails.
+      return {
+        kind: "file",
+        path,
+        origin: `the file named by ${KEY_ENV}`,
+        hint: "",
+        redacted: `${KEY_ENV} is neither a key file's path nor a key starting with AGE-SECRET-KEY-; set it to the path of a key file, or to the AGE-SECRET-KEY-1… line alone (without comments)`,
+      };
+    }
     return {
       kind: "file",
       path,
@@ -118,6 +136,7 @@ export async function loadIdentities(source: KeySource): Promise<LoadedIdentitie
     bytes = await readFile(source.path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (source.redacted !== undefined) throw new KeyNotFoundError(`key not found: ${source.redacted}`);
     if (code === "ENOENT" || code === "ENOTDIR") {
       throw new KeyNotFoundError(`key not found: ${source.path} does not exist; ${source.hint}`);
     }
