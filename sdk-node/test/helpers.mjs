@@ -21,7 +21,7 @@ export function tempDir(prefix = "av-node-") {
 
 const HERMETIC_ROOT = tempDir("av-node-env-");
 // cargo and rustup live under the real HOME: builds use the environment we started with.
-const ORIGINAL_ENV = { ...process.env };
+export const ORIGINAL_ENV = { ...process.env };
 
 /** The environment every test process runs in: no user config, a fixed git identity. */
 export const BASE_ENV = {
