@@ -174,8 +174,85 @@ export interface SecretMeta {
   readonly extraAgents: readonly string[];
 }
 
+const META_KEYS = new Set([
+  "name",
+  "group",
+  "created",
+  "rotated",
+  "expires",
+  "authorized_agents",
+  "extra_agents",
+  "recipients",
+]);
+const LIST_KEYS = new Set(["authorized_agents", "extra_agents"]);
+const SAFE_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./+:-]*$/;
+const NOT_A_STRING =
+  /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+)$/;
+
+/** A scalar in the simple forms writers emit, or `undefined` when it needs the full parser. */
+function simpleScalar(text: string): string | undefined {
+  if (text.length >= 2 && text.startsWith("'") && text.endsWith("'") && !text.slice(1, -1).includes("'")) {
+    return text.slice(1, -1);
+  }
+  if (SAFE_PLAIN.test(text) && !text.endsWith(":") && !NOT_A_STRING.test(text)) return text;
+  return undefined;
+}
+
+/**
+ * Parses the plain `.meta` layout writers produce (`key: scalar` lines and `- item` block
+ * lists) without a YAML parser, which is several times slower. Returns `null` for anything
+ * else — unknown keys, quoting, comments, flow or nested values — so the full parser decides.
+ */
+function parseSimpleMeta(bytes: Uint8Array): Record<string, string | string[]> | null {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  if (text.includes("\uFFFD") || text.includes("\r")) return null;
+  const out: Record<string, string | string[]> = {};
+  let list: string[] | null = null;
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    if (line.startsWith("- ") && list !== null) {
+      const item = simpleScalar(line.slice(2));
+      if (item === undefined) return null;
+      list.push(item);
+      continue;
+    }
+    if (list !== null && list.length === 0) return null; // `key:` alone is null in YAML
+    list = null;
+    const colon = line.indexOf(":");
+    if (colon <= 0) return null;
+    const key = line.slice(0, colon);
+    if (!META_KEYS.has(key) || key in out) return null;
+    const rest = line.slice(colon + 1);
+    if (LIST_KEYS.has(key)) {
+      if (rest === " []") out[key] = [];
+      else if (rest === "") out[key] = list = [];
+      else return null;
+      continue;
+    }
+    if (!rest.startsWith(" ")) return null;
+    const value = simpleScalar(rest.slice(1));
+    if (value === undefined) return null;
+    out[key] = value;
+  }
+  return list !== null && list.length === 0 ? null : out;
+}
+
 /** Parses a `.meta` file found at `path`. */
 export function parseMeta(path: string, bytes: Uint8Array): SecretMeta {
+  const simple = parseSimpleMeta(bytes);
+  if (simple !== null && typeof simple["name"] === "string" && typeof simple["group"] === "string") {
+    const str = (k: string): string | null => (typeof simple[k] === "string" ? (simple[k] as string) : null);
+    const list = (k: string): string[] => (Array.isArray(simple[k]) ? (simple[k] as string[]) : []);
+    return {
+      name: simple["name"],
+      group: simple["group"],
+      created: str("created") ?? "",
+      rotated: str("rotated"),
+      expires: str("expires"),
+      authorizedAgents: list("authorized_agents"),
+      extraAgents: list("extra_agents"),
+    };
+  }
   const f = parseMapping(path, bytes);
   const name = f.string("name");
   const group = f.string("group");

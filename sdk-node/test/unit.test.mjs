@@ -111,3 +111,30 @@ describe("error classes", () => {
     }
   });
 });
+
+describe(".meta fast path", () => {
+  it("agrees with the YAML parser on simple files and defers on everything else", async () => {
+    const { parseMeta } = await import("../dist/format.js");
+    const { parse } = await import("yaml");
+    const files = [
+      "name: a/b\ngroup: a\ncreated: 2026-11-22T10:00:00Z\nrotated: 2026-11-22T10:00:00Z\nexpires: '2027-01-01'\nauthorized_agents:\n- bot\n- ci\nextra_agents: []\nrecipients: sha256:abc\n",
+      "name: t\ngroup: default\ncreated: 2025-01-01 10:00:00+02:00\nauthorized_agents: [bot]\n",
+      "name: t\ngroup: default\nexpires: null\n",
+      "name: '123'\ngroup: g\n# comment\nfuture: {x: 1}\n",
+      'name: "quoted"\ngroup: g\nauthorized_agents:\n  - indented\n',
+    ];
+    for (const text of files) {
+      const y = parse(text);
+      const m = parseMeta("x.meta", Buffer.from(text));
+      assert.equal(m.name, String(y.name));
+      assert.equal(m.group, y.group);
+      assert.equal(m.created, y.created ?? "");
+      assert.equal(m.rotated, y.rotated ?? null);
+      assert.equal(m.expires, y.expires ?? null);
+      assert.deepEqual(m.authorizedAgents, y.authorized_agents ?? []);
+    }
+    for (const bad of ["name: 123\ngroup: g\n", "name: a\ngroup: g\nname: b\n", "name: a\n", "name: a\ngroup: [x]\n", "- a\n", "name: a\ngroup: g\nauthorized_agents:\n", "name: a\ngroup: g\nauthorized_agents:\ncreated: x\n"]) {
+      assert.throws(() => parseMeta("x.meta", Buffer.from(bad)), sdk.FormatError, bad);
+    }
+  });
+});
