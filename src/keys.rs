@@ -198,25 +198,31 @@ pub fn load(choice: &KeyChoice, home: &KeyHome) -> Result<Identities> {
             ),
         ),
         KeyChoice::Auto => match std::env::var(KEY_ENV) {
-            Ok(value) if !value.trim().is_empty() => {
-                let value = Zeroizing::new(value);
-                // Identity text, also a whole key file with its `#` comments (as in
-                // `AGENT_VAULT_KEY="$(cat bot.key)"`); never treated, or echoed, as a path.
-                if value
-                    .lines()
-                    .any(|l| l.trim_start().starts_with(SECRET_KEY_PREFIX))
-                {
-                    parse_identities(&value, &format!("the key in {KEY_ENV}"))
-                } else {
-                    read_identity_file(
-                        Path::new(value.trim()),
-                        &format!("{KEY_ENV} names a key file that is missing; fix or unset it"),
-                    )
-                }
-            }
+            Ok(value) if !value.trim().is_empty() => load_key_env(&Zeroizing::new(value)),
             _ => load_owner(home),
         },
     }
+}
+
+/// Loads the identities named by a non-empty `AGENT_VAULT_KEY` value: identity text when it
+/// starts with `AGE-SECRET-KEY-`, else a key file's path.
+fn load_key_env(value: &str) -> Result<Identities> {
+    // Identity text, also a whole key file with its `#` comments (as in
+    // `AGENT_VAULT_KEY="$(cat bot.key)"`); never treated, or echoed, as a path.
+    if value.lines().any(|l| l.trim_start().starts_with(SECRET_KEY_PREFIX)) {
+        return parse_identities(value, &format!("the key in {KEY_ENV}"));
+    }
+    if value.contains(SECRET_KEY_PREFIX) || value.contains(['\n', '\r']) {
+        // Not a path, and maybe key material (a whole key file with its comments): the error
+        // must not echo it.
+        return Err(Error::KeyNotFound(format!(
+            "{KEY_ENV} is neither a key file's path nor a key starting with {SECRET_KEY_PREFIX}; set it to the path of a key file, or to the AGE-SECRET-KEY-1… line alone (without comments)"
+        )));
+    }
+    read_identity_file(
+        Path::new(value.trim()),
+        &format!("{KEY_ENV} names a key file that is missing; fix or unset it"),
+    )
 }
 
 /// Loads the owner's identity from the key home.
@@ -367,6 +373,18 @@ mod tests {
             .expect("rejected")
             .to_string();
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn key_env_text_that_is_not_a_key_is_never_echoed() {
+        let key = generate(&["a comment before the key".into()]);
+        match load_key_env(key.file_text.as_str()) {
+            Err(err @ Error::KeyNotFound(_)) => {
+                assert!(!err.to_string().contains("SECRET-KEY-1"), "{err}")
+            }
+            Err(other) => panic!("expected KeyNotFound, got {other}"),
+            Ok(_) => panic!("expected KeyNotFound"),
+        }
     }
 
     #[test]

@@ -1,0 +1,490 @@
+/**
+ * The read-only {@link Vault}.
+ */
+import { access } from "node:fs/promises";
+import { join } from "node:path";
+
+import { makeDecrypter, type Decrypter } from "./crypto.js";
+import { FormatError, SecretNotFoundError, VaultNotFoundError, InvalidInputError } from "./errors.js";
+import {
+  CONFIG_PATH,
+  MANIFEST_PATH,
+  agentEscrowPath,
+  agentPublicKeyPath,
+  checkConfig,
+  encPath,
+  metaPath,
+  parseManifest,
+  parseMeta,
+  type Manifest,
+  type SecretMeta,
+} from "./format.js";
+import { discoverRepo, runGit, upstreamRemote, type RepoLocation } from "./git.js";
+import { chooseKeySource, loadIdentities, type KeySource } from "./keys.js";
+import { checkName, checkSecretPath } from "./names.js";
+import { clonePath, defaultCacheDir, ensureClone, isRemoteUrl, redactUrl, refreshClone } from "./remote.js";
+import { TreeSource, WorktreeSource, type Source } from "./source.js";
+import { isExpired } from "./time.js";
+
+/** Options for {@link Vault}. Every option is optional. */
+export interface VaultOptions {
+  /**
+   * The vault's git repository: a local path (default `"."`; any folder inside the
+   * repository works) or a git URL (`https://…`, `ssh://…`, `git@host:…`, `file://…`), which is
+   * read through a ciphertext-only clone in the cache directory.
+   */
+  repoPath?: string;
+  /** Decrypt with this identity file (`age-keygen` format). Conflicts with `key` and `agent`. */
+  keyPath?: string;
+  /** Decrypt with this identity text (`AGE-SECRET-KEY-1…`, comments allowed). Kept in memory only. */
+  key?: string;
+  /** Decrypt with this agent's key, `$AGENT_VAULT_HOME/agents/<agent>.key`. */
+  agent?: string;
+  /**
+   * Read the newest state (default `true`): fetch the current branch's upstream and read it from
+   * git objects when it is ahead (the working tree, index and branches are never changed), or
+   * refresh the clone of a URL. When a key is refused, refresh once and retry before throwing.
+   * With `false` no `git` process is started for a local repository.
+   */
+  autoPull?: boolean;
+  /**
+   * With `autoPull`, fetch at most once per this many milliseconds (default `5000`); `0`
+   * fetches before every read, like the CLI. The refresh before a retry ignores it.
+   */
+  refreshIntervalMs?: number;
+  /** Where clones of URLs live (default `$XDG_CACHE_HOME/agent-vault/repos`, else `~/.cache/…`). */
+  cacheDir?: string;
+  /**
+   * The environment to read `AGENT_VAULT_KEY`, `AGENT_VAULT_HOME`, `XDG_CACHE_HOME`, `HOME` and
+   * `AGENT_VAULT_FETCH_TIMEOUT` from (default `process.env`), read once when the vault is created.
+   */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Receives warnings (an expired secret, a failed fetch). Default: `process.emitWarning`
+   * with the type `AgentVaultWarning`. Warnings never contain secret values.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** A secret's metadata, as `agent-vault list --json` reports it. Values are never included. */
+export interface SecretInfo {
+  /** The secret path, e.g. `stripe/api-key`. */
+  readonly path: string;
+  /** Its group. */
+  readonly group: string;
+  /** When it was first stored (RFC 3339), if recorded. */
+  readonly created: string | null;
+  /** When its value last changed, if recorded. */
+  readonly rotated: string | null;
+  /** When it expires, if it does. */
+  readonly expires: string | null;
+  /** Every agent the ciphertext is encrypted to, sorted. */
+  readonly authorizedAgents: readonly string[];
+  /** Agents granted this secret outside its group. */
+  readonly extraAgents: readonly string[];
+  /** Whether `expires` is at or before now. */
+  readonly expired: boolean;
+}
+
+/** A registered agent, as `agent-vault list-agents --json` reports it. */
+export interface AgentInfo {
+  /** The agent's name. */
+  readonly name: string;
+  /** The groups it may read, sorted. */
+  readonly groups: readonly string[];
+  /** Its age recipient (`age1…`), if its public key file exists. */
+  readonly publicKey: string | null;
+  /** Whether its private key is escrowed to the owners in the vault. */
+  readonly escrow: boolean;
+}
+
+type Location =
+  | { readonly kind: "local"; readonly repo: RepoLocation }
+  | { readonly kind: "remote"; readonly url: string; readonly dir: string };
+
+const DEFAULT_REFRESH_INTERVAL_MS = 5000;
+
+/**
+ * A read-only handle on an agent-vault vault. No method writes to the vault or writes any
+ * plaintext anywhere; values are decrypted in memory.
+ *
+ * ```ts
+ * import { Vault } from "agent-vault";
+ * const vault = new Vault({ repoPath: "/srv/app", agent: "deploy-bot" });
+ * const apiKey = await vault.get("stripe/api-key");
+ * ```
+ */
+export class Vault {
+  readonly #repoPath: string;
+  readonly #autoPull: boolean;
+  readonly #refreshIntervalMs: number;
+  readonly #fetchTimeoutMs: number;
+  readonly #cacheDir: string;
+  readonly #keySource: KeySource;
+  readonly #warn: (message: string) => void;
+  #location: Promise<Location> | null = null;
+  #decrypter: Promise<Decrypter> | null = null;
+  #current: { source: Source; at: number } | null = null;
+  #refreshing: Promise<Source> | null = null;
+  readonly #checkedConfigs = new Map<string, Promise<void>>();
+  readonly #worktreeSources = new Map<string, WorktreeSource>();
+
+  /**
+   * Creates a handle; nothing is read until the first call. Throws {@link InvalidInputError}
+   * for conflicting or malformed options.
+   */
+  constructor(options: VaultOptions = {}) {
+    const { repoPath = ".", keyPath, key, agent, autoPull = true } = options;
+    if (typeof repoPath !== "string" || repoPath === "") {
+      throw new InvalidInputError("repoPath must be a non-empty string (a local path or a git URL)");
+    }
+    const given = [keyPath !== undefined && "keyPath", key !== undefined && "key", agent !== undefined && "agent"].filter(
+      Boolean,
+    );
+    if (given.length > 1) {
+      throw new InvalidInputError(`the options ${given.join(" and ")} conflict: give only one way to find the key`);
+    }
+    if (keyPath !== undefined && (typeof keyPath !== "string" || keyPath === "")) {
+      throw new InvalidInputError("keyPath must be a non-empty string: the path of an identity file");
+    }
+    if (key !== undefined && typeof key !== "string") {
+      throw new InvalidInputError("key must be a string holding AGE-SECRET-KEY-1… identity text");
+    }
+    if (agent !== undefined) checkName("agent name", agent);
+    const interval = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
+    if (typeof interval !== "number" || !(interval >= 0)) {
+      throw new InvalidInputError("refreshIntervalMs must be a number ≥ 0");
+    }
+    const env = { ...(options.env ?? process.env) };
+    this.#repoPath = repoPath;
+    this.#autoPull = Boolean(autoPull);
+    this.#refreshIntervalMs = interval;
+    this.#fetchTimeoutMs = seconds(env["AGENT_VAULT_FETCH_TIMEOUT"], 10) * 1000;
+    this.#cacheDir = options.cacheDir ?? defaultCacheDir(env);
+    this.#keySource = chooseKeySource({ keyPath, key, agent }, env);
+    this.#warn =
+      options.onWarning ?? ((message: string) => process.emitWarning(message, { type: "AgentVaultWarning" }));
+  }
+
+  /**
+   * Decrypts a secret and returns it as UTF-8 text. Throws {@link FormatError} if the value is
+   * not valid UTF-8 (read it with {@link Vault.getBytes}), and otherwise as `getBytes`.
+   */
+  async get(path: string): Promise<string> {
+    const bytes = await this.getBytes(path);
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      throw new FormatError(
+        `secret '${path}' is not UTF-8 text (it holds binary data); read it with getBytes()`,
+      );
+    } finally {
+      bytes.fill(0);
+    }
+  }
+
+  /**
+   * Decrypts a secret and returns its exact bytes.
+   *
+   * @throws {@link InvalidInputError} for an invalid path; {@link VaultNotFoundError};
+   * {@link SecretNotFoundError}; {@link KeyNotFoundError} when the key is missing;
+   * {@link NotAuthorizedError} when the key is not a recipient (after one refresh and retry
+   * with `autoPull`); {@link FormatError} for a corrupt ciphertext, metadata or key file.
+   */
+  async getBytes(path: string): Promise<Uint8Array> {
+    checkSecretPath(path);
+    let source = await this.#source(false);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#decryptFrom(source, path);
+      } catch (e) {
+        if (!(this.#autoPull && attempt === 0 && isNotAuthorized(e))) throw e;
+        // Access may have just been granted: read the newest state once more.
+        source = await this.#source(true);
+      }
+    }
+  }
+
+  /**
+   * Lists the secrets (optionally only `group`'s) with their metadata, sorted by path. Needs
+   * no key. Throws {@link SecretNotFoundError} for a group that does not exist.
+   */
+  async listSecrets(group?: string): Promise<SecretInfo[]> {
+    if (group !== undefined && group !== null) checkName("group name", group);
+    const source = await this.#source(false);
+    const manifest = await this.#manifest(source);
+    if (group !== undefined && group !== null && !groupNames(manifest).includes(group)) {
+      throw new SecretNotFoundError(
+        `group '${group}' not found: listSecrets() without a group shows the groups in use`,
+      );
+    }
+    const listed = allSecrets(manifest).filter(([, g]) => group === undefined || group === null || g === group);
+    const metas = await source.read(listed.map(([p]) => metaPath(p)));
+    return listed.map(([path, listedGroup], i) => {
+      const bytes = metas[i];
+      if (!bytes) {
+        return {
+          path,
+          group: listedGroup,
+          created: null,
+          rotated: null,
+          expires: null,
+          authorizedAgents: [],
+          extraAgents: [],
+          expired: false,
+        };
+      }
+      return secretInfo(path, parseMeta(metaPath(path), bytes));
+    });
+  }
+
+  /** Lists the group names in use (with secrets, or granted to an agent), sorted. */
+  async listGroups(): Promise<string[]> {
+    return groupNames(await this.#manifest(await this.#source(false)));
+  }
+
+  /** Lists the registered agents with their groups, sorted by name. */
+  async listAgents(): Promise<AgentInfo[]> {
+    const source = await this.#source(false);
+    const manifest = await this.#manifest(source);
+    const agents = [...manifest.agents].sort((a, b) => compareBytes(a.name, b.name));
+    const files = await source.read(
+      agents.flatMap((a) => [agentPublicKeyPath(a.name), agentEscrowPath(a.name)]),
+    );
+    return agents.map((a, i) => {
+      const pub = files[2 * i];
+      return {
+        name: a.name,
+        groups: [...a.groups].sort(compareBytes),
+        publicKey: pub ? pub.toString("utf8").trim() : null,
+        escrow: files[2 * i + 1] != null,
+      };
+    });
+  }
+
+  async #decryptFrom(source: Source, path: string): Promise<Uint8Array> {
+    const enc = encPath(path);
+    const meta = metaPath(path);
+    const [ciphertext, metaBytes] = await source.read([enc, meta]);
+    if (!ciphertext) {
+      const [config] = await source.read([CONFIG_PATH]);
+      if (!config) throw this.#notFound();
+      throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
+    }
+    await this.#checkConfig(source);
+    const info = metaBytes ? secretInfo(path, parseMeta(meta, metaBytes)) : null;
+    const decrypter = await this.#getDecrypter();
+    const value = await decrypter.decrypt(ciphertext, enc, path);
+    if (info?.expired) {
+      this.#warn(
+        `secret '${path}' expired on ${info.expires ?? "?"}; ask the owner to rotate it (\`agent-vault set ${path} --expires …\`)`,
+      );
+    }
+    return value;
+  }
+
+  #getDecrypter(): Promise<Decrypter> {
+    this.#decrypter ??= loadIdentities(this.#keySource).then(makeDecrypter);
+    // A missing key may appear later: do not cache failures.
+    this.#decrypter.catch(() => (this.#decrypter = null));
+    return this.#decrypter;
+  }
+
+  async #manifest(source: Source): Promise<Manifest> {
+    await this.#checkConfig(source);
+    const [bytes] = await source.read([MANIFEST_PATH]);
+    if (!bytes) {
+      throw new FormatError(`${MANIFEST_PATH}: missing from the ${source.label}; restore it from git history`);
+    }
+    return parseManifest(bytes);
+  }
+
+  #checkConfig(source: Source): Promise<void> {
+    let checked = this.#checkedConfigs.get(source.id);
+    if (!checked) {
+      checked = source.read([CONFIG_PATH]).then(([bytes]) => {
+        if (!bytes) throw this.#notFound();
+        checkConfig(bytes);
+      });
+      checked.catch(() => this.#checkedConfigs.delete(source.id));
+      this.#checkedConfigs.set(source.id, checked);
+    }
+    return checked;
+  }
+
+  #notFound(): VaultNotFoundError {
+    const where = isRemoteUrl(this.#repoPath) ? redactUrl(this.#repoPath) : this.#repoPath;
+    return new VaultNotFoundError(
+      `no vault found in ${where}: it has no .agent-vault/config.yaml; run \`agent-vault init\` there, or pass the repository that holds the vault`,
+    );
+  }
+
+  #locate(): Promise<Location> {
+    this.#location ??= (async (): Promise<Location> => {
+      if (isRemoteUrl(this.#repoPath)) {
+        const dir = clonePath(this.#cacheDir, this.#repoPath);
+        const created = await ensureClone(this.#repoPath, dir, this.#fetchTimeoutMs);
+        // A fresh clone is as new as it gets: no refresh needed right away.
+        if (created) this.#current = { source: this.#worktree(dir), at: Date.now() };
+        return { kind: "remote", url: this.#repoPath, dir };
+      }
+      const repo = await discoverRepo(this.#repoPath);
+      if (!(await fileExists(join(repo.root, CONFIG_PATH)))) {
+        // The CLI also accepts a vault committed in HEAD but missing from the working tree.
+        const inHead = await runGit(["cat-file", "-e", `HEAD:${CONFIG_PATH}`], { cwd: repo.root });
+        if (inHead.code !== 0) throw this.#notFound();
+      }
+      return { kind: "local", repo };
+    })();
+    this.#location.catch(() => (this.#location = null));
+    return this.#location;
+  }
+
+  #worktree(root: string): WorktreeSource {
+    let source = this.#worktreeSources.get(root);
+    if (!source) {
+      source = new WorktreeSource(root);
+      this.#worktreeSources.set(root, source);
+    }
+    return source;
+  }
+
+  /** The snapshot to read: refreshed when `force`, or when `autoPull` and the interval passed. */
+  async #source(force: boolean): Promise<Source> {
+    const location = await this.#locate();
+    const root = location.kind === "local" ? location.repo.root : location.dir;
+    if (!this.#autoPull) return this.#worktree(root);
+    if (location.kind === "local" && (await upstreamRemote(location.repo)) === null) {
+      return this.#worktree(root);
+    }
+    const current = this.#current;
+    if (!force && current && Date.now() - current.at < this.#refreshIntervalMs) return current.source;
+    if (!force && this.#refreshing) return this.#refreshing;
+    const refreshing = (async () => {
+      const source =
+        location.kind === "local"
+          ? await this.#freshLocal(location.repo)
+          : await this.#freshRemote(location.url, location.dir);
+      this.#current = { source, at: Date.now() };
+      return source;
+    })();
+    this.#refreshing = refreshing;
+    try {
+      return await refreshing;
+    } finally {
+      if (this.#refreshing === refreshing) this.#refreshing = null;
+    }
+  }
+
+  async #freshRemote(url: string, dir: string): Promise<Source> {
+    const warning = await refreshClone(url, dir, this.#fetchTimeoutMs);
+    if (warning) this.#warn(warning);
+    return this.#worktree(dir);
+  }
+
+  /** Like the CLI: fetch the upstream; read its tree from git objects if it is ahead of HEAD. */
+  async #freshLocal(repo: RepoLocation): Promise<Source> {
+    const worktree = this.#worktree(repo.root);
+    const remote = await upstreamRemote(repo);
+    if (remote === null) return worktree;
+    try {
+      if (remote !== ".") {
+        const fetch = await runGit(["fetch", "--quiet", "--no-tags", "--", remote], {
+          cwd: repo.root,
+          timeoutMs: this.#fetchTimeoutMs,
+        });
+        if (fetch.code !== 0) {
+          this.#warn(`\`git fetch ${remote}\` failed (exit ${fetch.code}); reading the local state, which may be stale`);
+          return worktree;
+        }
+      }
+      const names = await runGit(["rev-parse", "HEAD", "@{upstream}", "--abbrev-ref", "@{upstream}"], {
+        cwd: repo.root,
+      });
+      const [ours, theirs, label] = names.stdout.toString("utf8").trim().split("\n");
+      if (names.code !== 0 || !ours || !theirs) return worktree;
+      if (ours === theirs) return worktree;
+      const counts = await runGit(["rev-list", "--left-right", "--count", `${ours}...${theirs}`], {
+        cwd: repo.root,
+      });
+      const [ahead, behind] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
+      if (counts.code !== 0) return worktree;
+      if (behind === 0) return worktree;
+      if (ahead !== 0) {
+        this.#warn(
+          `your branch and ${label ?? "its upstream"} have diverged; reading the local state (run \`git pull\` to combine them)`,
+        );
+        return worktree;
+      }
+      return new TreeSource(repo.root, theirs, label ?? "upstream");
+    } catch (e) {
+      this.#warn(`cannot read the upstream state (${e instanceof Error ? e.message : String(e)}); reading the local state`);
+      return worktree;
+    }
+  }
+}
+
+function isNotAuthorized(e: unknown): boolean {
+  return e instanceof Error && (e as { code?: unknown }).code === 4;
+}
+
+function seconds(value: string | undefined, fallback: number): number {
+  const n = value === undefined ? NaN : Number(value.trim());
+  return Number.isFinite(n) && n >= 0 ? Math.min(n, 86_400) : fallback;
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytewise (UTF-8) order, as the CLI sorts. */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+function groupNames(manifest: Manifest): string[] {
+  const names = new Set<string>();
+  for (const g of manifest.groups) names.add(g.name);
+  for (const a of manifest.agents) for (const g of a.groups) names.add(g);
+  return [...names].sort(compareBytes);
+}
+
+/** Every `[secret, group]` listed in the manifest, sorted and de-duplicated. */
+function allSecrets(manifest: Manifest): Array<[string, string]> {
+  const seen = new Set<string>();
+  const out: Array<[string, string]> = [];
+  for (const g of manifest.groups) {
+    for (const s of g.secrets) {
+      const key = `${s}\0${g.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      try {
+        checkSecretPath(s);
+      } catch {
+        throw new FormatError(
+          `${MANIFEST_PATH}: group '${g.name}' lists an invalid secret path ${JSON.stringify(s)}; restore the file from git history`,
+        );
+      }
+      out.push([s, g.name]);
+    }
+  }
+  return out.sort((a, b) => compareBytes(a[0], b[0]) || compareBytes(a[1], b[1]));
+}
+
+function secretInfo(path: string, meta: SecretMeta): SecretInfo {
+  return {
+    path,
+    group: meta.group,
+    created: meta.created === "" ? null : meta.created,
+    rotated: meta.rotated,
+    expires: meta.expires,
+    authorizedAgents: [...meta.authorizedAgents],
+    extraAgents: [...meta.extraAgents],
+    expired: isExpired(meta.expires),
+  };
+}

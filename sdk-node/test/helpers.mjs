@@ -1,0 +1,128 @@
+// Shared test helpers: a hermetic environment, the real agent-vault CLI, real git repos.
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const SDK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const REPO_ROOT = resolve(SDK_DIR, "..");
+
+/** A fresh temp dir, removed at process exit. */
+const TEMP_DIRS = [];
+process.on("exit", () => {
+  for (const dir of TEMP_DIRS) rmSync(dir, { recursive: true, force: true });
+});
+export function tempDir(prefix = "av-node-") {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  TEMP_DIRS.push(dir);
+  return dir;
+}
+
+const HERMETIC_ROOT = tempDir("av-node-env-");
+// cargo and rustup live under the real HOME: builds use the environment we started with.
+export const ORIGINAL_ENV = { ...process.env };
+
+/** The environment every test process runs in: no user config, a fixed git identity. */
+export const BASE_ENV = {
+  PATH: process.env.PATH,
+  HOME: join(HERMETIC_ROOT, "home"),
+  AGENT_VAULT_HOME: join(HERMETIC_ROOT, "av-home"),
+  XDG_CACHE_HOME: join(HERMETIC_ROOT, "cache"),
+  GIT_CONFIG_GLOBAL: "/dev/null",
+  GIT_CONFIG_SYSTEM: "/dev/null",
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_AUTHOR_NAME: "Test Owner",
+  GIT_AUTHOR_EMAIL: "owner@example.com",
+  GIT_COMMITTER_NAME: "Test Owner",
+  GIT_COMMITTER_EMAIL: "owner@example.com",
+  LANG: "C",
+};
+mkdirSync(BASE_ENV.HOME, { recursive: true });
+
+// The SDK's own git processes inherit process.env: make it hermetic too.
+for (const key of Object.keys(process.env)) {
+  if (key.startsWith("AGENT_VAULT_") && key !== "AGENT_VAULT_BIN") delete process.env[key];
+  if (key.startsWith("GIT_")) delete process.env[key];
+}
+Object.assign(process.env, BASE_ENV);
+
+let cliPath = null;
+/** The agent-vault binary: $AGENT_VAULT_BIN, else built with `cargo build` at the repo root. */
+export function cliBin() {
+  if (cliPath) return cliPath;
+  if (process.env.AGENT_VAULT_BIN) {
+    cliPath = resolve(process.env.AGENT_VAULT_BIN);
+  } else {
+    const build = spawnSync("cargo", ["build", "--quiet"], {
+      cwd: REPO_ROOT,
+      env: ORIGINAL_ENV,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    if (build.status !== 0) throw new Error("cargo build failed; set AGENT_VAULT_BIN to an agent-vault binary");
+    cliPath = join(REPO_ROOT, "target", "debug", "agent-vault");
+  }
+  if (!existsSync(cliPath)) throw new Error(`agent-vault binary not found at ${cliPath}`);
+  return cliPath;
+}
+
+/** Runs the CLI; values go through stdin, never argv. */
+export function cli(args, { env = {}, input, cwd, check = true } = {}) {
+  const r = spawnSync(cliBin(), args, {
+    cwd,
+    env: { ...BASE_ENV, ...env },
+    input: input ?? "",
+    maxBuffer: 1 << 26,
+  });
+  if (check && r.status !== 0) {
+    throw new Error(`agent-vault ${args.join(" ")} failed (${r.status}): ${r.stderr.toString()}`);
+  }
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+/** Runs git; throws on failure. */
+export function git(args, { cwd, env = {}, check = true } = {}) {
+  const r = spawnSync("git", args, { cwd, env: { ...BASE_ENV, ...env }, maxBuffer: 1 << 26 });
+  if (check && r.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${r.stderr.toString()}`);
+  return r.stdout.toString().trim();
+}
+
+/**
+ * A fresh vault made by the CLI: an owner key home, agents `bot` (granted `stripe`) and `ci`
+ * (no grants), and secrets. Returns paths and an `av(args, opts)` runner bound to it.
+ */
+export function makeVault({ secrets = {}, agents = { bot: ["stripe"], ci: [] } } = {}) {
+  const dir = tempDir();
+  const repo = join(dir, "repo");
+  const home = join(dir, "av-home");
+  const env = { AGENT_VAULT_HOME: home };
+  const av = (args, opts = {}) => cli(["--vault", repo, ...args], { ...opts, env: { ...env, ...(opts.env ?? {}) } });
+  cli(["init", repo, "--owner-name", "Test Owner"], { env });
+  for (const name of Object.keys(agents)) av(["add-agent", name]);
+  for (const [path, value] of Object.entries(secrets)) setSecret(av, path, value);
+  for (const [name, groups] of Object.entries(agents)) for (const g of groups) av(["grant", name, g]);
+  return {
+    dir,
+    repo,
+    home,
+    env,
+    av,
+    ownerKey: join(home, "owner.key"),
+    agentKey: (name) => join(home, "agents", `${name}.key`),
+  };
+}
+
+/** Stores a value (string or bytes) with its exact bytes, passed on stdin (`--from-file -`). */
+export function setSecret(av, path, value, extra = []) {
+  av(["set", path, "--from-file", "-", ...extra], { input: typeof value === "string" ? Buffer.from(value) : value });
+}
+
+/** A directory holding a `git` that always fails, to prove no git process is started. */
+export function failingGitDir() {
+  const dir = tempDir("av-node-nogit-");
+  const marker = join(dir, "called");
+  const script = join(dir, "git");
+  writeFileSync(script, `#!/bin/sh\necho called >> '${marker}'\nexit 97\n`);
+  chmodSync(script, 0o755);
+  return { dir, marker };
+}

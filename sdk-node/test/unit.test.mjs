@@ -1,0 +1,140 @@
+// Unit tests of the pure parts: names, timestamps, identity files, git config, error classes.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import * as sdk from "../dist/index.js";
+import { checkName, checkSecretPath } from "../dist/names.js";
+import { parseStoredTime, isExpired } from "../dist/time.js";
+import { parseIdentities, chooseKeySource } from "../dist/keys.js";
+import { parseGitConfig } from "../dist/git.js";
+import { isRemoteUrl, redactUrl, clonePath } from "../dist/remote.js";
+
+describe("names", () => {
+  it("accepts the format's secret paths and rejects everything else", () => {
+    for (const ok of ["a", "stripe/api-key", "a/b/c/d", "_x/Y.z-1", "x".repeat(100)]) checkSecretPath(ok);
+    for (const bad of ["", "/a", "a/", "a//b", ".", "..", "../x", "a/./b", "-x", ".hidden", "a b", "x.enc", "a/y.meta", "é", "x".repeat(101), `${"a/".repeat(100)}a`, 5, null]) {
+      assert.throws(() => checkSecretPath(bad), sdk.InvalidInputError, String(bad));
+    }
+  });
+
+  it("accepts agent and group names and rejects others", () => {
+    for (const ok of ["bot", "deploy-bot", "ci.1", "0x_y"]) checkName("agent name", ok);
+    for (const bad of ["", "Bot", "-x", ".x", "a/b", "a".repeat(65)]) {
+      assert.throws(() => checkName("group name", bad), sdk.InvalidInputError);
+    }
+  });
+});
+
+describe("timestamps", () => {
+  it("parses every stored form", () => {
+    assert.equal(parseStoredTime("2026-11-22T10:00:00Z"), Date.UTC(2026, 10, 22, 10));
+    assert.equal(parseStoredTime("2026-11-22T12:00:00+02:00"), Date.UTC(2026, 10, 22, 10));
+    assert.equal(parseStoredTime("2026-11-22T10:00:00.5Z"), Date.UTC(2026, 10, 22, 10) + 500);
+    assert.equal(parseStoredTime("2026-11-22 10:00:00+00:00"), Date.UTC(2026, 10, 22, 10));
+    assert.equal(parseStoredTime("2026-11-22"), Date.UTC(2026, 10, 22));
+    for (const bad of ["", "soon", "2026-13-01", "2026-02-30", "2026-11-22T25:00:00Z", "1700000000"]) {
+      assert.equal(parseStoredTime(bad), null, bad);
+    }
+  });
+
+  it("calls a secret expired at or before now, never for an unreadable date", () => {
+    const now = Date.UTC(2026, 0, 1);
+    assert.equal(isExpired("2026-01-01T00:00:00Z", now), true);
+    assert.equal(isExpired("2026-01-01T00:00:01Z", now), false);
+    assert.equal(isExpired("2025-12-31", now), true);
+    assert.equal(isExpired(null, now), false);
+    assert.equal(isExpired("garbage", now), false);
+  });
+});
+
+describe("identity files", () => {
+  it("skips comments and blank lines and keeps every key", () => {
+    const text = "# created: x\n\n  AGE-SECRET-KEY-1AAA  \r\n# second\nAGE-SECRET-KEY-1BBB\n";
+    const ids = parseIdentities(text, "test");
+    assert.deepEqual(ids.identities.map((i) => [i.line, i.value]), [[3, "AGE-SECRET-KEY-1AAA"], [5, "AGE-SECRET-KEY-1BBB"]]);
+  });
+
+  it("rejects other lines by number, never echoing them", () => {
+    for (const text of ["hunter2", "# only comments\n", "AGE-PLUGIN-YUBIKEY-1SECRET", "AGE-SECRET-KEY-PQ-1SECRET"]) {
+      assert.throws(() => parseIdentities(text, "test"), (e) => e instanceof sdk.FormatError && !/hunter2|SECRET$/.test(e.message));
+    }
+  });
+
+  it("chooses the key source in the documented order", () => {
+    const env = { AGENT_VAULT_HOME: "/h", AGENT_VAULT_KEY: "/from/env.key" };
+    assert.equal(chooseKeySource({ keyPath: "/explicit.key" }, env).path, "/explicit.key");
+    assert.equal(chooseKeySource({ key: "AGE-SECRET-KEY-1X" }, env).kind, "text");
+    assert.equal(chooseKeySource({ agent: "bot" }, env).path, "/h/agents/bot.key");
+    assert.equal(chooseKeySource({}, env).path, "/from/env.key");
+    assert.equal(chooseKeySource({}, { ...env, AGENT_VAULT_KEY: "  AGE-SECRET-KEY-1X" }).kind, "text");
+    assert.equal(chooseKeySource({}, { ...env, AGENT_VAULT_KEY: "  " }).path, "/h/owner.key");
+    assert.equal(chooseKeySource({}, { AGENT_VAULT_HOME: "/h" }).path, "/h/owner.key");
+    assert.equal(chooseKeySource({}, { HOME: "/x" }).path.endsWith("/.agent-vault/owner.key"), true);
+  });
+});
+
+describe("git config and URLs", () => {
+  it("reads branch upstreams from a git config", () => {
+    const cfg = parseGitConfig('[core]\n\tbare = false\n[branch "main"]\n\tremote = origin ; comment\n\tmerge = refs/heads/main\n[Branch "feat/x"]\n  Remote = "up"\n');
+    assert.equal(cfg.get("branch.main.remote"), "origin");
+    assert.equal(cfg.get("branch.main.merge"), "refs/heads/main");
+    assert.equal(cfg.get("branch.feat/x.remote"), "up");
+  });
+
+  it("tells URLs from paths, and never shows credentials", () => {
+    for (const url of ["https://github.com/a/b.git", "ssh://git@h/x", "git@github.com:a/b.git", "file:///srv/v.git"]) {
+      assert.equal(isRemoteUrl(url), true, url);
+    }
+    for (const path of [".", "/srv/repo", "relative/dir", "C:/x"]) assert.equal(isRemoteUrl(path), false, path);
+    assert.equal(redactUrl("https://user:token@host/x.git"), "https://***@host/x.git");
+    assert.notEqual(clonePath("/c", "https://h/a.git"), clonePath("/c", "https://h2/a.git"));
+    assert.match(clonePath("/c", "https://h/team/vault.git"), /^\/c\/vault-[0-9a-f]{16}$/);
+  });
+});
+
+describe("error classes", () => {
+  it("share one root and carry the CLI's exit codes", () => {
+    const codes = {
+      FormatError: 1,
+      InvalidInputError: 2,
+      VaultNotFoundError: 3,
+      SecretNotFoundError: 3,
+      KeyNotFoundError: 3,
+      NotAuthorizedError: 4,
+      IntegrityError: 5,
+    };
+    for (const [name, code] of Object.entries(codes)) {
+      const e = new sdk[name]("m");
+      assert.ok(e instanceof sdk.AgentVaultError && e instanceof Error);
+      assert.equal(e.code, code);
+      assert.equal(e.name, name);
+    }
+  });
+});
+
+describe(".meta fast path", () => {
+  it("agrees with the YAML parser on simple files and defers on everything else", async () => {
+    const { parseMeta } = await import("../dist/format.js");
+    const { parse } = await import("yaml");
+    const files = [
+      "name: a/b\ngroup: a\ncreated: 2026-11-22T10:00:00Z\nrotated: 2026-11-22T10:00:00Z\nexpires: '2027-01-01'\nauthorized_agents:\n- bot\n- ci\nextra_agents: []\nrecipients: sha256:abc\n",
+      "name: t\ngroup: default\ncreated: 2025-01-01 10:00:00+02:00\nauthorized_agents: [bot]\n",
+      "name: t\ngroup: default\nexpires: null\n",
+      "name: '123'\ngroup: g\n# comment\nfuture: {x: 1}\n",
+      'name: "quoted"\ngroup: g\nauthorized_agents:\n  - indented\n',
+    ];
+    for (const text of files) {
+      const y = parse(text);
+      const m = parseMeta("x.meta", Buffer.from(text));
+      assert.equal(m.name, String(y.name));
+      assert.equal(m.group, y.group);
+      assert.equal(m.created, y.created ?? "");
+      assert.equal(m.rotated, y.rotated ?? null);
+      assert.equal(m.expires, y.expires ?? null);
+      assert.deepEqual(m.authorizedAgents, y.authorized_agents ?? []);
+    }
+    for (const bad of ["name: 123\ngroup: g\n", "name: a\ngroup: g\nname: b\n", "name: a\n", "name: a\ngroup: [x]\n", "- a\n", "name: a\ngroup: g\nauthorized_agents:\n", "name: a\ngroup: g\nauthorized_agents:\ncreated: x\n"]) {
+      assert.throws(() => parseMeta("x.meta", Buffer.from(bad)), sdk.FormatError, bad);
+    }
+  });
+});

@@ -1,0 +1,451 @@
+// End-to-end tests of the Node SDK against vaults written by the real agent-vault CLI.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it, before } from "node:test";
+
+import {
+  AgentVaultError,
+  FormatError,
+  InvalidInputError,
+  KeyNotFoundError,
+  NotAuthorizedError,
+  SecretNotFoundError,
+  Vault,
+  VaultNotFoundError,
+} from "../dist/index.js";
+import { BASE_ENV, cli, failingGitDir, git, makeVault, setSecret, tempDir } from "./helpers.mjs";
+
+const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+const TEXT = "sk_live_not-a-real-key-\u00e9\u4e2d";
+
+/** Options for a vault at `v` with an isolated environment (`extraEnv` on top). */
+function opts(v, extra = {}, extraEnv = {}) {
+  return { repoPath: v.repo, env: { ...BASE_ENV, ...v.env, ...extraEnv }, autoPull: false, onWarning: () => {}, ...extra };
+}
+
+async function rejects(promise, Class, code) {
+  let error;
+  try {
+    await promise;
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error, `expected ${Class.name}, but the call succeeded`);
+  assert.ok(error instanceof Class, `expected ${Class.name}, got ${error?.name}: ${error?.message}`);
+  assert.ok(error instanceof AgentVaultError);
+  assert.equal(error.code, code);
+  assert.equal(error.name, Class.name);
+  return error;
+}
+
+/** CLI `list --json` converted to the SDK's field names. */
+function cliList(v, args = []) {
+  return JSON.parse(v.av(["list", "--json", "--offline", ...args]).stdout.toString()).map((s) => ({
+    path: s.path,
+    group: s.group,
+    created: s.created,
+    rotated: s.rotated,
+    expires: s.expires,
+    authorizedAgents: s.authorized_agents,
+    extraAgents: s.extra_agents,
+    expired: s.expired,
+  }));
+}
+
+describe("a vault written by the CLI", () => {
+  let v;
+  before(() => {
+    v = makeVault({
+      secrets: { "stripe/api-key": TEXT, "stripe/bin": ALL_BYTES, "a/b/c/d": "deep", top: "single" },
+    });
+    setSecret(v.av, "stripe/old", "stale", ["--expires", "2020-01-01"]);
+    setSecret(v.av, "big/blob", Buffer.alloc(1 << 20, 0x5a));
+  });
+
+  it("gives the owner every value, exactly", async () => {
+    const vault = new Vault(opts(v));
+    assert.equal(await vault.get("stripe/api-key"), TEXT);
+    assert.deepEqual(Buffer.from(await vault.getBytes("stripe/bin")), ALL_BYTES);
+    assert.equal(await vault.get("a/b/c/d"), "deep");
+    assert.equal(await vault.get("top"), "single");
+    const big = await vault.getBytes("big/blob");
+    assert.equal(big.length, 1 << 20);
+    assert.ok(Buffer.from(big).every((b) => b === 0x5a));
+    assert.equal(cli(["--vault", v.repo, "get", "a/b/c/d"], { env: v.env }).stdout.toString(), "deep");
+  });
+
+  it("finds an agent's key by keyPath, agent, key, and AGENT_VAULT_KEY as path or text", async () => {
+    const keyFile = readFileSync(v.agentKey("bot"), "utf8");
+    const keyLine = keyFile.split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-1"));
+    const ways = [
+      opts(v, { keyPath: v.agentKey("bot") }),
+      opts(v, { agent: "bot" }),
+      opts(v, { key: keyFile }),
+      opts(v, {}, { AGENT_VAULT_KEY: v.agentKey("bot") }),
+      opts(v, {}, { AGENT_VAULT_KEY: `\n  ${keyLine}\n` }),
+    ];
+    for (const o of ways) {
+      const vault = new Vault(o);
+      assert.equal(await vault.get("stripe/api-key"), TEXT);
+      // The bot is not granted `a`: proves the bot's key, not the owner's, was used.
+      await rejects(vault.get("a/b/c/d"), NotAuthorizedError, 4);
+    }
+  });
+
+  it("never echoes AGENT_VAULT_KEY text that is not a key (it is taken as a path, as in the CLI)", async () => {
+    const keyFile = readFileSync(v.agentKey("bot"), "utf8");
+    const keyLine = keyFile.split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-1"));
+    const e = await rejects(new Vault(opts(v, {}, { AGENT_VAULT_KEY: keyFile })).get("top"), KeyNotFoundError, 3);
+    assert.ok(!e.message.includes(keyLine.slice(16, 40)), e.message);
+    assert.match(e.message, /AGENT_VAULT_KEY/);
+  });
+
+  it("reads AGENT_VAULT_KEY from process.env when no env option is given", async () => {
+    const saved = { ...process.env };
+    try {
+      process.env.AGENT_VAULT_HOME = v.home;
+      process.env.AGENT_VAULT_KEY = v.agentKey("bot");
+      const vault = new Vault({ repoPath: v.repo, autoPull: false });
+      assert.equal(await vault.get("stripe/api-key"), TEXT);
+      await rejects(vault.get("top"), NotAuthorizedError, 4);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it("accepts an age-keygen file with comments and two keys", async () => {
+    const other = spawnSync("age-keygen", [], { encoding: "utf8" }).stdout;
+    assert.match(other, /AGE-SECRET-KEY-1/);
+    const path = join(tempDir(), "two.key");
+    writeFileSync(path, `# a comment\n\n${other}\n# the bot\n${readFileSync(v.agentKey("bot"), "utf8")}`, { mode: 0o600 });
+    assert.equal(await new Vault(opts(v, { keyPath: path })).get("stripe/api-key"), TEXT);
+  });
+
+  it("refuses an agent without access, naming the key but not the value", async () => {
+    const e = await rejects(new Vault(opts(v, { agent: "ci" })).get("stripe/api-key"), NotAuthorizedError, 4);
+    assert.match(e.message, /ci\.key/);
+    assert.match(e.message, /agent-vault grant/);
+    assert.ok(!e.message.includes(TEXT));
+  });
+
+  it("reports a named but missing key without falling back to the owner key", async () => {
+    const missing = join(v.dir, "nope.key");
+    for (const o of [
+      opts(v, { keyPath: missing }),
+      opts(v, { agent: "ghost" }),
+      opts(v, {}, { AGENT_VAULT_KEY: missing }),
+    ]) {
+      const e = await rejects(new Vault(o).get("top"), KeyNotFoundError, 3);
+      assert.match(e.message, /does not exist/);
+    }
+    const e = await rejects(
+      new Vault(opts(v, {}, { AGENT_VAULT_HOME: join(v.dir, "empty-home") })).get("top"),
+      KeyNotFoundError,
+      3,
+    );
+    assert.match(e.message, /owner key/);
+  });
+
+  it("rejects a malformed key without echoing it", async () => {
+    const e = await rejects(new Vault(opts(v, { key: "AGE-SECRET-KEY-1HUNTER2HUNTER2" })).get("top"), FormatError, 1);
+    assert.ok(!e.message.includes("HUNTER2"), e.message);
+    const e2 = await rejects(new Vault(opts(v, { key: "hunter2-password" })).get("top"), FormatError, 1);
+    assert.ok(!e2.message.includes("hunter2"), e2.message);
+  });
+
+  it("lists secrets, groups and agents exactly as the CLI does", async () => {
+    const vault = new Vault(opts(v));
+    const listed = await vault.listSecrets();
+    assert.deepEqual(listed, cliList(v));
+    assert.deepEqual(await vault.listSecrets("stripe"), cliList(v, ["--group", "stripe"]));
+    const old = listed.find((s) => s.path === "stripe/old");
+    assert.equal(old.expired, true);
+    assert.equal(listed.find((s) => s.path === "stripe/api-key").expired, false);
+    assert.deepEqual(listed.find((s) => s.path === "stripe/api-key").authorizedAgents, ["bot"]);
+    assert.deepEqual(await vault.listGroups(), ["a", "big", "default", "stripe"]);
+    const agents = JSON.parse(v.av(["list-agents", "--json"]).stdout.toString()).map((a) => ({
+      name: a.name,
+      groups: a.groups,
+      publicKey: a.public_key,
+      escrow: a.escrow,
+    }));
+    assert.deepEqual(await vault.listAgents(), agents);
+    await rejects(vault.listSecrets("nosuch"), SecretNotFoundError, 3);
+    assert.equal(cli(["--vault", v.repo, "list", "--group", "nosuch"], { env: v.env, check: false }).code, 3);
+    await rejects(vault.listSecrets("Bad Group"), InvalidInputError, 2);
+  });
+
+  it("still returns an expired secret, with a warning", async () => {
+    const warnings = [];
+    const vault = new Vault(opts(v, { onWarning: (w) => warnings.push(w) }));
+    assert.equal(await vault.get("stripe/old"), "stale");
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /expired on 2020-01-01/);
+    assert.ok(!warnings[0].includes("stale"));
+  });
+
+  it("refuses a binary value through get() but returns it through getBytes()", async () => {
+    const vault = new Vault(opts(v));
+    const e = await rejects(vault.get("stripe/bin"), FormatError, 1);
+    assert.match(e.message, /not UTF-8.*getBytes/);
+  });
+
+  it("reports missing secrets and invalid paths with the CLI's codes", async () => {
+    const vault = new Vault(opts(v));
+    await rejects(vault.get("stripe/nope"), SecretNotFoundError, 3);
+    assert.equal(cli(["--vault", v.repo, "get", "stripe/nope"], { env: v.env, check: false }).code, 3);
+    for (const bad of ["../x", "/abs", "a//b", "a/", "", "x.enc", "a/../../etc/passwd", "-rf"]) {
+      await rejects(vault.get(bad), InvalidInputError, 2);
+    }
+    assert.equal(cli(["--vault", v.repo, "get", "../x"], { env: v.env, check: false }).code, 2);
+    // Validation comes before looking for the vault.
+    await rejects(new Vault({ repoPath: "/nonexistent/x" }).get("../x"), InvalidInputError, 2);
+  });
+
+  it("never writes to the repository", async () => {
+    const head = git(["rev-parse", "HEAD"], { cwd: v.repo });
+    const vault = new Vault(opts(v, { autoPull: true }));
+    await vault.get("top");
+    await vault.listSecrets();
+    await vault.listAgents();
+    assert.equal(git(["status", "--porcelain", "--ignored"], { cwd: v.repo }), "");
+    assert.equal(git(["rev-parse", "HEAD"], { cwd: v.repo }), head);
+  });
+});
+
+describe("broken and missing vaults", () => {
+  it("reports a corrupted ciphertext and a corrupted manifest as FormatError", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "value-a", "stripe/b": "value-b" } });
+    const enc = join(v.repo, ".agent-vault/secrets/stripe/a.enc");
+    const bytes = readFileSync(enc);
+    bytes[bytes.length - 5] ^= 0xff;
+    writeFileSync(enc, bytes);
+    const vault = new Vault(opts(v));
+    const e = await rejects(vault.get("stripe/a"), FormatError, 1);
+    assert.match(e.message, /stripe\/a\.enc/);
+    assert.equal(cli(["--vault", v.repo, "get", "stripe/a"], { env: v.env, check: false }).code, 1);
+    writeFileSync(enc, "garbage");
+    await rejects(vault.get("stripe/a"), FormatError, 1);
+    assert.equal(await vault.get("stripe/b"), "value-b");
+
+    writeFileSync(join(v.repo, ".agent-vault/manifest.yaml"), "version: 1\ngroups: [unclosed\n");
+    const m = await rejects(new Vault(opts(v)).listSecrets(), FormatError, 1);
+    assert.match(m.message, /manifest\.yaml/);
+    assert.equal(cli(["--vault", v.repo, "list"], { env: v.env, check: false }).code, 1);
+  });
+
+  it("refuses a newer format version with a hint to upgrade", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "x" } });
+    writeFileSync(join(v.repo, ".agent-vault/config.yaml"), "version: 2\nencryption:\n  format: age\n");
+    const e = await rejects(new Vault(opts(v)).get("stripe/a"), FormatError, 1);
+    assert.match(e.message, /upgrade/);
+    await rejects(new Vault(opts(v)).listSecrets(), FormatError, 1);
+  });
+
+  it("reports VaultNotFoundError for a missing path, a plain folder and a repo without a vault", async () => {
+    const dir = tempDir();
+    git(["init", "-q", join(dir, "plain-repo")]);
+    mkdirSync(join(dir, "folder"));
+    for (const repoPath of [join(dir, "missing"), join(dir, "folder"), join(dir, "plain-repo")]) {
+      await rejects(new Vault({ repoPath, autoPull: false }).get("a/b"), VaultNotFoundError, 3);
+      await rejects(new Vault({ repoPath, autoPull: false }).listSecrets(), VaultNotFoundError, 3);
+      assert.equal(cli(["--vault", repoPath, "get", "a/b"], { check: false }).code, 3);
+    }
+  });
+
+  it("rejects conflicting options", () => {
+    assert.throws(() => new Vault({ keyPath: "/k", agent: "bot" }), InvalidInputError);
+    assert.throws(() => new Vault({ key: "AGE-SECRET-KEY-1X", keyPath: "/k" }), InvalidInputError);
+    assert.throws(() => new Vault({ agent: "../owner" }), InvalidInputError);
+    assert.throws(() => new Vault({ repoPath: "" }), InvalidInputError);
+  });
+});
+
+describe("seed-style vaults written by stock age and plain git", () => {
+  it("reads a hand-written vault and an armored ciphertext", async () => {
+    const dir = tempDir();
+    const repo = join(dir, "seed");
+    const home = join(dir, "home");
+    mkdirSync(join(repo, ".agent-vault/secrets/api"), { recursive: true });
+    mkdirSync(join(home, "agents"), { recursive: true });
+    const ownerKey = spawnSync("age-keygen", [], { encoding: "utf8" }).stdout;
+    const botKey = spawnSync("age-keygen", [], { encoding: "utf8" }).stdout;
+    writeFileSync(join(home, "owner.key"), ownerKey, { mode: 0o600 });
+    writeFileSync(join(home, "agents/bot.key"), botKey, { mode: 0o600 });
+    const pub = (k) => /public key: (age1\S+)/.exec(k)[1];
+    const av = join(repo, ".agent-vault");
+    writeFileSync(join(av, "config.yaml"), "version: 1\nencryption:\n  format: age\n");
+    writeFileSync(join(av, "owner.pub"), `${pub(ownerKey)}\n`);
+    writeFileSync(
+      join(av, "manifest.yaml"),
+      "version: 1\nowners:\n- name: seed\n  public_key: owner.pub\nagents:\n- name: bot\n  groups:\n  - default\n  - api\ngroups:\n- name: default\n  secrets:\n  - token\n- name: api\n  secrets:\n  - api/armored\n",
+    );
+    mkdirSync(join(av, "agents/bot"), { recursive: true });
+    writeFileSync(join(av, "agents/bot/public.key"), `${pub(botKey)}\n`);
+    const enc = (value, armor) =>
+      spawnSync("age", [...(armor ? ["-a"] : []), "-r", pub(ownerKey), "-r", pub(botKey)], { input: value }).stdout;
+    writeFileSync(join(av, "secrets/token.enc"), enc("seed-token", false));
+    writeFileSync(
+      join(av, "secrets/token.meta"),
+      "name: token\ngroup: default\ncreated: 2025-01-01T00:00:00Z\nauthorized_agents:\n- bot\n",
+    );
+    const armored = enc("armored-value", true);
+    assert.match(armored.toString(), /^-----BEGIN AGE ENCRYPTED FILE-----/);
+    writeFileSync(join(av, "secrets/api/armored.enc"), armored);
+    writeFileSync(
+      join(av, "secrets/api/armored.meta"),
+      "name: api/armored\ngroup: api\ncreated: 2025-01-01 10:00:00+02:00\nexpires: 2099-01-01\nauthorized_agents: [bot]\n",
+    );
+    git(["init", "-q", "-b", "main", repo]);
+    git(["add", "-A"], { cwd: repo });
+    git(["commit", "-qm", "seed vault"], { cwd: repo });
+    const env = { ...BASE_ENV, AGENT_VAULT_HOME: home };
+    for (const o of [{}, { agent: "bot" }]) {
+      const vault = new Vault({ repoPath: repo, env, autoPull: false, ...o });
+      assert.equal(await vault.get("token"), "seed-token");
+      assert.equal(await vault.get("api/armored"), "armored-value");
+    }
+    assert.equal(cli(["--vault", repo, "get", "api/armored"], { env: { AGENT_VAULT_HOME: home } }).stdout.toString(), "armored-value");
+    const sdkList = await new Vault({ repoPath: repo, env, autoPull: false }).listSecrets();
+    const cliOut = JSON.parse(cli(["--vault", repo, "list", "--json"], { env: { AGENT_VAULT_HOME: home } }).stdout.toString());
+    assert.deepEqual(
+      sdkList.map((s) => [s.path, s.group, s.created, s.rotated, s.expires, s.authorizedAgents, s.expired]),
+      cliOut.map((s) => [s.path, s.group, s.created, s.rotated, s.expires, s.authorized_agents, s.expired]),
+    );
+  });
+});
+
+describe("git: upstreams, remote URLs, and no git when not needed", () => {
+  it("starts no git process with autoPull off, or without an upstream", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "value-a" } });
+    const fake = failingGitDir();
+    const saved = process.env.PATH;
+    process.env.PATH = `${fake.dir}:${saved}`;
+    try {
+      for (const autoPull of [false, true]) {
+        const vault = new Vault(opts(v, { autoPull, refreshIntervalMs: 0 }));
+        assert.equal(await vault.get("stripe/a"), "value-a");
+        assert.equal((await vault.listSecrets()).length, 1);
+        await vault.listAgents();
+      }
+    } finally {
+      process.env.PATH = saved;
+    }
+    assert.equal(existsSync(fake.marker), false, "a git process was started");
+  });
+
+  it("reads a newer upstream from git objects without touching the working tree, HEAD or index", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "v1" } });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    const clone = join(v.dir, "clone");
+    git(["clone", "-q", bare, clone]);
+    // The owner pushes a new secret and a rotation from the original repo.
+    git(["remote", "add", "origin", bare], { cwd: v.repo });
+    setSecret(v.av, "stripe/new", "pushed-later");
+    setSecret(v.av, "stripe/a", "v2");
+    git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
+
+    const head = git(["rev-parse", "HEAD"], { cwd: clone });
+    const status = git(["status", "--porcelain", "--ignored"], { cwd: clone });
+    const offline = new Vault({ ...opts(v), repoPath: clone });
+    await rejects(offline.get("stripe/new"), SecretNotFoundError, 3);
+    assert.equal(await offline.get("stripe/a"), "v1");
+
+    const online = new Vault({ ...opts(v), repoPath: clone, autoPull: true, refreshIntervalMs: 0 });
+    assert.equal(await online.get("stripe/new"), "pushed-later");
+    assert.equal(await online.get("stripe/a"), "v2");
+    assert.deepEqual((await online.listSecrets()).map((s) => s.path), ["stripe/a", "stripe/new"]);
+    assert.equal(git(["rev-parse", "HEAD"], { cwd: clone }), head);
+    assert.equal(git(["status", "--porcelain", "--ignored"], { cwd: clone }), status);
+    assert.equal(existsSync(join(clone, ".agent-vault/secrets/stripe/new.enc")), false);
+  });
+
+  it("refreshes once and retries when access was just granted", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "granted-later" } });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    git(["remote", "add", "origin", bare], { cwd: v.repo });
+    git(["fetch", "-q", "origin"], { cwd: v.repo });
+    const branch = git(["rev-parse", "--abbrev-ref", "HEAD"], { cwd: v.repo });
+    git(["branch", "-q", `--set-upstream-to=origin/${branch}`], { cwd: v.repo });
+    const clone = join(v.dir, "clone");
+    git(["clone", "-q", bare, clone]);
+
+    const vault = new Vault({ ...opts(v, { agent: "ci" }), repoPath: clone, autoPull: true, refreshIntervalMs: 3_600_000 });
+    await rejects(vault.get("stripe/a"), NotAuthorizedError, 4);
+    v.av(["grant", "ci", "stripe"]);
+    git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
+    // The cached state is an hour "fresh", so only the retry's forced refresh can see the grant.
+    assert.equal(await vault.get("stripe/a"), "granted-later");
+
+    const noPull = new Vault({ ...opts(v, { agent: "ci" }), repoPath: clone, autoPull: false });
+    await rejects(noPull.get("stripe/a"), NotAuthorizedError, 4);
+  });
+
+  it("reads a remote URL through a ciphertext-only clone in the cache directory", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "remote-plaintext-1", "x/y": "remote-plaintext-2" } });
+    writeFileSync(join(v.repo, "README.md"), "not part of the vault\n");
+    git(["add", "README.md"], { cwd: v.repo });
+    git(["commit", "-qm", "readme"], { cwd: v.repo });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    const cacheDir = join(v.dir, "cache");
+    const url = `file://${bare}`;
+    const vault = new Vault({ ...opts(v), repoPath: url, cacheDir, autoPull: true, refreshIntervalMs: 0 });
+    assert.equal(await vault.get("stripe/a"), "remote-plaintext-1");
+    assert.equal(await vault.get("x/y"), "remote-plaintext-2");
+    assert.equal((await vault.listSecrets()).length, 2);
+
+    // The default cache location follows XDG_CACHE_HOME.
+    const xdg = join(v.dir, "xdg");
+    const viaXdg = new Vault({ ...opts(v, {}, { XDG_CACHE_HOME: xdg }), repoPath: url });
+    assert.equal(await viaXdg.get("stripe/a"), "remote-plaintext-1");
+    assert.ok(existsSync(join(xdg, "agent-vault", "repos")));
+
+    // New pushes are picked up on refresh.
+    git(["remote", "add", "origin", bare], { cwd: v.repo });
+    setSecret(v.av, "stripe/b", "remote-plaintext-3");
+    git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
+    assert.equal(await vault.get("stripe/b"), "remote-plaintext-3");
+
+    // Nothing in the cache holds a plaintext; only .agent-vault/ is checked out.
+    const files = [];
+    const walk = (d) => {
+      for (const name of readdirSync(d)) {
+        const p = join(d, name);
+        if (statSync(p).isDirectory()) walk(p);
+        else files.push(p);
+      }
+    };
+    walk(cacheDir);
+    for (const f of files) {
+      const content = readFileSync(f);
+      for (const plain of ["remote-plaintext-1", "remote-plaintext-2", "remote-plaintext-3"]) {
+        assert.ok(!content.includes(plain), `${f} contains a plaintext`);
+      }
+    }
+    const [clone] = readdirSync(cacheDir).filter((n) => !n.startsWith("."));
+    assert.deepEqual(readdirSync(join(cacheDir, clone)).sort(), [".agent-vault", ".git"]);
+
+    // With autoPull off an existing clone is read without starting git.
+    const fake = failingGitDir();
+    const saved = process.env.PATH;
+    process.env.PATH = `${fake.dir}:${saved}`;
+    try {
+      const offline = new Vault({ ...opts(v), repoPath: url, cacheDir, autoPull: false });
+      assert.equal(await offline.get("stripe/b"), "remote-plaintext-3");
+    } finally {
+      process.env.PATH = saved;
+    }
+    assert.equal(existsSync(fake.marker), false);
+
+    await rejects(
+      new Vault({ ...opts(v), repoPath: `file://${join(v.dir, "no-such.git")}`, cacheDir }).get("stripe/a"),
+      VaultNotFoundError,
+      3,
+    );
+  });
+});
