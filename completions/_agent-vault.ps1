@@ -37,8 +37,12 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List secrets with their group, agents and dates. Needs no key; values are never shown')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a secret from the vault (git history keeps its old ciphertexts)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Audit the vault without decrypting anything: expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files, key files readable by others')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Find private keys and the vault''s secret values in files, or in what the next commit would contain')
+            [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage the pre-commit hook that runs `agent-vault scan --staged` before every commit')
             [CompletionResult]::new('recover-agent', 'recover-agent', [CompletionResultType]::ParameterValue, 'Give an agent a new key pair after its key was lost or exposed: the owner opens its escrow, a new key is generated, escrowed and written to this machine, and every secret the agent reads is re-encrypted for the new key')
             [CompletionResult]::new('restore-agent', 'restore-agent', [CompletionResultType]::ParameterValue, 'Write an agent''s original private key, decrypted from its escrow with the owner key, to a new file (mode 0600). Nothing in the vault changes')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that the vault is exactly what its owner signed: every file, every secret, and a sequence number not older than this machine has seen. Needs no private key')
+            [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign the vault''s current state with the vault signing key, after you have reviewed it: adopts a vault made without signatures, or re-signs after a merge of two owners'' changes')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -112,6 +116,7 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
         'agent-vault;get' {
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Decrypt with this identity file')
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key')
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…), as printed by `agent-vault verify`; default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use')
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch first')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -122,6 +127,7 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
         }
         'agent-vault;list' {
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Only this group''s secrets')
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…), as printed by `agent-vault verify`; default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use')
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
             [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch first')
@@ -150,6 +156,74 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'agent-vault;scan' {
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--staged', '--staged', [CompletionResultType]::ParameterName, 'Scan exactly what the next commit would contain (the index, not the working tree)')
+            [CompletionResult]::new('--known-secrets', '--known-secrets', [CompletionResultType]::ParameterName, 'Require the known-secret check: fail if no key that opens the vault is available')
+            [CompletionResult]::new('--no-known-secrets', '--no-known-secrets', [CompletionResultType]::ParameterName, 'Skip the known-secret check')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;hook' {
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install (or update) the hook, chaining an existing one')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove the hook, putting a chained hook back')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Report whether the hook is installed and current (exit 1 if not)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'agent-vault;hook;install' {
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;hook;uninstall' {
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;hook;status' {
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;hook;help' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install (or update) the hook, chaining an existing one')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove the hook, putting a chained hook back')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Report whether the hook is installed and current (exit 1 if not)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'agent-vault;hook;help;install' {
+            break
+        }
+        'agent-vault;hook;help;uninstall' {
+            break
+        }
+        'agent-vault;hook;help;status' {
+            break
+        }
+        'agent-vault;hook;help;help' {
+            break
+        }
         'agent-vault;recover-agent' {
             [CompletionResult]::new('--key-out', '--key-out', [CompletionResultType]::ParameterName, 'Where to write the new private key (default: $AGENT_VAULT_HOME/agents/NAME.key). Never overwritten')
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
@@ -164,6 +238,26 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;verify' {
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY or the pinned key')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch first')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;sign' {
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--new-key', '--new-key', [CompletionResultType]::ParameterName, 'Generate a new signing key instead of using the vault''s (agents must then be given the new verify key, e.g. with `recover-agent` or AGENT_VAULT_VERIFY_KEY)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -188,8 +282,12 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List secrets with their group, agents and dates. Needs no key; values are never shown')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a secret from the vault (git history keeps its old ciphertexts)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Audit the vault without decrypting anything: expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files, key files readable by others')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Find private keys and the vault''s secret values in files, or in what the next commit would contain')
+            [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage the pre-commit hook that runs `agent-vault scan --staged` before every commit')
             [CompletionResult]::new('recover-agent', 'recover-agent', [CompletionResultType]::ParameterValue, 'Give an agent a new key pair after its key was lost or exposed: the owner opens its escrow, a new key is generated, escrowed and written to this machine, and every secret the agent reads is re-encrypted for the new key')
             [CompletionResult]::new('restore-agent', 'restore-agent', [CompletionResultType]::ParameterValue, 'Write an agent''s original private key, decrypted from its escrow with the owner key, to a new file (mode 0600). Nothing in the vault changes')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that the vault is exactly what its owner signed: every file, every secret, and a sequence number not older than this machine has seen. Needs no private key')
+            [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign the vault''s current state with the vault signing key, after you have reviewed it: adopts a vault made without signatures, or re-signs after a merge of two owners'' changes')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -227,10 +325,34 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
         'agent-vault;help;check' {
             break
         }
+        'agent-vault;help;scan' {
+            break
+        }
+        'agent-vault;help;hook' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install (or update) the hook, chaining an existing one')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove the hook, putting a chained hook back')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Report whether the hook is installed and current (exit 1 if not)')
+            break
+        }
+        'agent-vault;help;hook;install' {
+            break
+        }
+        'agent-vault;help;hook;uninstall' {
+            break
+        }
+        'agent-vault;help;hook;status' {
+            break
+        }
         'agent-vault;help;recover-agent' {
             break
         }
         'agent-vault;help;restore-agent' {
+            break
+        }
+        'agent-vault;help;verify' {
+            break
+        }
+        'agent-vault;help;sign' {
             break
         }
         'agent-vault;help;completions' {

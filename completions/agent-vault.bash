@@ -34,6 +34,9 @@ _agent__vault() {
             agent__vault,help)
                 cmd="agent__vault__subcmd__help"
                 ;;
+            agent__vault,hook)
+                cmd="agent__vault__subcmd__hook"
+                ;;
             agent__vault,init)
                 cmd="agent__vault__subcmd__init"
                 ;;
@@ -58,8 +61,17 @@ _agent__vault() {
             agent__vault,rm)
                 cmd="agent__vault__subcmd__rm"
                 ;;
+            agent__vault,scan)
+                cmd="agent__vault__subcmd__scan"
+                ;;
             agent__vault,set)
                 cmd="agent__vault__subcmd__set"
+                ;;
+            agent__vault,sign)
+                cmd="agent__vault__subcmd__sign"
+                ;;
+            agent__vault,verify)
+                cmd="agent__vault__subcmd__verify"
                 ;;
             agent__vault__subcmd__help,add-agent)
                 cmd="agent__vault__subcmd__help__subcmd__add__subcmd__agent"
@@ -78,6 +90,9 @@ _agent__vault() {
                 ;;
             agent__vault__subcmd__help,help)
                 cmd="agent__vault__subcmd__help__subcmd__help"
+                ;;
+            agent__vault__subcmd__help,hook)
+                cmd="agent__vault__subcmd__help__subcmd__hook"
                 ;;
             agent__vault__subcmd__help,init)
                 cmd="agent__vault__subcmd__help__subcmd__init"
@@ -103,8 +118,50 @@ _agent__vault() {
             agent__vault__subcmd__help,rm)
                 cmd="agent__vault__subcmd__help__subcmd__rm"
                 ;;
+            agent__vault__subcmd__help,scan)
+                cmd="agent__vault__subcmd__help__subcmd__scan"
+                ;;
             agent__vault__subcmd__help,set)
                 cmd="agent__vault__subcmd__help__subcmd__set"
+                ;;
+            agent__vault__subcmd__help,sign)
+                cmd="agent__vault__subcmd__help__subcmd__sign"
+                ;;
+            agent__vault__subcmd__help,verify)
+                cmd="agent__vault__subcmd__help__subcmd__verify"
+                ;;
+            agent__vault__subcmd__help__subcmd__hook,install)
+                cmd="agent__vault__subcmd__help__subcmd__hook__subcmd__install"
+                ;;
+            agent__vault__subcmd__help__subcmd__hook,status)
+                cmd="agent__vault__subcmd__help__subcmd__hook__subcmd__status"
+                ;;
+            agent__vault__subcmd__help__subcmd__hook,uninstall)
+                cmd="agent__vault__subcmd__help__subcmd__hook__subcmd__uninstall"
+                ;;
+            agent__vault__subcmd__hook,help)
+                cmd="agent__vault__subcmd__hook__subcmd__help"
+                ;;
+            agent__vault__subcmd__hook,install)
+                cmd="agent__vault__subcmd__hook__subcmd__install"
+                ;;
+            agent__vault__subcmd__hook,status)
+                cmd="agent__vault__subcmd__hook__subcmd__status"
+                ;;
+            agent__vault__subcmd__hook,uninstall)
+                cmd="agent__vault__subcmd__hook__subcmd__uninstall"
+                ;;
+            agent__vault__subcmd__hook__subcmd__help,help)
+                cmd="agent__vault__subcmd__hook__subcmd__help__subcmd__help"
+                ;;
+            agent__vault__subcmd__hook__subcmd__help,install)
+                cmd="agent__vault__subcmd__hook__subcmd__help__subcmd__install"
+                ;;
+            agent__vault__subcmd__hook__subcmd__help,status)
+                cmd="agent__vault__subcmd__hook__subcmd__help__subcmd__status"
+                ;;
+            agent__vault__subcmd__hook__subcmd__help,uninstall)
+                cmd="agent__vault__subcmd__hook__subcmd__help__subcmd__uninstall"
                 ;;
             *)
                 ;;
@@ -113,7 +170,7 @@ _agent__vault() {
 
     case "${cmd}" in
         agent__vault)
-            opts="-h -V --vault --help --version init add-agent remove-agent list-agents grant revoke set get list rm check recover-agent restore-agent completions help"
+            opts="-h -V --vault --help --version init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,7 +254,7 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__get)
-            opts="-h -V --key --agent --offline --vault --help --version"
+            opts="-h -V --key --agent --offline --verify-key --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,6 +265,10 @@ _agent__vault() {
                     return 0
                     ;;
                 --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -241,7 +302,7 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__help)
-            opts="init add-agent remove-agent list-agents grant revoke set get list rm check recover-agent restore-agent completions help"
+            opts="init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,6 +388,62 @@ _agent__vault() {
         agent__subcmd__vault__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__hook)
+            opts="install uninstall status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__hook__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__hook__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__hook__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -450,6 +567,20 @@ _agent__vault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agent__subcmd__vault__subcmd__help__subcmd__scan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agent__subcmd__vault__subcmd__help__subcmd__set)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -457,6 +588,176 @@ _agent__vault() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__sign)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__hook)
+            opts="-h -V --vault --help --version install uninstall status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__hook__subcmd__help)
+            opts="install uninstall status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__hook__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__hook__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__hook__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__hook__subcmd__help__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__hook__subcmd__install)
+            opts="-h -V --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__hook__subcmd__status)
+            opts="-h -V --json --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__hook__subcmd__uninstall)
+            opts="-h -V --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -487,13 +788,17 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__list)
-            opts="-h -V --group --json --offline --vault --help --version"
+            opts="-h -V --group --json --offline --verify-key --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -624,6 +929,24 @@ _agent__vault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agent__subcmd__vault__subcmd__scan)
+            opts="-h -V --staged --known-secrets --no-known-secrets --json --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agent__subcmd__vault__subcmd__set)
             opts="-h -V --from-file --group --expires --agents --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -644,6 +967,46 @@ _agent__vault() {
                     return 0
                     ;;
                 --agents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__sign)
+            opts="-h -V --new-key --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__verify)
+            opts="-h -V --verify-key --offline --json --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --verify-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,8 +34,12 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand list 'List secrets with their group, agents and dates. Needs no key; values are never shown'
             cand rm 'Delete a secret from the vault (git history keeps its old ciphertexts)'
             cand check 'Audit the vault without decrypting anything: expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files, key files readable by others'
+            cand scan 'Find private keys and the vault''s secret values in files, or in what the next commit would contain'
+            cand hook 'Manage the pre-commit hook that runs `agent-vault scan --staged` before every commit'
             cand recover-agent 'Give an agent a new key pair after its key was lost or exposed: the owner opens its escrow, a new key is generated, escrowed and written to this machine, and every secret the agent reads is re-encrypted for the new key'
             cand restore-agent 'Write an agent''s original private key, decrypted from its escrow with the owner key, to a new file (mode 0600). Nothing in the vault changes'
+            cand verify 'Check that the vault is exactly what its owner signed: every file, every secret, and a sequence number not older than this machine has seen. Needs no private key'
+            cand sign 'Sign the vault''s current state with the vault signing key, after you have reviewed it: adopts a vault made without signatures, or re-signs after a merge of two owners'' changes'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -101,6 +105,7 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
         &'agent-vault;get'= {
             cand --key 'Decrypt with this identity file'
             cand --agent 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key'
+            cand --verify-key 'The vault''s verify key (ed25519:…), as printed by `agent-vault verify`; default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use'
             cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
             cand --offline 'Do not fetch the upstream branch first'
             cand -h 'Print help (see more with ''--help'')'
@@ -110,6 +115,7 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
         }
         &'agent-vault;list'= {
             cand --group 'Only this group''s secrets'
+            cand --verify-key 'The vault''s verify key (ed25519:…), as printed by `agent-vault verify`; default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use'
             cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
             cand --json 'Print JSON instead of a table'
             cand --offline 'Do not fetch the upstream branch first'
@@ -135,6 +141,64 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agent-vault;scan'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --staged 'Scan exactly what the next commit would contain (the index, not the working tree)'
+            cand --known-secrets 'Require the known-secret check: fail if no key that opens the vault is available'
+            cand --no-known-secrets 'Skip the known-secret check'
+            cand --json 'Print JSON on stdout'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;hook'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand install 'Install (or update) the hook, chaining an existing one'
+            cand uninstall 'Remove the hook, putting a chained hook back'
+            cand status 'Report whether the hook is installed and current (exit 1 if not)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'agent-vault;hook;install'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;hook;uninstall'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;hook;status'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --json 'Print JSON on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;hook;help'= {
+            cand install 'Install (or update) the hook, chaining an existing one'
+            cand uninstall 'Remove the hook, putting a chained hook back'
+            cand status 'Report whether the hook is installed and current (exit 1 if not)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'agent-vault;hook;help;install'= {
+        }
+        &'agent-vault;hook;help;uninstall'= {
+        }
+        &'agent-vault;hook;help;status'= {
+        }
+        &'agent-vault;hook;help;help'= {
+        }
         &'agent-vault;recover-agent'= {
             cand --key-out 'Where to write the new private key (default: $AGENT_VAULT_HOME/agents/NAME.key). Never overwritten'
             cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
@@ -148,6 +212,24 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;verify'= {
+            cand --verify-key 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY or the pinned key'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --offline 'Do not fetch the upstream branch first'
+            cand --json 'Print JSON instead of text'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;sign'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --new-key 'Generate a new signing key instead of using the vault''s (agents must then be given the new verify key, e.g. with `recover-agent` or AGENT_VAULT_VERIFY_KEY)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -170,8 +252,12 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand list 'List secrets with their group, agents and dates. Needs no key; values are never shown'
             cand rm 'Delete a secret from the vault (git history keeps its old ciphertexts)'
             cand check 'Audit the vault without decrypting anything: expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files, key files readable by others'
+            cand scan 'Find private keys and the vault''s secret values in files, or in what the next commit would contain'
+            cand hook 'Manage the pre-commit hook that runs `agent-vault scan --staged` before every commit'
             cand recover-agent 'Give an agent a new key pair after its key was lost or exposed: the owner opens its escrow, a new key is generated, escrowed and written to this machine, and every secret the agent reads is re-encrypted for the new key'
             cand restore-agent 'Write an agent''s original private key, decrypted from its escrow with the owner key, to a new file (mode 0600). Nothing in the vault changes'
+            cand verify 'Check that the vault is exactly what its owner signed: every file, every secret, and a sequence number not older than this machine has seen. Needs no private key'
+            cand sign 'Sign the vault''s current state with the vault signing key, after you have reviewed it: adopts a vault made without signatures, or re-signs after a merge of two owners'' changes'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -197,9 +283,26 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
         }
         &'agent-vault;help;check'= {
         }
+        &'agent-vault;help;scan'= {
+        }
+        &'agent-vault;help;hook'= {
+            cand install 'Install (or update) the hook, chaining an existing one'
+            cand uninstall 'Remove the hook, putting a chained hook back'
+            cand status 'Report whether the hook is installed and current (exit 1 if not)'
+        }
+        &'agent-vault;help;hook;install'= {
+        }
+        &'agent-vault;help;hook;uninstall'= {
+        }
+        &'agent-vault;help;hook;status'= {
+        }
         &'agent-vault;help;recover-agent'= {
         }
         &'agent-vault;help;restore-agent'= {
+        }
+        &'agent-vault;help;verify'= {
+        }
+        &'agent-vault;help;sign'= {
         }
         &'agent-vault;help;completions'= {
         }

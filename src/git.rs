@@ -525,6 +525,20 @@ impl VaultRepo {
             .git_context("making the commit signature")
     }
 
+    /// Whether a writer is between its commit and the end of its working-tree update (or was
+    /// interrupted there): the working tree may then mix old and new files.
+    pub fn update_pending(&self) -> bool {
+        self.pending_path().exists()
+    }
+
+    /// Reads from HEAD's tree, or `None` on an unborn branch.
+    pub fn head_source(&self) -> Result<Option<Source<'_>>> {
+        match self.head_commit()? {
+            Some(head) => self.commit_source(head, "HEAD".into()).map(Some),
+            None => Ok(None),
+        }
+    }
+
     fn pending_path(&self) -> PathBuf {
         self.repo.path().join(PENDING_FILE)
     }

@@ -209,14 +209,17 @@ pub fn load(choice: &KeyChoice, home: &KeyHome) -> Result<Identities> {
 fn load_key_env(value: &str) -> Result<Identities> {
     // Identity text, also a whole key file with its `#` comments (as in
     // `AGENT_VAULT_KEY="$(cat bot.key)"`); never treated, or echoed, as a path.
-    if value.lines().any(|l| l.trim_start().starts_with(SECRET_KEY_PREFIX)) {
+    if value
+        .lines()
+        .any(|l| l.trim_start().starts_with(SECRET_KEY_PREFIX))
+    {
         return parse_identities(value, &format!("the key in {KEY_ENV}"));
     }
     if value.contains(SECRET_KEY_PREFIX) || value.contains(['\n', '\r']) {
         // Not a path, and maybe key material (a whole key file with its comments): the error
         // must not echo it.
         return Err(Error::KeyNotFound(format!(
-            "{KEY_ENV} is neither a key file's path nor a key starting with {SECRET_KEY_PREFIX}; set it to the path of a key file, or to the AGE-SECRET-KEY-1… line alone (without comments)"
+            "{KEY_ENV} is neither a key file's path nor key text with an {SECRET_KEY_PREFIX}1… line; set it to a key file's path or to the key itself"
         )));
     }
     read_identity_file(
@@ -376,11 +379,17 @@ mod tests {
     }
 
     #[test]
-    fn key_env_text_that_is_not_a_key_is_never_echoed() {
+    fn key_env_accepts_a_whole_key_file_and_never_echoes_other_text() {
         let key = generate(&["a comment before the key".into()]);
-        match load_key_env(key.file_text.as_str()) {
+        let loaded = load_key_env(key.file_text.as_str()).expect("a whole key file is key text");
+        assert!(loaded.matches_any(std::slice::from_ref(&key.recipient)));
+        let secret_line = key.file_text.lines().last().unwrap();
+        let mangled = format!("# copied badly\nx{secret_line}");
+        match load_key_env(&mangled) {
             Err(err @ Error::KeyNotFound(_)) => {
-                assert!(!err.to_string().contains("SECRET-KEY-1"), "{err}")
+                let shown = err.to_string();
+                assert!(!shown.contains(&secret_line[20..]), "{shown}");
+                assert!(!shown.contains("copied badly"), "{shown}");
             }
             Err(other) => panic!("expected KeyNotFound, got {other}"),
             Ok(_) => panic!("expected KeyNotFound"),

@@ -495,6 +495,11 @@ impl Vault {
             Freshness::FetchFailed(why) | Freshness::Diverged(why) => warnings.push(why),
             Freshness::LocalOnly | Freshness::UpToDate => {}
         }
+        if self.repo.update_pending() {
+            if let Ok(Some(head)) = self.repo.head_source() {
+                return (head, warnings);
+            }
+        }
         (self.repo.worktree(), warnings)
     }
 
@@ -505,7 +510,28 @@ impl Vault {
         key: &KeyChoice,
         options: &ReadOptions,
     ) -> Result<SecretValue> {
-        let (source, mut warnings) = self.read_source(options);
+        let (source, warnings) = self.read_source(options);
+        match self.get_from(&source, warnings.clone(), path, key, options) {
+            // A writer may be updating the working tree right now: its files can mix two
+            // signed states. HEAD's tree is consistent; if it verifies, it is the truth.
+            Err(Error::Integrity(why)) if matches!(source, Source::Worktree(_)) => {
+                match self.repo.head_source()? {
+                    Some(head) => self.get_from(&head, warnings, path, key, options),
+                    None => Err(Error::Integrity(why)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn get_from(
+        &self,
+        source: &Source<'_>,
+        mut warnings: Vec<String>,
+        path: &SecretPath,
+        key: &KeyChoice,
+        options: &ReadOptions,
+    ) -> Result<SecretValue> {
         if source.read(CONFIG_PATH)?.is_none() {
             return Err(Error::VaultNotFound(self.repo.workdir().to_path_buf()));
         }

@@ -66,7 +66,9 @@ export function chooseKeySource(
   }
   const fromEnv = env[KEY_ENV];
   if (fromEnv !== undefined && fromEnv.trim() !== "") {
-    if (fromEnv.trimStart().startsWith(SECRET_KEY_PREFIX)) {
+    // Identity text, also a whole key file with its comments (as in
+    // AGENT_VAULT_KEY="$(cat bot.key)"); never treated, or echoed, as a path.
+    if (fromEnv.split(/\r?\n/).some((line) => line.trimStart().startsWith(SECRET_KEY_PREFIX))) {
       return { kind: "text", text: fromEnv, origin: `the key in ${KEY_ENV}` };
     }
     const path = resolve(fromEnv.trim());
@@ -78,7 +80,7 @@ export function chooseKeySource(
         path,
         origin: `the file named by ${KEY_ENV}`,
         hint: "",
-        redacted: `${KEY_ENV} is neither a key file's path nor a key starting with AGE-SECRET-KEY-; set it to the path of a key file, or to the AGE-SECRET-KEY-1… line alone (without comments)`,
+        redacted: `${KEY_ENV} is neither a key file's path nor key text with an AGE-SECRET-KEY-1… line; set it to a key file's path or to the key itself`,
       };
     }
     return {

@@ -200,7 +200,13 @@ pub fn load(start: &Path, home: KeyHome) -> Result<std::result::Result<Loaded, U
         }
         Err(e) => return Err(e),
     };
-    let (infos, _) = vault.list(None, &ReadOptions { offline: true })?;
+    let (infos, _) = vault.list(
+        None,
+        &ReadOptions {
+            offline: true,
+            ..ReadOptions::default()
+        },
+    )?;
     let worktree = vault.repo().worktree();
     let head = match vault.repo().head_commit()? {
         Some(head) => Some(vault.repo().commit_source(head, "HEAD".into())?),

@@ -1,4 +1,5 @@
-//! `check` finds each kind of damage, committed by hand, and exits 1.
+//! `check` finds each kind of damage, committed by hand, and exits 1 — or 5 when the hand
+//! edit also breaks the owner's signature, which it reports as `integrity` findings.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -43,13 +44,15 @@ fn expect_sev(env: &Env, severity: &str, code: &str, subject_part: &str) {
     } else {
         &["check", "--strict"]
     };
-    assert_eq!(
-        exit,
-        if severity == "error" { 1 } else { 0 },
-        "check --json exited {exit}"
-    );
+    let tampered = findings.iter().any(|(_, c, _)| c == "integrity");
+    let expected = match (tampered, severity) {
+        (true, _) => 5,
+        (false, "error") => 1,
+        (false, _) => 0,
+    };
+    assert_eq!(exit, expected, "check --json exited {exit}: {findings:?}");
     // the text form reports it too
-    let text = env.av(args).code(1).out();
+    let text = env.av(args).code(if tampered { 5 } else { 1 }).out();
     assert!(text.contains(code), "{text}");
 }
 

@@ -212,6 +212,7 @@ fn rotation_keeps_created_and_updates_rotated() {
         .replace(&field(&m, "rotated").unwrap(), "2020-01-01T00:00:00Z");
     fs::write(env.vault_dir().join("secrets/db/password.meta"), old).unwrap();
     env.git(&["commit", "-q", "-am", "backdate"]);
+    env.av(&["sign"]).ok(); // the owner reviewed the hand edit
     env.set("db/password", b"two");
     let m = meta(&env, "db/password");
     assert_eq!(field(&m, "created").unwrap(), "2020-01-01T00:00:00Z", "{m}");

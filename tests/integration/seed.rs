@@ -101,7 +101,12 @@ fn seed_layout_vault_reads_lists_grants_revokes_and_keeps_unknown_fields() {
     assert!(meta.contains("x-note: from the seed"), "{meta}");
     assert!(meta.contains("created: 2025-01-02T03:04:05Z"), "{meta}");
     assert!(meta.contains("recipients: sha256:"), "{meta}");
+    // an unsigned (seed) vault only warns; after review, `sign` adopts it
+    let check = env.av(&["check"]).ok();
+    assert!(String::from_utf8_lossy(&check.stdout).contains("unsigned"));
+    env.av(&["sign"]).ok();
     env.av(&["check", "--strict"]).ok();
+    env.av(&["verify"]).ok();
 
     // restore-agent opens the age-CLI escrow
     let restored = env.root().join("restored.key");
@@ -143,6 +148,9 @@ fn our_ciphertexts_decrypt_with_stock_age_and_armored_ones_are_read() {
     assert!(armored.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"));
     fs::write(&enc, armored).unwrap();
     env.git(&["commit", "-q", "-am", "armored by hand"]);
+    // a hand-made file is not what the owner signed until the owner reviews and re-signs it
+    env.av(&["get", "stripe/api-key", "--offline"]).code(5);
+    env.av(&["sign"]).ok();
     assert_eq!(env.get("stripe/api-key"), b"armored value");
     assert_eq!(
         env.av(&["get", "stripe/api-key", "--agent", "bot", "--offline"])

@@ -2,7 +2,7 @@
 
 1. an explicit identity file (``key_path``) or identity text (``key``);
 2. an agent's default key file, ``$AGENT_VAULT_HOME/agents/NAME.key`` (``agent``);
-3. ``AGENT_VAULT_KEY``: identity text if it starts with ``AGE-SECRET-KEY-``, else a file path;
+3. ``AGENT_VAULT_KEY``: identity text if a line starts with ``AGE-SECRET-KEY-``, else a file path;
 4. the owner key, ``$AGENT_VAULT_HOME/owner.key``.
 
 A key that is named but missing is :class:`KeyNotFoundError`, never a reason to try the next one.
@@ -135,8 +135,15 @@ def load_identities(
         )
     value = os.environ.get(KEY_ENV, "")
     if value.strip():
-        if value.lstrip().startswith(SECRET_KEY_PREFIX):
+        # Identity text, also a whole key file with its comments (as in
+        # AGENT_VAULT_KEY="$(cat bot.key)"); never treated, or echoed, as a path.
+        if any(line.lstrip().startswith(SECRET_KEY_PREFIX) for line in value.splitlines()):
             return parse_identities(value, f"the key in {KEY_ENV}")
+        if SECRET_KEY_PREFIX in value or "\n" in value or "\r" in value:
+            raise KeyNotFoundError(
+                f"{KEY_ENV} is neither a key file's path nor key text with an "
+                f"{SECRET_KEY_PREFIX}1… line; set it to a key file's path or to the key itself"
+            )
         return read_identity_file(
             Path(value.strip()), f"{KEY_ENV} names a key file that is missing; fix or unset it"
         )
