@@ -36,7 +36,7 @@ fn corpus(len: usize, seed: u64) -> Vec<u8> {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        if state % 61 == 0 {
+        if state.is_multiple_of(61) {
             out.push(b'\n');
         } else {
             out.push(ALPHABET[(state >> 32) as usize % ALPHABET.len()]);

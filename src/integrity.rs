@@ -345,6 +345,23 @@ pub fn verify_file(statement: &Statement, path: &str, bytes: Option<&[u8]>) -> R
     }
 }
 
+/// Checks that every signed non-secret file (config, manifest, owner and agent keys,
+/// escrows, signing key) is exactly as signed and that no agent files were added. Costs one
+/// read and hash per file: a handful plus two per agent.
+pub fn verify_policy(source: &Source<'_>, statement: &Statement) -> Result<()> {
+    for rel in statement.files.keys() {
+        let path = format!("{VAULT_DIR}/{rel}");
+        verify_file(statement, &path, source.read(&path)?.as_deref())?;
+    }
+    for path in source.list_files(crate::format::AGENTS_DIR)? {
+        let rel = is_policy_file(&path).unwrap_or(&path);
+        if !statement.files.contains_key(rel) {
+            verify_file(statement, &path, Some(b""))?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks one secret's files against the statement. `None` means the file is absent.
 pub fn verify_secret(
     source: &Source<'_>,

@@ -367,13 +367,11 @@ mod tests {
     fn errors_never_echo_key_material() {
         let bad = "AGE-SECRET-KEY-1NOTAVALIDKEYATALLXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
         let err = parse_identities(bad, "test")
-            .err()
-            .expect("rejected")
+            .expect_err("rejected")
             .to_string();
         assert!(!err.contains("NOTAVALIDKEY"), "{err}");
         let err = parse_identities("hunter2-password", "test")
-            .err()
-            .expect("rejected")
+            .expect_err("rejected")
             .to_string();
         assert!(!err.contains("hunter2"), "{err}");
     }

@@ -320,6 +320,13 @@ impl Vault {
         let source = self.repo.worktree();
         let state = load_state(&source)?;
         let owner = keys::load_owner(&self.home)?;
+        let mut notes = Vec::new();
+        // Integrity first: a swapped owner.pub must be reported as tampering, not as "you
+        // are not the owner".
+        let signing = match self.owner_trust(&source, &owner, &mut notes) {
+            Err(Error::AccessDenied { .. }) => None, // not an owner: reported just below
+            other => other?,
+        };
         if !owner.matches_any(&state.owners) {
             return Err(Error::NotOwner {
                 key: owner.origin.clone(),
@@ -331,8 +338,6 @@ impl Vault {
                     .join(", "),
             });
         }
-        let mut notes = Vec::new();
-        let signing = self.owner_trust(&source, &owner, &mut notes)?;
         Ok(Change {
             vault: self,
             lock,
@@ -495,10 +500,10 @@ impl Vault {
             Freshness::FetchFailed(why) | Freshness::Diverged(why) => warnings.push(why),
             Freshness::LocalOnly | Freshness::UpToDate => {}
         }
-        if self.repo.update_pending() {
-            if let Ok(Some(head)) = self.repo.head_source() {
-                return (head, warnings);
-            }
+        if self.repo.update_pending()
+            && let Ok(Some(head)) = self.repo.head_source()
+        {
+            return (head, warnings);
         }
         (self.repo.worktree(), warnings)
     }
@@ -543,10 +548,11 @@ impl Vault {
         // Verify before trusting anything, including the absence of the secret: a signed
         // secret that disappeared is tampering, not "not found".
         if let Some(statement) =
-            self.reader_trust(&source, options, Some(&identities), &mut warnings)?
+            self.reader_trust(source, options, Some(&identities), &mut warnings)?
         {
+            integrity::verify_policy(source, &statement)?;
             integrity::verify_secret(
-                &source,
+                source,
                 &statement,
                 path.as_str(),
                 ciphertext.as_deref(),

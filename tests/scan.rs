@@ -929,7 +929,7 @@ fn allow_list_marks_fixtures() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     std::fs::write(
         repo.join(".agent-vault-allow"),
-        format!("tests/fixtures/*.pem known-secret\n"),
+        "tests/fixtures/*.pem known-secret\n",
     )
     .unwrap();
     assert_eq!(

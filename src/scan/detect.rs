@@ -229,11 +229,11 @@ fn pem_block(bytes: &[u8], at: usize) -> Option<Kind> {
             let (end_label, _) = pem_label(bytes, pos + PEM_END.len())?;
             return (end_label == label && body >= MIN_BODY_CHARS).then_some(kind);
         }
-        if body == 0 {
-            if let Some(next) = armor_header(bytes, pos) {
-                pos = next;
-                continue;
-            }
+        if body == 0
+            && let Some(next) = armor_header(bytes, pos)
+        {
+            pos = next;
+            continue;
         }
         let run = rest
             .iter()

@@ -216,10 +216,10 @@ pub fn load(start: &Path, home: KeyHome) -> Result<std::result::Result<Loaded, U
     for info in &infos {
         let enc = secret_enc_path(&info.path);
         let mut bytes = worktree.read(&enc)?;
-        if bytes.is_none() {
-            if let Some(head) = &head {
-                bytes = head.read(&enc)?;
-            }
+        if bytes.is_none()
+            && let Some(head) = &head
+        {
+            bytes = head.read(&enc)?;
         }
         if let Some(bytes) = bytes {
             ciphertexts.push((info.path.clone(), bytes));

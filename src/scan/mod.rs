@@ -195,13 +195,13 @@ pub fn path_findings(path: &str, bytes: &[u8]) -> Vec<Kind> {
         .rsplit_once("/.agent-vault/")
         .map(|(_, rest)| rest)
         .or_else(|| path.strip_prefix(".agent-vault/"));
-    if let Some(rel) = vault_rel {
-        if let Some(secret) = rel.strip_prefix("secrets/") {
-            let is_meta = secret.ends_with(crate::format::META_SUFFIX);
-            let is_enc = secret.ends_with(crate::format::ENC_SUFFIX);
-            if !is_meta && !(is_enc && crate::crypto::looks_like_age(bytes)) {
-                out.push(Kind::VaultPlaintext);
-            }
+    if let Some(rel) = vault_rel
+        && let Some(secret) = rel.strip_prefix("secrets/")
+    {
+        let is_meta = secret.ends_with(crate::format::META_SUFFIX);
+        let is_enc = secret.ends_with(crate::format::ENC_SUFFIX);
+        if !(is_meta || (is_enc && crate::crypto::looks_like_age(bytes))) {
+            out.push(Kind::VaultPlaintext);
         }
     }
     let name = path.rsplit('/').next().unwrap_or(path);
