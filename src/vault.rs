@@ -439,31 +439,36 @@ impl Vault {
         let pins = Pins::new(&self.home);
         let location = self.location();
         let pin = pins.get(&location)?;
-        let anchor = match &options.verify_key {
-            Some(key) => Some(*key),
-            None => expected_verify_key(identities)?,
+        // The keys this vault may be signed with: explicit, else the environment or the key
+        // file's comments (one per vault the key is used with), else the pin.
+        let mut expected: Vec<String> = match &options.verify_key {
+            Some(key) => vec![key.to_string()],
+            None => expected_verify_keys(identities)?
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         };
-        let expected = match (&anchor, &pin) {
-            (Some(key), _) => Some(key.to_string()),
-            (None, Some(pin)) => Some(pin.verify_key.clone()),
-            (None, None) => None,
-        };
+        if expected.is_empty()
+            && let Some(pin) = &pin
+        {
+            expected.push(pin.verify_key.clone());
+        }
         let Some(bytes) = source.read(STATEMENT_PATH)? else {
-            if let Some(expected) = expected {
+            if !expected.is_empty() {
                 return Err(Error::Integrity(format!(
-                    "this vault should be signed by {expected} but has no signature; someone with push access removed it. Do not trust its contents; ask the owner to run `agent-vault verify`"
+                    "this vault should be signed by {} but has no signature; someone with push access removed it. Do not trust its contents; ask the owner to run `agent-vault verify`",
+                    expected.join(" or ")
                 )));
             }
             warnings.push("this vault is unsigned, so tampering by anyone with push access would go unnoticed; ask the owner to run `agent-vault sign`".into());
             return Ok(None);
         };
         let statement = Statement::parse_and_verify(&bytes)?;
-        if let Some(expected) = &expected
-            && *expected != statement.verify_key.to_string()
-        {
+        if !expected.is_empty() && !expected.contains(&statement.verify_key.to_string()) {
             return Err(Error::Integrity(format!(
-                "this vault is signed by {} but {expected} was expected; someone may have replaced the signing key. Do not trust its contents; ask the owner to run `agent-vault verify`",
-                statement.verify_key
+                "this vault is signed by {} but {} was expected; someone may have replaced the signing key. Do not trust its contents; ask the owner to run `agent-vault verify`",
+                statement.verify_key,
+                expected.join(" or ")
             )));
         }
         if pin
@@ -1318,23 +1323,23 @@ fn check_pin(pin: Option<&Pin>, statement: &Statement) -> Result<()> {
     Ok(())
 }
 
-/// The verify key a reader expects: `AGENT_VAULT_VERIFY_KEY`, else a
-/// `# agent-vault verify-key: …` comment in the key file.
-fn expected_verify_key(identities: Option<&Identities>) -> Result<Option<VerifyKey>> {
+/// The verify keys a reader accepts: `AGENT_VAULT_VERIFY_KEY`, else every
+/// `# agent-vault verify-key: …` comment in the key file (one per vault it is used with).
+fn expected_verify_keys(identities: Option<&Identities>) -> Result<Vec<VerifyKey>> {
     if let Ok(value) = std::env::var(integrity::VERIFY_KEY_ENV)
         && !value.trim().is_empty()
     {
-        return value.parse().map(Some);
+        return Ok(vec![value.parse()?]);
     }
     let Some(identities) = identities else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    for comment in &identities.comments {
-        if let Some(key) = comment.strip_prefix(integrity::KEY_FILE_COMMENT) {
-            return key.trim().parse().map(Some);
-        }
-    }
-    Ok(None)
+    identities
+        .comments
+        .iter()
+        .filter_map(|c| c.strip_prefix(integrity::KEY_FILE_COMMENT))
+        .map(|key| key.trim().parse())
+        .collect()
 }
 
 fn recipient_strings(recipients: &[x25519::Recipient]) -> Vec<String> {
