@@ -77,8 +77,10 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             break
         }
         'agent-vault;list-agents' {
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY or the pinned key')
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch first')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

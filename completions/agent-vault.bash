@@ -814,12 +814,16 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__list__subcmd__agents)
-            opts="-h -V --json --vault --help --version"
+            opts="-h -V --json --offline --verify-key --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --vault)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

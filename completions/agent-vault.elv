@@ -70,8 +70,10 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand --version 'Print version'
         }
         &'agent-vault;list-agents'= {
+            cand --verify-key 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY or the pinned key'
             cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
             cand --json 'Print JSON instead of a table'
+            cand --offline 'Do not fetch the upstream branch first'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

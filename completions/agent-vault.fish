@@ -60,8 +60,10 @@ complete -c agent-vault -n "__fish_agent_vault_using_subcommand add-agent" -s V 
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand remove-agent" -l vault -d 'Use the vault in the git repository at DIR instead of the current directory\'s' -r -F
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand remove-agent" -s h -l help -d 'Print help'
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand remove-agent" -s V -l version -d 'Print version'
+complete -c agent-vault -n "__fish_agent_vault_using_subcommand list-agents" -l verify-key -d 'The vault\'s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY or the pinned key' -r
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand list-agents" -l vault -d 'Use the vault in the git repository at DIR instead of the current directory\'s' -r -F
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand list-agents" -l json -d 'Print JSON instead of a table'
+complete -c agent-vault -n "__fish_agent_vault_using_subcommand list-agents" -l offline -d 'Do not fetch the upstream branch first'
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand list-agents" -s h -l help -d 'Print help'
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand list-agents" -s V -l version -d 'Print version'
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand grant" -l vault -d 'Use the vault in the git repository at DIR instead of the current directory\'s' -r -F

@@ -3,8 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::Result;
-use crate::format::{AgentEntry, Extra, FORMAT_VERSION, GroupEntry, ManifestFile, OwnerEntry};
+use crate::format::{
+    AgentEntry, Extra, FORMAT_VERSION, GroupEntry, MANIFEST_PATH, ManifestFile, OwnerEntry,
+};
+use crate::names::{AgentName, GroupName, SecretPath};
+use crate::{Error, Result};
 
 /// The parsed manifest with the operations the vault performs on it.
 #[derive(Debug, Clone)]
@@ -30,9 +33,29 @@ impl Manifest {
         }
     }
 
-    /// Parses `manifest.yaml`.
+    /// Parses `manifest.yaml` and validates every name in it: agent, group and secret names
+    /// become file paths, so a hostile manifest must not be able to point outside the vault.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
-        ManifestFile::parse(bytes).map(|file| Manifest { file })
+        let file = ManifestFile::parse(bytes)?;
+        let invalid = |e: Error| {
+            Error::corrupt(
+                MANIFEST_PATH,
+                format!("{e}; fix the manifest or restore it from git history"),
+            )
+        };
+        for agent in &file.agents {
+            AgentName::parse(&agent.name).map_err(invalid)?;
+            for group in &agent.groups {
+                GroupName::parse(group).map_err(invalid)?;
+            }
+        }
+        for group in &file.groups {
+            GroupName::parse(&group.name).map_err(invalid)?;
+            for secret in &group.secrets {
+                SecretPath::parse(secret).map_err(invalid)?;
+            }
+        }
+        Ok(Manifest { file })
     }
 
     /// Serializes deterministically.
@@ -216,6 +239,19 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_names_in_a_manifest_are_refused() {
+        for text in [
+            "version: 1\nagents:\n- name: ../../x\n",
+            "version: 1\nagents:\n- name: bot\n  groups: ['../g']\n",
+            "version: 1\ngroups:\n- name: g\n  secrets: ['../../etc/passwd']\n",
+            "version: 1\ngroups:\n- name: G\n",
+        ] {
+            let err = Manifest::parse(text.as_bytes()).unwrap_err();
+            assert!(matches!(err, Error::Corrupt { .. }), "{text}: {err}");
+        }
+    }
 
     #[test]
     fn grant_revoke_and_membership() {

@@ -542,8 +542,11 @@ impl Vault {
         key: &KeyChoice,
         options: &ReadOptions,
     ) -> Result<SecretValue> {
-        if source.read(CONFIG_PATH)?.is_none() {
-            return Err(Error::VaultNotFound(self.repo.workdir().to_path_buf()));
+        match source.read(CONFIG_PATH)? {
+            None => return Err(Error::VaultNotFound(self.repo.workdir().to_path_buf())),
+            Some(config) => {
+                ConfigFile::parse(&config)?;
+            }
         }
         let identities = keys::load(key, &self.home)?;
         let enc_path = secret_enc_path(path.as_str());
@@ -596,16 +599,7 @@ impl Vault {
         group: Option<&GroupName>,
         options: &ReadOptions,
     ) -> Result<(Vec<SecretInfo>, Vec<String>)> {
-        let (source, mut warnings) = self.read_source(options);
-        if let Some(statement) = self.reader_trust(&source, options, None, &mut warnings)? {
-            let problems = integrity::verify_all(&source, &statement)?;
-            if !problems.is_empty() {
-                return Err(Error::Integrity(format!(
-                    "the vault differs from what the owner signed:\n  {}\nDo not trust it; ask the owner to run `agent-vault verify`",
-                    problems.join("\n  ")
-                )));
-            }
-        }
+        let (source, warnings) = self.verified_listing_source(options)?;
         let manifest = read_manifest(&source)?;
         if let Some(group) = group
             && !manifest.has_group(group.as_str())
@@ -636,11 +630,27 @@ impl Vault {
         Ok((out, warnings))
     }
 
+    /// The state listings read (see [`Vault::read_source`]), checked as a whole against the
+    /// signed statement when the vault is signed.
+    fn verified_listing_source(&self, options: &ReadOptions) -> Result<(Source<'_>, Vec<String>)> {
+        let (source, mut warnings) = self.read_source(options);
+        if let Some(statement) = self.reader_trust(&source, options, None, &mut warnings)? {
+            let problems = integrity::verify_all(&source, &statement)?;
+            if !problems.is_empty() {
+                return Err(Error::Integrity(format!(
+                    "the vault differs from what the owner signed:\n  {}\nDo not trust it; ask the owner to run `agent-vault verify`",
+                    problems.join("\n  ")
+                )));
+            }
+        }
+        Ok((source, warnings))
+    }
+
     /// Lists agents with their groups.
-    pub fn list_agents(&self) -> Result<Vec<AgentInfo>> {
-        let source = self.repo.worktree();
+    pub fn list_agents(&self, options: &ReadOptions) -> Result<(Vec<AgentInfo>, Vec<String>)> {
+        let (source, warnings) = self.verified_listing_source(options)?;
         let manifest = read_manifest(&source)?;
-        manifest
+        let agents = manifest
             .agents()
             .into_iter()
             .map(|agent| {
@@ -656,7 +666,8 @@ impl Vault {
                     escrow: source.read(&agent_escrow_path(&agent.name))?.is_some(),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok((agents, warnings))
     }
 
     /// Stores a secret (new or rotated).

@@ -1,4 +1,6 @@
-use super::{Exit, Globals, output};
+use agent_vault::vault::ReadOptions;
+
+use super::{Exit, Globals, falsey, output};
 
 /// List the registered agents and the groups each may read.
 #[derive(Debug, clap::Args)]
@@ -7,10 +9,22 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Do not fetch the upstream branch first.
+    #[arg(long, env = "AGENT_VAULT_OFFLINE", value_parser = falsey())]
+    offline: bool,
+    /// The vault's verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY or the pinned key.
+    #[arg(long, value_name = "KEY")]
+    verify_key: Option<agent_vault::integrity::VerifyKey>,
 }
 
 pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
-    let agents = globals.open()?.list_agents()?;
+    let (agents, warnings) = globals.open()?.list_agents(&ReadOptions {
+        offline: args.offline,
+        verify_key: args.verify_key,
+    })?;
+    for warning in warnings {
+        output::warn(warning);
+    }
     if args.json {
         output::stdout_json(&agents)?;
         return Ok(Exit::Ok);
