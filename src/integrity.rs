@@ -209,19 +209,30 @@ impl Statement {
             .ok_or_else(|| bad("has no sequence number"))?;
         let mut files = BTreeMap::new();
         let mut shards = BTreeMap::new();
+        // Canonical form, checked line by line: lowercase hex digests, `file` lines before
+        // `shard` lines, each kind strictly sorted by name (so no duplicates).
+        let mut last_file: Option<&str> = None;
+        let mut last_shard: Option<&str> = None;
         for line in lines {
+            let malformed = || bad("has a malformed line");
             let mut parts = line.splitn(3, ' ');
             let (kind, digest, name) = (parts.next(), parts.next(), parts.next());
-            let digest: Digest256 = digest
-                .and_then(|d| hex::decode(d).ok())
-                .and_then(|d| d.try_into().ok())
-                .ok_or_else(|| bad("has a malformed line"))?;
-            let name = name.ok_or_else(|| bad("has a malformed line"))?.to_owned();
+            let digest = digest.and_then(parse_digest).ok_or_else(malformed)?;
+            let name = name.filter(|n| !n.is_empty()).ok_or_else(malformed)?;
             match kind {
-                Some("file") => files.insert(name, digest),
-                Some("shard") => shards.insert(name, digest),
-                _ => return Err(bad("has a malformed line")),
-            };
+                Some("file") if last_shard.is_none() && last_file.is_none_or(|l| l < name) => {
+                    last_file = Some(name);
+                    files.insert(name.to_owned(), digest);
+                }
+                Some("shard") if last_shard.is_none_or(|l| l < name) => {
+                    last_shard = Some(name);
+                    shards.insert(name.to_owned(), digest);
+                }
+                _ => return Err(bad("is not in canonical form")),
+            }
+        }
+        if !body.starts_with(&format!("{HEADER}\nverify-key {verify_key}\nseq {seq}\n")) {
+            return Err(bad("is not in canonical form"));
         }
         let statement = Statement {
             verify_key,
@@ -229,9 +240,6 @@ impl Statement {
             files,
             shards,
         };
-        if statement.body() != body {
-            return Err(bad("is not in canonical form"));
-        }
         verify_key
             .0
             .verify_strict(body.as_bytes(), &Signature::from_bytes(&signature))
@@ -240,6 +248,20 @@ impl Statement {
             })?;
         Ok(statement)
     }
+}
+
+/// Parses a digest written as exactly 64 lowercase hex characters.
+fn parse_digest(text: &str) -> Option<Digest256> {
+    if text.len() != 64
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    hex::decode_to_slice(text, &mut digest).ok()?;
+    Some(digest)
 }
 
 /// One shard: secret path → (SHA-256 of `.enc`, SHA-256 of `.meta`).
