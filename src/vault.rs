@@ -234,11 +234,7 @@ impl Vault {
                 hint: "use it as it is; `agent-vault check` reports its state".into(),
             });
         }
-        let lock = vault.repo.lock()?;
-        let dirty = vault.repo.dirty_vault_paths()?;
-        if !dirty.is_empty() {
-            return Err(Error::Dirty(dirty));
-        }
+        let lock = vault.lock_clean()?;
 
         let owner_key_path = vault.home.owner_key_path();
         let (owner_public_key, owner_key_created) = match keys::load_owner(&vault.home) {
@@ -311,12 +307,18 @@ impl Vault {
         })
     }
 
-    fn begin(&self) -> Result<Change<'_>> {
+    /// Takes the vault lock and refuses a vault whose files differ from HEAD.
+    fn lock_clean(&self) -> Result<VaultLock> {
         let lock = self.repo.lock()?;
         let dirty = self.repo.dirty_vault_paths()?;
         if !dirty.is_empty() {
             return Err(Error::Dirty(dirty));
         }
+        Ok(lock)
+    }
+
+    fn begin(&self) -> Result<Change<'_>> {
+        let lock = self.lock_clean()?;
         let source = self.repo.worktree();
         let state = load_state(&source)?;
         let owner = keys::load_owner(&self.home)?;
@@ -328,15 +330,7 @@ impl Vault {
             other => other?,
         };
         if !owner.matches_any(&state.owners) {
-            return Err(Error::NotOwner {
-                key: owner.origin.clone(),
-                vault_owner: state
-                    .owners
-                    .iter()
-                    .map(|r| r.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+            return Err(not_owner(&owner, &state));
         }
         Ok(Change {
             vault: self,
@@ -1035,19 +1029,12 @@ impl Vault {
     /// vault (creating its signing key), or re-signs after a merge or a reviewed change.
     /// `new_key` replaces the signing key (agents must then trust the new verify key).
     pub fn sign(&self, new_key: bool) -> Result<(Outcome, VerifyKey)> {
-        let lock = self.repo.lock()?;
-        let dirty = self.repo.dirty_vault_paths()?;
-        if !dirty.is_empty() {
-            return Err(Error::Dirty(dirty));
-        }
+        let lock = self.lock_clean()?;
         let source = self.repo.worktree();
         let state = load_state(&source)?;
         let owner = keys::load_owner(&self.home)?;
         if !owner.matches_any(&state.owners) {
-            return Err(Error::NotOwner {
-                key: owner.origin.clone(),
-                vault_owner: recipient_strings(&state.owners).join(", "),
-            });
+            return Err(not_owner(&owner, &state));
         }
         let pins = Pins::new(&self.home);
         let location = self.location();
@@ -1351,6 +1338,13 @@ fn expected_verify_keys(identities: Option<&Identities>) -> Result<Vec<VerifyKey
         .filter_map(|c| c.strip_prefix(integrity::KEY_FILE_COMMENT))
         .map(|key| key.trim().parse())
         .collect()
+}
+
+fn not_owner(owner: &Identities, state: &State) -> Error {
+    Error::NotOwner {
+        key: owner.origin.clone(),
+        vault_owner: recipient_strings(&state.owners).join(", "),
+    }
 }
 
 fn recipient_strings(recipients: &[x25519::Recipient]) -> Vec<String> {
