@@ -496,8 +496,9 @@ class Builder:
         # --- errors
         self.case("missing secret", repo, owner, "get", {"error": "SecretNotFoundError"},
                   path="nope/missing")
-        self.case("missing secret is reported before a missing key", repo, nokey, "get",
-                  {"error": "SecretNotFoundError"}, path="nope/missing")
+        # The CLI loads the key before it looks for the secret (and verifies the signature).
+        self.case("a missing key is reported before a missing secret", repo, nokey, "get",
+                  {"error": "KeyNotFoundError"}, path="nope/missing")
         self.case("key file named explicitly but missing: no fallback to the owner key", repo,
                   owner, "get", {"error": "KeyNotFoundError"}, path="stripe/api-key",
                   key_path=self.keys / "missing.key")
