@@ -49,6 +49,7 @@ ERROR_MARKERS = {
     "SecretNotFoundError": "not found",
     "KeyNotFoundError": "key not found",
     "NotAuthorizedError": "access denied",
+    "IntegrityError": "agent-vault verify",
 }
 
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -212,6 +213,26 @@ class Builder:
         )
         return repo, home
 
+    def unsign(self, repo: Path, home: Path) -> None:
+        """Makes a CLI-written vault unsigned, as if written by agent-vault 0.1.0: removes
+        `integrity/` and `signing.key.age` (uncommitted) and the owner's pin for it."""
+        vault = repo / ".agent-vault"
+        shutil.rmtree(str(vault / "integrity"))
+        (vault / "signing.key.age").unlink()
+        pins_path = home / "pins.json"
+        if pins_path.exists():
+            pins = json.loads(pins_path.read_text())
+            pins.get("vaults", {}).pop(os.path.realpath(str(repo)), None)
+            pins_path.write_text(json.dumps(pins, indent=2) + "\n")
+
+    @staticmethod
+    def verify_key_of(repo: Path) -> str:
+        """The `ed25519:…` key named by a vault's signed statement."""
+        for line in (repo / ".agent-vault" / "integrity" / "statement").read_text().splitlines():
+            if line.startswith("verify-key "):
+                return line[len("verify-key "):]
+        raise BuildError("%s has no verify-key line" % repo)
+
     # ----- cases ---------------------------------------------------------------------------
 
     def case(
@@ -227,6 +248,8 @@ class Builder:
         key_path: Optional[Path] = None,
         key: Optional[str] = None,
         agent: Optional[str] = None,
+        verify_key: Optional[str] = None,
+        marker: Optional[str] = None,
     ) -> None:
         """Records a case after checking the CLI gives the stored answer.
 
@@ -242,6 +265,7 @@ class Builder:
             "key_path": str(key_path) if key_path is not None else None,
             "key": key,
             "agent": agent,
+            "verify_key": verify_key,
             "auto_pull": False,
             "op": op,
             "path": path,
@@ -251,7 +275,8 @@ class Builder:
         if "error" in expect:
             stored = {"ok": False, "code": ERROR_CODES[expect["error"]], "error": expect["error"]}
             got_ok, got_code, detail = cli_answer
-            marker = ERROR_MARKERS.get(expect["error"], "")
+            if marker is None:
+                marker = ERROR_MARKERS.get(expect["error"], "")
             if got_ok or got_code != stored["code"] or marker not in detail.lower():
                 self.fail(name, "expected %s (exit %d, message containing %r)" % (
                     expect["error"], stored["code"], marker), cli_answer)
@@ -298,10 +323,14 @@ class Builder:
                 argv += ["--key", case["key_path"]]
             if case["agent"] is not None:
                 argv += ["--agent", case["agent"]]
+            if case.get("verify_key") is not None:
+                argv += ["--verify-key", case["verify_key"]]
         elif op in ("list_secrets", "list_groups"):
             argv += ["list", "--json", "--offline"]
             if case["group"] is not None:
                 argv += ["--group", case["group"]]
+            if case.get("verify_key") is not None:
+                argv += ["--verify-key", case["verify_key"]]
         elif op == "list_agents":
             argv += ["list-agents", "--json"]
         else:
@@ -335,7 +364,7 @@ class Builder:
         case_env.update(env)
         self.cases.append({
             "name": name, "repo": str(repo), "env": case_env, "key_path": None, "key": None,
-            "agent": None, "auto_pull": False, "op": "list_groups", "path": None, "group": None,
+            "agent": None, "verify_key": None, "auto_pull": False, "op": "list_groups", "path": None, "group": None,
             "expect": {"ok": True, "result": sorted(groups)},
         })
 
@@ -346,6 +375,7 @@ class Builder:
         self.build_seed_style()
         self.build_damaged()
         self.build_broken_manifests()
+        self.build_integrity()
         self.build_no_vault()
 
     def build_main(self) -> None:
@@ -466,8 +496,9 @@ class Builder:
         # --- errors
         self.case("missing secret", repo, owner, "get", {"error": "SecretNotFoundError"},
                   path="nope/missing")
-        self.case("missing secret is reported before a missing key", repo, nokey, "get",
-                  {"error": "SecretNotFoundError"}, path="nope/missing")
+        # The CLI loads the key before it looks for the secret (and verifies the signature).
+        self.case("a missing key is reported before a missing secret", repo, nokey, "get",
+                  {"error": "KeyNotFoundError"}, path="nope/missing")
         self.case("key file named explicitly but missing: no fallback to the owner key", repo,
                   owner, "get", {"error": "KeyNotFoundError"}, path="stripe/api-key",
                   key_path=self.keys / "missing.key")
@@ -529,18 +560,30 @@ class Builder:
     def build_seed_style(self) -> None:
         """A vault in agent-vault 0.1.0's layout, written by hand with stock `age` and git.
 
-        Same owner and deploy-bot keys as the main vault. `token` is binary age with a
-        `default` group and a `.meta` without `recipients`; `stripe/api-key` is the main
-        vault's ciphertext decrypted and re-encrypted ASCII-armored with `age -a`.
+        Genuinely unsigned (no `integrity/`), with its own owner and deploy-bot keys made by
+        `age-keygen` (an agent key file made by `add-agent` for another vault names that
+        vault's verify key, so readers would rightly expect a signature). `token` is binary
+        age with a `default` group and a `.meta` without `recipients`; `stripe/api-key` is the
+        main vault's value re-encrypted ASCII-armored with `age -a`.
         """
         repo = self.out / "seed" / "repo"
+        seed_home = self.out / "seed" / "agent-vault-home"
+        seed_home.mkdir(parents=True, mode=0o700)
+        seed_owner_key = seed_home / "owner.key"
+        seed_owner_key.write_bytes(self.run(["age-keygen"]).stdout)
+        seed_owner_key.chmod(0o600)
+        seed_bot_key = self.keys / "seed-deploy-bot.key"
+        seed_bot_key.write_bytes(self.run(["age-keygen"]).stdout)
+        seed_bot_key.chmod(0o600)
+        seed_owner_pub = PUBLIC_KEY_RE.search(seed_owner_key.read_text()).group(1)  # type: ignore[union-attr]
+        seed_bot_pub = PUBLIC_KEY_RE.search(seed_bot_key.read_text()).group(1)  # type: ignore[union-attr]
         vault = repo / ".agent-vault"
         (vault / "secrets" / "stripe").mkdir(parents=True)
         (vault / "agents" / "deploy-bot").mkdir(parents=True)
         self.run(["git", "init", "--quiet", "-b", "main", str(repo)])
         (vault / "config.yaml").write_text("version: 1\nencryption:\n  format: age\n")
-        (vault / "owner.pub").write_text("# the owner\n" + self.owner_pub + "\n")
-        (vault / "agents" / "deploy-bot" / "public.key").write_text(self.bot_pub + "\n")
+        (vault / "owner.pub").write_text("# the owner\n" + seed_owner_pub + "\n")
+        (vault / "agents" / "deploy-bot" / "public.key").write_text(seed_bot_pub + "\n")
         (vault / "manifest.yaml").write_text(
             "version: 1\n"
             "owners:\n- name: Seed Owner\n  public_key: owner.pub\n"
@@ -550,7 +593,7 @@ class Builder:
             "- name: private\n  secrets:\n  - private/note\n"
             "- name: stripe\n  secrets:\n  - stripe/api-key\n"
         )
-        both = [self.owner_pub, self.bot_pub]
+        both = [seed_owner_pub, seed_bot_pub]
         token = b"seed-style binary age"
         (vault / "secrets" / "token.enc").write_bytes(self.age_encrypt(token, both, armor=False))
         (vault / "secrets" / "token.meta").write_text(
@@ -569,24 +612,24 @@ class Builder:
         (vault / "secrets" / "private").mkdir()
         note = b"owner only"
         (vault / "secrets" / "private" / "note.enc").write_bytes(
-            self.age_encrypt(note, [self.owner_pub], armor=False))
+            self.age_encrypt(note, [seed_owner_pub], armor=False))
         (vault / "secrets" / "private" / "note.meta").write_text(
             "name: private/note\ngroup: private\ncreated: '2025-03-01T12:30:00.5+02:00'\n"
             "authorized_agents: []\nfuture_field: kept and ignored\n")
         self.commit_all(repo, "seed-style vault written by hand")
 
-        owner = {"AGENT_VAULT_HOME": str(self.main_home)}
+        owner = {"AGENT_VAULT_HOME": str(seed_home)}
         nokey = {"AGENT_VAULT_HOME": str(self.empty_home)}
         self.case("seed-style: owner reads binary age", repo, owner, "get", {"value": token},
                   path="token")
         self.case("seed-style: agent reads binary age", repo, nokey, "get", {"value": token},
-                  path="token", key_path=self.bot_key)
+                  path="token", key_path=seed_bot_key)
         self.case("seed-style: owner reads armored age", repo, owner, "get", {"value": stripe},
                   path="stripe/api-key")
         self.case("seed-style: agent reads armored age", repo, nokey, "get", {"value": stripe},
-                  path="stripe/api-key", key_path=self.bot_key)
+                  path="stripe/api-key", key_path=seed_bot_key)
         self.case("seed-style: agent not a recipient", repo, nokey, "get",
-                  {"error": "NotAuthorizedError"}, path="private/note", key_path=self.bot_key)
+                  {"error": "NotAuthorizedError"}, path="private/note", key_path=seed_bot_key)
         self.case("seed-style: owner reads an owner-only secret", repo, owner, "get",
                   {"value": note}, path="private/note")
         self.case("seed-style: list", repo, nokey, "list_secrets", {"result": [
@@ -601,11 +644,12 @@ class Builder:
         self.list_groups_case("seed-style: list groups", repo, nokey,
                               ["default", "private", "stripe"], ["default", "private", "stripe"])
         self.case("seed-style: list agents", repo, nokey, "list_agents", {"result": [
-            {"name": "deploy-bot", "groups": ["default", "stripe"], "public_key": self.bot_pub,
+            {"name": "deploy-bot", "groups": ["default", "stripe"], "public_key": seed_bot_pub,
              "escrow": False}]})
 
     def build_damaged(self) -> None:
-        """A CLI-written vault whose ciphertexts and one .meta were damaged, then committed."""
+        """A CLI-written vault whose ciphertexts and one .meta were damaged, committed, and then
+        signed by the owner (so readers see signed but unusable files)."""
         repo, home = self.new_vault("damaged")
         env = {"AGENT_VAULT_HOME": str(home)}
         good = b"this one is fine"
@@ -621,6 +665,9 @@ class Builder:
         (secrets / "bad" / "garbage.enc").write_bytes(b"this is not an age file\n")
         (secrets / "bad" / "meta.meta").write_text("name: [unclosed\ngroup: bad\n")
         self.commit_all(repo, "damage the vault")
+        # The owner adopts the damage (`agent-vault sign`): the files are then exactly what was
+        # signed, so the damage is a format error (code 1), not tampering (code 5).
+        self.av(home, repo, "sign")
 
         self.case("corrupted vault: intact secret still readable", repo, env, "get",
                   {"value": good}, path="good/value")
@@ -634,7 +681,11 @@ class Builder:
         self.case("corrupted .meta on list", repo, env, "list_secrets", {"error": "FormatError"})
 
     def build_broken_manifests(self) -> None:
-        """Vaults whose manifest is unparsable, or of a newer format version."""
+        """Vaults whose manifest is unparsable, or of a newer format version.
+
+        Made unsigned (the CLI cannot sign a vault whose manifest it cannot read), so readers
+        warn "unsigned" and then meet the format error.
+        """
         for name, text, label in [
             ("broken-manifest", "version: 1\ngroups: [unclosed\n", "corrupted manifest"),
             ("future-manifest", "version: 2\nowners: []\nagents: []\ngroups: []\n",
@@ -644,6 +695,7 @@ class Builder:
             env = {"AGENT_VAULT_HOME": str(home)}
             self.set_secret(home, repo, "x/y", b"readable without the manifest")
             (repo / ".agent-vault" / "manifest.yaml").write_text(text)
+            self.unsign(repo, home)
             self.commit_all(repo, label)
             self.case("%s: list_secrets" % label, repo, env, "list_secrets",
                       {"error": "FormatError"})
@@ -656,6 +708,201 @@ class Builder:
         env = {"AGENT_VAULT_HOME": str(self.out / "broken-manifest" / "agent-vault-home")}
         self.case("corrupted manifest: list_groups", repo, env, "list_groups",
                   {"error": "FormatError"})
+
+    def build_integrity(self) -> None:
+        """A signed vault, then one copy per attack made with attacker means only (stock
+        `age`, file edits, git; the "re-signed" attack uses a statement validly signed by a
+        different key). Every read of tampered state must fail with IntegrityError (code 5).
+
+        Copies live at their own paths, so each has its own pin location. Cases only use
+        anchors that do not depend on a pin recorded by an earlier reader of the case: the
+        agent key file's `# agent-vault verify-key:` comment, an explicit verify key,
+        AGENT_VAULT_VERIFY_KEY, or a pin the builder prepared (rollback)."""
+        base, home = self.new_vault("integrity")
+        self.av(home, base, "add-agent", "deploy-bot")
+        self.av(home, base, "grant", "deploy-bot", "stripe")
+        old_value, value = b"stripe value before rotation", b"stripe value after rotation"
+        self.set_secret(home, base, "stripe/api-key", old_value)
+        self.set_secret(home, base, "stripe/api-key", value)
+        db_value = b"database password"
+        self.set_secret(home, base, "db/password", db_value, "--agents", "deploy-bot")
+        bot_key = self.keys / "integrity-bot.key"
+        shutil.copyfile(str(home / "agents" / "deploy-bot.key"), str(bot_key))
+        bot_key.chmod(0o600)
+        if "# agent-vault verify-key: ed25519:" not in bot_key.read_text():
+            raise BuildError("add-agent wrote no verify-key comment into the agent key file")
+        owner_pub = (base / ".agent-vault" / "owner.pub").read_text().strip()
+        bot_pub = PUBLIC_KEY_RE.search(bot_key.read_text()).group(1)  # type: ignore[union-attr]
+        vkey = self.verify_key_of(base)
+        other_vkey = self.verify_key_of(self.main_repo)
+        owner = {"AGENT_VAULT_HOME": str(home)}
+        nokey = {"AGENT_VAULT_HOME": str(self.empty_home)}
+        stripe = "stripe/api-key"
+        IE = {"error": "IntegrityError"}
+
+        # --- legitimate reads of the signed vault, every anchor
+        self.case("signed: agent key file names the verify key", base, nokey, "get",
+                  {"value": value}, path=stripe, key_path=bot_key)
+        self.case("signed: explicit verify_key", base, owner, "get", {"value": value},
+                  path=stripe, verify_key=vkey)
+        self.case("signed: AGENT_VAULT_VERIFY_KEY", base, dict(owner, AGENT_VAULT_VERIFY_KEY=vkey),
+                  "get", {"value": value}, path=stripe)
+        self.case("signed: explicit verify_key wins over a wrong AGENT_VAULT_VERIFY_KEY", base,
+                  dict(owner, AGENT_VAULT_VERIFY_KEY=other_vkey), "get", {"value": value},
+                  path=stripe, verify_key=vkey)
+        self.case("signed: list with explicit verify_key", base, nokey, "list_secrets",
+                  {"result": [secret_info("db/password", "db", ["deploy-bot"]),
+                              secret_info(stripe, "stripe", ["deploy-bot"])]},
+                  verify_key=vkey)
+        self.case("signed: missing secret is still not found", base, owner, "get",
+                  {"error": "SecretNotFoundError"}, path="stripe/none")
+        # --- wrong anchors
+        self.case("wrong explicit verify_key", base, owner, "get", IE, path=stripe,
+                  verify_key=other_vkey)
+        self.case("wrong explicit verify_key on list", base, nokey, "list_secrets", IE,
+                  verify_key=other_vkey)
+        self.case("wrong AGENT_VAULT_VERIFY_KEY", base,
+                  dict(owner, AGENT_VAULT_VERIFY_KEY=other_vkey), "get", IE, path=stripe)
+        self.case("wrong AGENT_VAULT_VERIFY_KEY beats the agent key file's comment", base,
+                  dict(nokey, AGENT_VAULT_VERIFY_KEY=other_vkey), "get", IE, path=stripe,
+                  key_path=bot_key)
+        self.case("malformed AGENT_VAULT_VERIFY_KEY", base,
+                  dict(owner, AGENT_VAULT_VERIFY_KEY="ed25519:not-base64!"), "get",
+                  {"error": "InvalidInputError"}, path=stripe, marker="not a vault verify key")
+        self.case("malformed explicit verify_key", base, owner, "get",
+                  {"error": "InvalidInputError"}, path=stripe, verify_key="ssh-ed25519 AAAA")
+
+        def attack(name: str) -> Path:
+            repo = self.out / "integrity-attacks" / name / "repo"
+            shutil.copytree(str(base), str(repo), symlinks=True)
+            return repo
+
+        def tampered(name: str, repo: Path, get_path: str = stripe, listing: bool = True) -> None:
+            self.case("tampered (%s): agent get" % name, repo, nokey, "get", IE,
+                      path=get_path, key_path=bot_key)
+            self.case("tampered (%s): owner get" % name, repo, owner, "get", IE, path=get_path)
+            if listing:
+                self.case("tampered (%s): list_secrets" % name, repo, nokey, "list_secrets", IE,
+                          verify_key=vkey)
+                self.case("tampered (%s): list_groups" % name, repo, nokey, "list_groups", IE,
+                          verify_key=vkey)
+
+        secrets = Path(".agent-vault") / "secrets"
+        # Substituted ciphertext: a value of the attacker's choice, encrypted with stock age.
+        repo = attack("substituted-ciphertext")
+        (repo / secrets / "stripe" / "api-key.enc").write_bytes(
+            self.age_encrypt(b"attacker value", [owner_pub, bot_pub], armor=False))
+        self.commit_all(repo, "substitute a ciphertext")
+        tampered("substituted ciphertext", repo)
+        self.case("tampered (substituted ciphertext): an untouched secret still reads", repo,
+                  nokey, "get", {"value": db_value}, path="db/password", key_path=bot_key)
+        # Dropped-in secret: not in the signed state, so not "not found" either.
+        repo = attack("dropped-in-secret")
+        (repo / secrets / "stripe" / "webhook.enc").write_bytes(
+            self.age_encrypt(b"planted", [owner_pub, bot_pub], armor=False))
+        (repo / secrets / "stripe" / "webhook.meta").write_text(
+            "name: stripe/webhook\ngroup: stripe\ncreated: 2025-01-01T00:00:00Z\n"
+            "authorized_agents:\n- deploy-bot\n")
+        self.commit_all(repo, "drop in a secret")
+        tampered("dropped-in secret", repo, get_path="stripe/webhook")
+        # Deleted secret: signed but missing is tampering, not "not found".
+        repo = attack("deleted-secret")
+        self.git(repo, "rm", "--quiet", str(secrets / "db" / "password.enc"),
+                 str(secrets / "db" / "password.meta"))
+        self.commit_all(repo, "delete a secret")
+        tampered("deleted secret", repo, get_path="db/password")
+        # Manifest edited to add an agent (with its public key) to a group.
+        repo = attack("manifest-adds-agent")
+        mallory = self.run(["age-keygen"]).stdout.decode()
+        mallory_pub = PUBLIC_KEY_RE.search(mallory).group(1)  # type: ignore[union-attr]
+        manifest = repo / ".agent-vault" / "manifest.yaml"
+        manifest.write_text(manifest.read_text().replace(
+            "agents:\n", "agents:\n- name: mallory\n  groups:\n  - stripe\n", 1))
+        (repo / ".agent-vault" / "agents" / "mallory").mkdir()
+        (repo / ".agent-vault" / "agents" / "mallory" / "public.key").write_text(mallory_pub + "\n")
+        self.commit_all(repo, "add an agent by hand")
+        tampered("manifest adds an agent", repo)
+        # An agent's public key swapped for the attacker's (future re-encryptions would leak).
+        repo = attack("swapped-agent-key")
+        (repo / ".agent-vault" / "agents" / "deploy-bot" / "public.key").write_text(
+            mallory_pub + "\n")
+        self.commit_all(repo, "swap an agent key")
+        tampered("swapped agent public key", repo)
+        # Edited .meta (e.g. to hide an expiry).
+        repo = attack("edited-meta")
+        meta = repo / secrets / "stripe" / "api-key.meta"
+        meta.write_text(meta.read_text() + "expires: 2099-01-01T00:00:00Z\n")
+        self.commit_all(repo, "edit a .meta")
+        tampered("edited .meta", repo)
+        # Rollback of one secret: its old .enc/.meta restored from git history.
+        repo = attack("secret-rollback")
+        commits = self.run(["git", "-C", str(repo), "log", "--format=%H", "--",
+                            str(secrets / "stripe" / "api-key.enc")]).stdout.decode().split()
+        self.git(repo, "checkout", commits[1], "--", str(secrets / "stripe" / "api-key.enc"),
+                 str(secrets / "stripe" / "api-key.meta"))
+        self.commit_all(repo, "roll back one secret")
+        tampered("one secret rolled back", repo)
+        # Forged statement: the seq line edited.
+        repo = attack("forged-statement")
+        statement = repo / ".agent-vault" / "integrity" / "statement"
+        text = statement.read_text()
+        seq = int(re.search(r"^seq (\d+)$", text, re.M).group(1))  # type: ignore[union-attr]
+        statement.write_text(text.replace("\nseq %d\n" % seq, "\nseq %d\n" % (seq + 100), 1))
+        self.commit_all(repo, "forge the statement")
+        tampered("forged statement", repo)
+        # Truncated statement.
+        repo = attack("truncated-statement")
+        statement = repo / ".agent-vault" / "integrity" / "statement"
+        statement.write_bytes(statement.read_bytes()[: len(statement.read_bytes()) // 2])
+        self.commit_all(repo, "truncate the statement")
+        tampered("truncated statement", repo)
+        # Removed statement: readers with an anchor refuse (an anchorless first read would see
+        # an unsigned vault, which is why agent key files carry the verify key).
+        repo = attack("removed-statement")
+        self.git(repo, "rm", "-r", "--quiet", ".agent-vault/integrity")
+        self.commit_all(repo, "remove the signature")
+        self.case("tampered (removed statement): agent key file names the verify key", repo,
+                  nokey, "get", IE, path=stripe, key_path=bot_key)
+        self.case("tampered (removed statement): AGENT_VAULT_VERIFY_KEY", repo,
+                  dict(owner, AGENT_VAULT_VERIFY_KEY=vkey), "get", IE, path=stripe)
+        self.case("tampered (removed statement): explicit verify_key on list", repo, nokey,
+                  "list_secrets", IE, verify_key=vkey)
+        # Re-signed by another key: a whole, consistent vault state (with the attacker's value)
+        # validly signed by a key that is not the vault's.
+        forger_home = self.out / "integrity-attacks" / "forger-home"
+        shutil.copytree(str(home), str(forger_home))
+        forger = attack("forger-workspace")
+        self.set_secret(forger_home, forger, stripe, b"attacker value")
+        self.av(forger_home, forger, "sign", "--new-key")
+        repo = attack("resigned-by-another-key")
+        shutil.rmtree(str(repo / ".agent-vault"))
+        shutil.copytree(str(forger / ".agent-vault"), str(repo / ".agent-vault"))
+        self.commit_all(repo, "replace the vault with one signed by another key")
+        self.case("tampered (re-signed by another key): agent key file names the verify key",
+                  repo, nokey, "get", IE, path=stripe, key_path=bot_key)
+        self.case("tampered (re-signed by another key): explicit verify_key", repo, owner,
+                  "get", IE, path=stripe, verify_key=vkey)
+        self.case("tampered (re-signed by another key): AGENT_VAULT_VERIFY_KEY", repo,
+                  dict(owner, AGENT_VAULT_VERIFY_KEY=vkey), "get", IE, path=stripe)
+        self.case("tampered (re-signed by another key): list with explicit verify_key", repo,
+                  nokey, "list_secrets", IE, verify_key=vkey)
+        # Whole-vault rollback, seen by a reader who already read (and pinned) the newer state.
+        repo = attack("vault-rollback")
+        self.set_secret(home, repo, stripe, b"stripe value after the second rotation")
+        reader_home = self.out / "integrity-attacks" / "vault-rollback" / "reader-home"
+        reader_home.mkdir(mode=0o700)
+        reader = {"AGENT_VAULT_HOME": str(reader_home)}
+        self.run([str(self.cli), "--vault", str(repo), "get", stripe, "--offline", "--key",
+                  str(bot_key)], env=reader)
+        self.git(repo, "rm", "-r", "--quiet", ".agent-vault")
+        self.git(repo, "checkout", "HEAD~1", "--", ".agent-vault")
+        self.commit_all(repo, "roll the whole vault back")
+        self.case("tampered (whole vault rolled back): reader who saw the newer state", repo,
+                  reader, "get", IE, path=stripe, key_path=bot_key)
+        self.case("tampered (whole vault rolled back): owner who wrote the newer state", repo,
+                  owner, "get", IE, path=stripe)
+        self.case("tampered (whole vault rolled back): list by the reader", repo, reader,
+                  "list_secrets", IE)
 
     def build_no_vault(self) -> None:
         """Paths without a vault: a git repository without .agent-vault/, and nothing at all."""

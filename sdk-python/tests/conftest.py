@@ -3,6 +3,7 @@ real vaults in temporary git repositories."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -98,6 +99,17 @@ class World:
         self.git(repo, "fetch", "--quiet", "origin")
         self.git(repo, "branch", "--quiet", f"--set-upstream-to=origin/{self.branch(repo)}")
         return bare
+
+    def unsign(self, repo: Path) -> None:
+        """Makes a CLI-written vault unsigned, as agent-vault 0.1.0 wrote them: removes
+        integrity/, signing.key.age and the owner's pin for it (uncommitted)."""
+        shutil.rmtree(repo / ".agent-vault" / "integrity")
+        (repo / ".agent-vault" / "signing.key.age").unlink()
+        pins = self.owner_home / "pins.json"
+        if pins.exists():
+            doc = json.loads(pins.read_text())
+            doc["vaults"].pop(os.path.realpath(repo), None)
+            pins.write_text(json.dumps(doc))
 
     def branch(self, repo: Path) -> str:
         return self.git(repo, "symbolic-ref", "--short", "HEAD").strip()

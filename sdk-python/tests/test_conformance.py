@@ -53,7 +53,7 @@ def teardown_module() -> None:
 
 def _call(case: Dict[str, Any]) -> Any:
     vault = Vault(case["repo"], case["key_path"], key=case["key"], agent=case["agent"],
-                  auto_pull=case["auto_pull"])
+                  verify_key=case.get("verify_key"), auto_pull=case["auto_pull"])
     op = case["op"]
     if op == "get":
         return vault.get_bytes(case["path"])
@@ -87,7 +87,7 @@ def test_case(case: Dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
         return
     assert result == base64.b64decode(expect["value_b64"])
     vault = Vault(case["repo"], case["key_path"], key=case["key"], agent=case["agent"],
-                  auto_pull=case["auto_pull"])
+                  verify_key=case.get("verify_key"), auto_pull=case["auto_pull"])
     if expect["utf8"]:
         assert vault.get(case["path"]) == result.decode("utf-8")
     else:

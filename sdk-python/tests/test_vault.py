@@ -238,9 +238,11 @@ def test_newer_format_version_is_refused(world: World) -> None:
 
 def test_hostile_manifest_paths_are_refused(world: World) -> None:
     """A manifest listing `../..` secret paths or agent names is a FormatError, so nothing
-    outside .agent-vault/ is ever read through it."""
+    outside .agent-vault/ is ever read through it (in an unsigned vault: a signed one would
+    refuse the edited manifest before parsing it)."""
     repo = world.init()
     world.set(repo, "app/key", b"v")
+    world.unsign(repo)
     manifest = repo / ".agent-vault" / "manifest.yaml"
     text = manifest.read_text()
     manifest.write_text(text.replace("  - app/key", "  - app/key\n  - ../../../outside"))

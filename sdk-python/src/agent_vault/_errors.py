@@ -57,6 +57,8 @@ class NotAuthorizedError(AgentVaultError):
 
 
 class IntegrityError(AgentVaultError):
-    """The vault's contents failed an integrity check. Reserved: not raised by this version. Code 5."""
+    """The vault is not what its owner signed: a file was changed, added or removed, the signed
+    statement was forged, removed or signed by another key, or an older signed state came back
+    (rollback). Do not trust the vault; ask its owner to run `agent-vault verify`. Code 5."""
 
     code = 5

@@ -40,6 +40,10 @@ class Source:
     def read_many(self, paths: Sequence[str]) -> Dict[str, Optional[bytes]]:
         raise NotImplementedError
 
+    def list_files(self, folder: str) -> List[str]:
+        """Every regular file under ``folder`` (repository-relative), sorted."""
+        raise NotImplementedError
+
 
 class WorktreeSource(Source):
     """Files in a working tree."""
@@ -57,6 +61,26 @@ class WorktreeSource(Source):
             except OSError as e:
                 raise FormatError(f"cannot read {path} ({e.strerror}); check its permissions") from None
         return out
+
+    def list_files(self, folder: str) -> List[str]:
+        out: List[str] = []
+
+        def walk(rel: str) -> None:
+            try:
+                entries = list(os.scandir(self.root / rel))
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            except OSError as e:
+                raise FormatError(f"cannot list {rel} ({e.strerror}); check its permissions") from None
+            for entry in entries:
+                path = f"{rel}/{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    walk(path)
+                elif entry.is_file(follow_symlinks=False):
+                    out.append(path)
+
+        walk(folder)
+        return sorted(out)
 
 
 class TreeSource(Source):
@@ -87,6 +111,20 @@ class TreeSource(Source):
             out[path] = data[pos : pos + size] if header[1] == b"blob" else None
             pos += size + 1
         return out
+
+    def list_files(self, folder: str) -> List[str]:
+        proc = run_git(["--git-dir", str(self.git_dir), "ls-tree", "-r", "-z", "--full-tree",
+                        self.commit, "--", folder])
+        if proc.returncode != 0:
+            raise FormatError(f"cannot list {folder} in {self.label}: {_stderr(proc)}")
+        out = []
+        for record in proc.stdout.split(b"\0"):
+            if not record:
+                continue
+            info, _, name = record.partition(b"\t")
+            if info.split()[1:2] == [b"blob"]:
+                out.append(name.decode("utf-8", "surrogateescape"))
+        return sorted(out)
 
 
 def _stderr(proc: "subprocess.CompletedProcess[bytes]") -> str:
@@ -179,6 +217,14 @@ class LocalRepo:
         """Whether HEAD's tree holds ``path`` (spawns git; only for the rare no-vault check)."""
         proc = run_git(["--git-dir", str(self.git_dir), "cat-file", "-e", f"HEAD:{path}"])
         return proc.returncode == 0
+
+    def head_source(self) -> Optional[TreeSource]:
+        """HEAD's tree (spawns git), or None without commits."""
+        proc = run_git(["--git-dir", str(self.git_dir), "rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
+        commit = proc.stdout.decode().strip()
+        if proc.returncode != 0 or not commit:
+            return None
+        return TreeSource(self.git_dir, commit, "HEAD")
 
     def upstream(self) -> Optional[Tuple[str, str]]:
         """The current branch's (remote, merge ref) from .git/HEAD and config, or None."""

@@ -13,7 +13,7 @@ and never appears in an error message.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, List, Optional, Union
 
@@ -24,6 +24,7 @@ from ._errors import FormatError, KeyNotFoundError
 HOME_ENV = "AGENT_VAULT_HOME"
 KEY_ENV = "AGENT_VAULT_KEY"
 SECRET_KEY_PREFIX = "AGE-SECRET-KEY-"
+VERIFY_KEY_COMMENT = "agent-vault verify-key:"
 
 KeyText = Union[str, bytes, bytearray]
 
@@ -34,6 +35,8 @@ class Identities:
 
     identities: List[Any]
     origin: str
+    # The text after every `# agent-vault verify-key:` comment (the vaults it is used with).
+    verify_keys: List[str] = field(default_factory=list)
 
 
 def key_home() -> Path:
@@ -63,9 +66,15 @@ def parse_identities(text: KeyText, origin: str) -> Identities:
         except UnicodeDecodeError:
             raise FormatError(f"{origin}: it is not UTF-8 text; give an age-keygen identity file") from None
         identities = []
+        verify_keys = []
         for number, raw_line in enumerate(decoded.splitlines(), start=1):
             line = raw_line.strip()
-            if not line or line.startswith("#"):
+            if line.startswith("#"):
+                comment = line[1:].strip()
+                if comment.startswith(VERIFY_KEY_COMMENT):
+                    verify_keys.append(comment[len(VERIFY_KEY_COMMENT):].strip())
+                continue
+            if not line:
                 continue
             if line.startswith(SECRET_KEY_PREFIX):
                 try:
@@ -85,7 +94,7 @@ def parse_identities(text: KeyText, origin: str) -> Identities:
                 )
         if not identities:
             raise FormatError(f"{origin}: it holds no AGE-SECRET-KEY-1… identity")
-        return Identities(identities, origin)
+        return Identities(identities, origin, verify_keys)
     finally:
         _wipe(buffer)
 

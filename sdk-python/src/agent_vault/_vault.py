@@ -12,6 +12,7 @@ import pyrage
 
 from ._errors import (
     FormatError,
+    IntegrityError,
     InvalidInputError,
     NotAuthorizedError,
     SecretNotFoundError,
@@ -31,8 +32,21 @@ from ._format import (
     secret_meta_path,
     utc_now,
 )
-from ._git import LocalRepo, RemoteRepo, Source, is_remote_url
-from ._keys import KeyText, _wipe, load_identities
+from ._git import LocalRepo, RemoteRepo, Source, WorktreeSource, is_remote_url
+from ._integrity import (
+    STATEMENT_PATH,
+    VERIFY_HINT,
+    VERIFY_KEY_ENV,
+    Pin,
+    Pins,
+    Statement,
+    parse_and_verify,
+    parse_verify_key,
+    rollback_error,
+    verify_all,
+    verify_get,
+)
+from ._keys import KeyText, _wipe, key_home, load_identities
 from ._names import check_name, check_secret_path, check_stored_secret_path
 
 logger = logging.getLogger("agent_vault")
@@ -57,6 +71,16 @@ class Vault:
     changed), and a refused decryption is retried once after a refresh, since access may just have
     been granted. With ``auto_pull=False`` no git process is ever started for a local vault.
 
+    Signed vaults are verified before anything is trusted (docs/format.md, "Integrity"): the
+    vault must be signed by ``verify_key`` (``ed25519:…``, as printed by ``agent-vault verify``),
+    else ``AGENT_VAULT_VERIFY_KEY``, else a ``# agent-vault verify-key:`` comment of the key file in
+    use (``get`` only), else the key pinned in ``$AGENT_VAULT_HOME/pins.json``; with none of these
+    the first key seen is pinned (trust on first use). A signed state older than one already seen
+    (a rollback), or any file that differs from what the owner signed, raises
+    :class:`IntegrityError`. ``get`` checks the policy files and the secret's own files; listings
+    check the whole vault. Unsigned vaults are read with a warning (logger ``agent_vault``), unless
+    a verify key is expected. The only file the SDK writes is ``pins.json``.
+
     Nothing is ever written to the vault, and plaintext is never written anywhere. Use it as a
     context manager (or call :meth:`close`) to overwrite the in-memory copy of ``key``.
     """
@@ -68,6 +92,7 @@ class Vault:
         *,
         key: Optional[KeyText] = None,
         agent: Optional[str] = None,
+        verify_key: Optional[str] = None,
         auto_pull: bool = True,
     ) -> None:
         if key is not None and key_path is not None:
@@ -81,6 +106,11 @@ class Vault:
         self._key: Optional[bytearray] = (
             bytearray(key.encode("utf-8") if isinstance(key, str) else key) if key is not None else None
         )
+        if verify_key is not None and not isinstance(verify_key, str):
+            raise InvalidInputError("verify_key must be a string like 'ed25519:<base64>'")
+        self._verify_key = (
+            parse_verify_key(verify_key, "the verify_key argument") if verify_key is not None else None
+        )
         self._auto_pull = bool(auto_pull)
         self._closed = False
         self._local: Optional[LocalRepo] = None
@@ -92,8 +122,11 @@ class Vault:
         if is_remote_url(repo):
             self._remote = RemoteRepo(repo)
             self._open_remote()
+            self._location = repo  # pins of remote vaults: the URL as given
         else:
             self._open_local(Path(repo).expanduser())
+            assert self._local is not None
+            self._location = os.path.realpath(self._local.workdir)
 
     # ----- opening --------------------------------------------------------------------------
 
@@ -143,18 +176,32 @@ class Vault:
         """The secret's exact bytes.
 
         Raises InvalidInputError (bad path), SecretNotFoundError, KeyNotFoundError,
-        NotAuthorizedError (after one refresh-and-retry when auto_pull is on) or FormatError.
+        IntegrityError (the vault is not what its owner signed), NotAuthorizedError (after one
+        refresh-and-retry when auto_pull is on) or FormatError.
         """
         if self._closed:
             raise InvalidInputError("this Vault was closed; create a new one to read again")
         secret = check_secret_path(path)
         try:
-            return self._decrypt(self._source(), secret)
+            return self._decrypt_checked(self._source(), secret)
         except NotAuthorizedError:
             if not self._auto_pull:
                 raise
             logger.info("access to %r refused; refreshing once in case it was just granted", secret)
-            return self._decrypt(self._source(refresh=True), secret)
+            return self._decrypt_checked(self._source(refresh=True), secret)
+
+    def _decrypt_checked(self, source: Source, secret: str) -> bytes:
+        try:
+            return self._decrypt(source, secret)
+        except IntegrityError:
+            # A writer may be updating the working tree right now, mixing two signed states;
+            # HEAD's tree is consistent: if it verifies, it is the truth (as the CLI does).
+            if not isinstance(source, WorktreeSource) or self._local is None:
+                raise
+            head = self._local.head_source()
+            if head is None:
+                raise
+            return self._decrypt(head, secret)
 
     def get(self, path: str) -> str:
         """The secret as text; FormatError if it is not UTF-8 (use :meth:`get_bytes` for binary)."""
@@ -167,20 +214,28 @@ class Vault:
             ) from None
 
     def _decrypt(self, source: Source, secret: str) -> bytes:
+        # The CLI's order: vault exists, key loads, signature and the secret's files verify,
+        # the secret exists, its .meta parses, then decryption.
         enc, meta = secret_enc_path(secret), secret_meta_path(secret)
-        files = source.read_many([enc, meta])
-        ciphertext = files[enc]
-        if ciphertext is None:
-            if source.read(CONFIG_PATH) is None:
-                raise VaultNotFoundError(
-                    f"no vault found in {self.repo_path} ({source.label}): run `agent-vault init` there"
-                )
-            raise SecretNotFoundError(
-                f"secret '{secret}' not found: `agent-vault list` (or list_secrets()) shows the stored secrets"
+        files = source.read_many([CONFIG_PATH, enc, meta, STATEMENT_PATH])
+        if files[CONFIG_PATH] is None:
+            raise VaultNotFoundError(
+                f"no vault found in {self.repo_path} ({source.label}): run `agent-vault init` there"
             )
-        meta_bytes = files[meta]
-        info = parse_meta(meta, secret, meta_bytes, utc_now()) if meta_bytes is not None else None
         identities = load_identities(self._key_path, self._key, self._agent)
+        ciphertext, meta_bytes = files[enc], files[meta]
+        try:
+            statement = self._trust(files[STATEMENT_PATH], identities.verify_keys)
+            if statement is not None:
+                verify_get(source, statement, secret, ciphertext, meta_bytes)
+            if ciphertext is None:
+                raise SecretNotFoundError(
+                    f"secret '{secret}' not found: `agent-vault list` (or list_secrets()) shows the stored secrets"
+                )
+            info = parse_meta(meta, secret, meta_bytes, utc_now()) if meta_bytes is not None else None
+        except BaseException:
+            identities.identities.clear()
+            raise
         try:
             value: bytes = pyrage.decrypt(ciphertext, identities.identities)
         except pyrage.DecryptError as e:
@@ -202,6 +257,61 @@ class Vault:
             )
         return value
 
+    # ----- integrity ------------------------------------------------------------------------
+
+    def _expected_keys(self, comment_keys: Optional[List[str]]) -> List[str]:
+        """The anchor from the explicit key, AGENT_VAULT_VERIFY_KEY or the key file's comments."""
+        if self._verify_key is not None:
+            return [self._verify_key]
+        env = os.environ.get(VERIFY_KEY_ENV, "")
+        if env.strip():
+            return [parse_verify_key(env, VERIFY_KEY_ENV)]
+        return [
+            parse_verify_key(k, "a `# agent-vault verify-key:` comment of the key file")
+            for k in comment_keys or []
+        ]
+
+    def _trust(self, statement_bytes: Optional[bytes], comment_keys: Optional[List[str]]) -> Optional[Statement]:
+        """Steps 1-3 of the reader's procedure: the verified statement, or None (unsigned)."""
+        pins = Pins(key_home())
+        pin = pins.get(self._location)
+        expected = self._expected_keys(comment_keys)
+        if not expected and pin is not None:
+            expected = [pin.verify_key]
+        if statement_bytes is None:
+            if expected:
+                raise IntegrityError(
+                    f"integrity failure: this vault should be signed by {' or '.join(expected)} but "
+                    "has no signature; someone with push access removed it. Do not trust its "
+                    f"contents; {VERIFY_HINT}"
+                )
+            logger.warning(
+                "vault %s is unsigned, so tampering by anyone with push access would go unnoticed; "
+                "ask the owner to run `agent-vault sign`", self.repo_path,
+            )
+            return None
+        statement = parse_and_verify(statement_bytes)
+        if expected and statement.verify_key not in expected:
+            raise IntegrityError(
+                f"integrity failure: this vault is signed by {statement.verify_key} but "
+                f"{' or '.join(expected)} was expected; someone may have replaced the signing key. "
+                f"Do not trust its contents; {VERIFY_HINT}"
+            )
+        same_key = pin is not None and pin.verify_key == statement.verify_key
+        if pin is not None and same_key and statement.seq < pin.seq:
+            raise rollback_error(statement, pin)
+        if pin is None or not same_key or pin.seq < statement.seq:
+            pins.record(self._location, Pin(statement.verify_key, statement.seq))
+        return statement
+
+    def _verified_source(self) -> Source:
+        """The state to list, after checking the whole vault against its statement."""
+        source = self._source()
+        statement = self._trust(source.read(STATEMENT_PATH), None)
+        if statement is not None:
+            verify_all(source, statement)
+        return source
+
     def _manifest(self, source: Source) -> Manifest:
         data = source.read(MANIFEST_PATH)
         if data is None:
@@ -212,7 +322,7 @@ class Vault:
         """Every secret (or one group's) with its metadata, sorted by path. Needs no key."""
         if group is not None:
             check_name("group name", group)
-        source = self._source()  # listings need no key, so a closed Vault may still list
+        source = self._verified_source()  # listings need no key, so a closed Vault may still list
         manifest = self._manifest(source)
         if group is not None and not manifest.has_group(group):
             raise SecretNotFoundError(
@@ -237,11 +347,11 @@ class Vault:
 
     def list_groups(self) -> List[str]:
         """Every group listed in the manifest or granted to an agent, sorted. Needs no key."""
-        return self._manifest(self._source()).group_names()
+        return self._manifest(self._verified_source()).group_names()
 
     def list_agents(self) -> List[AgentInfo]:
         """Every registered agent with its groups and public key, sorted by name. Needs no key."""
-        source = self._source()
+        source = self._verified_source()
         agents = self._manifest(source).sorted_agents()
         files = source.read_many(
             [p for name, _ in agents for p in (agent_public_key_path(name), agent_escrow_path(name))]
