@@ -80,8 +80,9 @@ export class NotAuthorizedError extends AgentVaultError {
   }
 }
 
-/** The vault's contents failed an integrity check. Reserved: not thrown by this version.
- * `code` 5. */
+/** The vault is not what its owner signed: a file was changed, added or removed, the
+ * signature is forged, missing or by another key, or the state was rolled back. Ask the owner to
+ * run `agent-vault verify`. `code` 5. */
 export class IntegrityError extends AgentVaultError {
   /** Creates the error; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: { cause?: unknown }) {

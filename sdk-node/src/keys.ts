@@ -33,6 +33,8 @@ export interface LoadedIdentities {
   /** `AGE-SECRET-KEY-1…` strings, in file order, with their 1-based line numbers. */
   readonly identities: ReadonlyArray<{ readonly line: number; readonly value: string }>;
   readonly origin: string;
+  /** The `#` comment lines, without the `#` and trimmed (they may name verify keys). */
+  readonly comments: readonly string[];
 }
 
 /** The folder holding this user's keys: `AGENT_VAULT_HOME`, or `~/.agent-vault`. */
@@ -105,10 +107,15 @@ export function chooseKeySource(
  */
 export function parseIdentities(text: string, origin: string): LoadedIdentities {
   const identities: Array<{ line: number; value: string }> = [];
+  const comments: string[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] ?? "").trim();
-    if (line === "" || line.startsWith("#")) continue;
+    if (line === "") continue;
+    if (line.startsWith("#")) {
+      comments.push(line.slice(1).trim());
+      continue;
+    }
     if (line.startsWith(SECRET_KEY_PREFIX)) {
       if (!line.startsWith("AGE-SECRET-KEY-1")) {
         throw new FormatError(`${origin}: line ${i + 1} is not a valid age identity`);
@@ -127,7 +134,7 @@ export function parseIdentities(text: string, origin: string): LoadedIdentities 
   if (identities.length === 0) {
     throw new FormatError(`${origin}: it holds no AGE-SECRET-KEY-1… identity`);
   }
-  return { identities, origin };
+  return { identities, origin, comments };
 }
 
 /** Reads and parses the identities of a key source. */

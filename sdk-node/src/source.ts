@@ -2,7 +2,7 @@
  * Where a read comes from: the working tree (plain file reads), or a commit's tree read from
  * git objects (an upstream branch that is ahead) — never by checking anything out.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { join } from "node:path";
 
@@ -17,6 +17,13 @@ export interface Source {
   readonly id: string;
   /** Reads repository-relative files; `null` for a missing file. */
   read(paths: readonly string[]): Promise<Array<Buffer | null>>;
+  /** Every regular file under the repository-relative folder `dir`, sorted; `[]` if absent. */
+  list(dir: string): Promise<string[]>;
+}
+
+/** Byte order of UTF-8 strings. */
+function sortPaths(paths: string[]): string[] {
+  return paths.sort((a, b) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")));
 }
 
 /**
@@ -40,6 +47,30 @@ export class WorktreeSource implements Source {
       for (const path of paths.slice(start, start + SYNC_CHUNK)) out.push(this.readOne(path));
     }
     return out;
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const out: string[] = [];
+    const walk = (rel: string): void => {
+      let entries;
+      try {
+        entries = readdirSync(join(this.root, rel), { withFileTypes: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "ENOTDIR") return;
+        throw new FormatError(`cannot list ${rel} (${code ?? String(e)}); check the folder's permissions`, {
+          cause: e,
+        });
+      }
+      for (const entry of entries) {
+        const path = `${rel}/${entry.name}`;
+        // As the CLI: folders are walked, regular files listed, symlinks ignored.
+        if (entry.isDirectory()) walk(path);
+        else if (entry.isFile()) out.push(path);
+      }
+    };
+    walk(dir);
+    return sortPaths(out);
   }
 
   private readOne(path: string): Buffer | null {
@@ -83,6 +114,11 @@ export class TreeSource implements Source {
     })();
     this.entries.catch(() => (this.entries = null));
     return this.entries;
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const map = await this.listing();
+    return sortPaths([...map.keys()].filter((p) => p.startsWith(`${dir}/`)));
   }
 
   async read(paths: readonly string[]): Promise<Array<Buffer | null>> {

@@ -1,11 +1,17 @@
 /**
  * The read-only {@link Vault}.
  */
-import { access } from "node:fs/promises";
+import { access, realpath } from "node:fs/promises";
 import { join } from "node:path";
 
 import { makeDecrypter, type Decrypter } from "./crypto.js";
-import { FormatError, SecretNotFoundError, VaultNotFoundError, InvalidInputError } from "./errors.js";
+import {
+  FormatError,
+  IntegrityError,
+  SecretNotFoundError,
+  VaultNotFoundError,
+  InvalidInputError,
+} from "./errors.js";
 import {
   CONFIG_PATH,
   MANIFEST_PATH,
@@ -20,7 +26,20 @@ import {
   type SecretMeta,
 } from "./format.js";
 import { discoverRepo, runGit, upstreamRemote, type RepoLocation } from "./git.js";
-import { chooseKeySource, loadIdentities, type KeySource } from "./keys.js";
+import {
+  ASK_OWNER,
+  KEY_FILE_COMMENT,
+  STATEMENT_PATH,
+  VERIFY_KEY_ENV,
+  VerifyKey,
+  parseStatement,
+  sha256Hex,
+  verifyAll,
+  verifyForGet,
+  type Statement,
+} from "./integrity.js";
+import { chooseKeySource, keyHome, loadIdentities, type KeySource } from "./keys.js";
+import { Pins } from "./pins.js";
 import { checkName, checkSecretPath } from "./names.js";
 import { clonePath, defaultCacheDir, ensureClone, isRemoteUrl, redactUrl, refreshClone } from "./remote.js";
 import { TreeSource, WorktreeSource, type Source } from "./source.js";
@@ -55,12 +74,19 @@ export interface VaultOptions {
   /** Where clones of URLs live (default `$XDG_CACHE_HOME/agent-vault/repos`, else `~/.cache/…`). */
   cacheDir?: string;
   /**
-   * The environment to read `AGENT_VAULT_KEY`, `AGENT_VAULT_HOME`, `XDG_CACHE_HOME`, `HOME` and
-   * `AGENT_VAULT_FETCH_TIMEOUT` from (default `process.env`), read once when the vault is created.
+   * The environment to read `AGENT_VAULT_KEY`, `AGENT_VAULT_VERIFY_KEY`, `AGENT_VAULT_HOME`,
+   * `XDG_CACHE_HOME`, `HOME` and `AGENT_VAULT_FETCH_TIMEOUT` from (default `process.env`), read once when the vault is created.
    */
   env?: NodeJS.ProcessEnv;
   /**
-   * Receives warnings (an expired secret, a failed fetch). Default: `process.emitWarning`
+   * The key the vault must be signed with, `ed25519:<base64>` as printed by
+   * `agent-vault verify` (the CLI's `--verify-key`). Without it: `AGENT_VAULT_VERIFY_KEY`, the
+   * `# agent-vault verify-key:` comments of the key file in use, the pin this machine recorded
+   * in `$AGENT_VAULT_HOME/pins.json`, else trust on first use (and pin).
+   */
+  verifyKey?: string;
+  /**
+   * Receives warnings (an expired secret, a failed fetch, an unsigned vault). Default: `process.emitWarning`
    * with the type `AgentVaultWarning`. Warnings never contain secret values.
    */
   onWarning?: (message: string) => void;
@@ -122,8 +148,14 @@ export class Vault {
   readonly #cacheDir: string;
   readonly #keySource: KeySource;
   readonly #warn: (message: string) => void;
+  readonly #verifyKey: VerifyKey | null;
+  readonly #envVerifyKey: string | undefined;
+  readonly #pins: Pins;
+  #warnedUnsigned = false;
+  #statementCache: { hash: string; statement: Statement } | null = null;
   #location: Promise<Location> | null = null;
-  #decrypter: Promise<Decrypter> | null = null;
+  #pinLocation: Promise<string> | null = null;
+  #decrypter: Promise<LoadedKey> | null = null;
   #current: { source: Source; at: number } | null = null;
   #refreshing: Promise<Source> | null = null;
   readonly #checkedConfigs = new Map<string, Promise<void>>();
@@ -151,6 +183,7 @@ export class Vault {
       throw new InvalidInputError("key must be a string holding AGE-SECRET-KEY-1… identity text");
     }
     if (agent !== undefined) checkName("agent name", agent);
+    this.#verifyKey = options.verifyKey === undefined ? null : VerifyKey.parse(options.verifyKey, "verifyKey");
     const interval = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     if (typeof interval !== "number" || !(interval >= 0)) {
       throw new InvalidInputError("refreshIntervalMs must be a number ≥ 0");
@@ -162,6 +195,8 @@ export class Vault {
     this.#fetchTimeoutMs = seconds(env["AGENT_VAULT_FETCH_TIMEOUT"], 10) * 1000;
     this.#cacheDir = options.cacheDir ?? defaultCacheDir(env);
     this.#keySource = chooseKeySource({ keyPath, key, agent }, env);
+    this.#envVerifyKey = env[VERIFY_KEY_ENV];
+    this.#pins = new Pins(keyHome(env));
     this.#warn =
       options.onWarning ?? ((message: string) => process.emitWarning(message, { type: "AgentVaultWarning" }));
   }
@@ -196,7 +231,7 @@ export class Vault {
     let source = await this.#source(false);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#decryptFrom(source, path);
+        return await this.#decryptFromOrHead(source, path);
       } catch (e) {
         if (!(this.#autoPull && attempt === 0 && isNotAuthorized(e))) throw e;
         // Access may have just been granted: read the newest state once more.
@@ -211,7 +246,7 @@ export class Vault {
    */
   async listSecrets(group?: string): Promise<SecretInfo[]> {
     if (group !== undefined && group !== null) checkName("group name", group);
-    const source = await this.#source(false);
+    const source = await this.#verifiedSource();
     const manifest = await this.#manifest(source);
     if (group !== undefined && group !== null && !groupNames(manifest).includes(group)) {
       throw new SecretNotFoundError(
@@ -240,12 +275,12 @@ export class Vault {
 
   /** Lists the group names in use (with secrets, or granted to an agent), sorted. */
   async listGroups(): Promise<string[]> {
-    return groupNames(await this.#manifest(await this.#source(false)));
+    return groupNames(await this.#manifest(await this.#verifiedSource()));
   }
 
   /** Lists the registered agents with their groups, sorted by name. */
   async listAgents(): Promise<AgentInfo[]> {
-    const source = await this.#source(false);
+    const source = await this.#verifiedSource();
     const manifest = await this.#manifest(source);
     const agents = [...manifest.agents].sort((a, b) => compareBytes(a.name, b.name));
     const files = await source.read(
@@ -262,18 +297,39 @@ export class Vault {
     });
   }
 
+  /**
+   * Like the CLI: a writer may be updating the working tree right now, so its files can mix
+   * two signed states. If the working tree fails verification, HEAD's tree (consistent) is
+   * read instead; if it verifies, it is the truth.
+   */
+  async #decryptFromOrHead(source: Source, path: string): Promise<Uint8Array> {
+    try {
+      return await this.#decryptFrom(source, path);
+    } catch (e) {
+      if (!(e instanceof IntegrityError && source instanceof WorktreeSource)) throw e;
+      const head = await this.#headSource();
+      if (!head) throw e;
+      return this.#decryptFrom(head, path);
+    }
+  }
+
+  /** The CLI's order: vault exists → load key → read → verify → not found → decrypt. */
   async #decryptFrom(source: Source, path: string): Promise<Uint8Array> {
     const enc = encPath(path);
     const meta = metaPath(path);
+    const [config] = await source.read([CONFIG_PATH]);
+    if (!config) throw this.#notFound();
+    const { decrypter, comments, origin } = await this.#getDecrypter();
     const [ciphertext, metaBytes] = await source.read([enc, meta]);
+    // Verify before trusting anything, including the absence of the secret: a signed
+    // secret that disappeared is tampering, not "not found".
+    const statement = await this.#trust(source, { comments, origin });
+    if (statement) await verifyForGet(source, statement, path, ciphertext ?? null, metaBytes ?? null);
     if (!ciphertext) {
-      const [config] = await source.read([CONFIG_PATH]);
-      if (!config) throw this.#notFound();
       throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
     }
     await this.#checkConfig(source);
     const info = metaBytes ? secretInfo(path, parseMeta(meta, metaBytes)) : null;
-    const decrypter = await this.#getDecrypter();
     const value = await decrypter.decrypt(ciphertext, enc, path);
     if (info?.expired) {
       this.#warn(
@@ -283,11 +339,122 @@ export class Vault {
     return value;
   }
 
-  #getDecrypter(): Promise<Decrypter> {
-    this.#decrypter ??= loadIdentities(this.#keySource).then(makeDecrypter);
+  #getDecrypter(): Promise<LoadedKey> {
+    this.#decrypter ??= loadIdentities(this.#keySource).then(async (loaded) => ({
+      decrypter: await makeDecrypter(loaded),
+      comments: loaded.comments,
+      origin: loaded.origin,
+    }));
     // A missing key may appear later: do not cache failures.
     this.#decrypter.catch(() => (this.#decrypter = null));
     return this.#decrypter;
+  }
+
+  /** The snapshot for a listing, after checking that all of it is what the owner signed. */
+  async #verifiedSource(): Promise<Source> {
+    const source = await this.#source(false);
+    const statement = await this.#trust(source, null);
+    if (statement) {
+      const problems = await verifyAll(source, statement);
+      if (problems.length > 0) {
+        throw new IntegrityError(
+          `the vault differs from what the owner signed:\n  ${problems.join("\n  ")}\n${upperFirst(ASK_OWNER)}`,
+        );
+      }
+    }
+    return source;
+  }
+
+  /**
+   * The reader's view of the signature (docs/format.md, "What a reader checks"): returns the
+   * verified statement, or `null` for an unsigned vault (with a warning) when no verify key
+   * is expected for it. Records the pin after success.
+   */
+  async #trust(
+    source: Source,
+    key: { readonly comments: readonly string[]; readonly origin: string } | null,
+  ): Promise<Statement | null> {
+    const location = await this.#locationForPins();
+    const pin = this.#pins.get(location);
+    const expected = this.#anchors(key);
+    if (expected.length === 0 && pin) expected.push(pin.verifyKey);
+    const [bytes] = await source.read([STATEMENT_PATH]);
+    if (!bytes) {
+      if (expected.length > 0) {
+        throw new IntegrityError(
+          `this vault should be signed by ${expected.join(" or ")} but has no signature (${STATEMENT_PATH} is missing); someone with push access removed it. ${upperFirst(ASK_OWNER)}`,
+        );
+      }
+      if (!this.#warnedUnsigned) {
+        this.#warnedUnsigned = true;
+        this.#warn(
+          "this vault is unsigned, so tampering by anyone with push access would go unnoticed; ask the owner to run `agent-vault sign`",
+        );
+      }
+      return null;
+    }
+    const statement = this.#parseStatement(bytes);
+    const signer = statement.verifyKey.toString();
+    if (expected.length > 0 && !expected.includes(signer)) {
+      throw new IntegrityError(
+        `this vault is signed by ${signer} but ${expected.join(" or ")} was expected; someone may have replaced the signing key. ${upperFirst(ASK_OWNER)}`,
+      );
+    }
+    if (pin && pin.verifyKey === signer && statement.seq < pin.seq) {
+      throw new IntegrityError(
+        `rollback: the vault is at signed state ${statement.seq} but this machine has already seen state ${pin.seq}; someone may have restored old files to undo a rotation or revocation. ${upperFirst(ASK_OWNER)}`,
+      );
+    }
+    if (!pin || pin.verifyKey !== signer || pin.seq < statement.seq) {
+      this.#pins.record(location, { verifyKey: signer, seq: statement.seq });
+    }
+    return statement;
+  }
+
+  /** The verify keys from anchors 1–3: explicit, `AGENT_VAULT_VERIFY_KEY`, key-file comments. */
+  #anchors(key: { readonly comments: readonly string[]; readonly origin: string } | null): string[] {
+    if (this.#verifyKey) return [this.#verifyKey.toString()];
+    const fromEnv = this.#envVerifyKey;
+    if (fromEnv !== undefined && fromEnv.trim() !== "") return [VerifyKey.parse(fromEnv, VERIFY_KEY_ENV).toString()];
+    if (!key) return [];
+    return key.comments
+      .filter((c) => c.startsWith(KEY_FILE_COMMENT))
+      .map((c) => VerifyKey.parse(c.slice(KEY_FILE_COMMENT.length), `the verify-key comment in ${key.origin}`).toString());
+  }
+
+  /** Parses and verifies a statement; the result is cached by the bytes' SHA-256 only. */
+  #parseStatement(bytes: Buffer): Statement {
+    const hash = sha256Hex(bytes);
+    const cached = this.#statementCache;
+    if (cached && cached.hash === hash) return cached.statement;
+    const statement = parseStatement(bytes);
+    this.#statementCache = { hash, statement };
+    return statement;
+  }
+
+  /** Where pins are kept for this vault: the canonical working tree path, or the URL. */
+  #locationForPins(): Promise<string> {
+    this.#pinLocation ??= (async () => {
+      const location = await this.#locate();
+      if (location.kind === "remote") return location.url;
+      try {
+        return await realpath(location.repo.root);
+      } catch {
+        return location.repo.root;
+      }
+    })();
+    this.#pinLocation.catch(() => (this.#pinLocation = null));
+    return this.#pinLocation;
+  }
+
+  /** HEAD's tree of a local repository, or `null` (remote, unborn branch). */
+  async #headSource(): Promise<Source | null> {
+    const location = await this.#locate();
+    if (location.kind !== "local") return null;
+    const head = await runGit(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: location.repo.root });
+    const oid = head.stdout.toString("utf8").trim();
+    if (head.code !== 0 || !oid) return null;
+    return new TreeSource(location.repo.root, oid, "HEAD");
   }
 
   async #manifest(source: Source): Promise<Manifest> {
@@ -351,6 +518,18 @@ export class Vault {
 
   /** The snapshot to read: refreshed when `force`, or when `autoPull` and the interval passed. */
   async #source(force: boolean): Promise<Source> {
+    const source = await this.#snapshot(force);
+    // A writer's update of the working tree is pending: HEAD's tree is the consistent state.
+    if (source instanceof WorktreeSource) {
+      const location = await this.#locate();
+      if (location.kind === "local" && (await fileExists(join(location.repo.gitDir, PENDING_FILE)))) {
+        return (await this.#headSource()) ?? source;
+      }
+    }
+    return source;
+  }
+
+  async #snapshot(force: boolean): Promise<Source> {
     const location = await this.#locate();
     const root = location.kind === "local" ? location.repo.root : location.dir;
     if (!this.#autoPull) return this.#worktree(root);
@@ -422,6 +601,20 @@ export class Vault {
       return worktree;
     }
   }
+}
+
+/** A loaded key: the decrypter and the key file's comments (which may name verify keys). */
+interface LoadedKey {
+  readonly decrypter: Decrypter;
+  readonly comments: readonly string[];
+  readonly origin: string;
+}
+
+/** Written by the CLI between moving the branch and updating the working tree. */
+const PENDING_FILE = "agent-vault.pending";
+
+function upperFirst(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function isNotAuthorized(e: unknown): boolean {

@@ -47,6 +47,7 @@ async function run(c) {
     ...(c.key_path !== null ? { keyPath: c.key_path } : {}),
     ...(c.key !== null ? { key: c.key } : {}),
     ...(c.agent !== null ? { agent: c.agent } : {}),
+    ...(c.verify_key != null ? { verifyKey: c.verify_key } : {}),
     autoPull: c.auto_pull,
     // Exactly the case's environment: no stray AGENT_VAULT_KEY from outside.
     env: { ...c.env },
@@ -99,6 +100,7 @@ describe("conformance (conformance/build_vaults.py)", { skip: !existsSync(BUILDE
           ...(c.key_path !== null ? { keyPath: c.key_path } : {}),
           ...(c.key !== null ? { key: c.key } : {}),
           ...(c.agent !== null ? { agent: c.agent } : {}),
+          ...(c.verify_key != null ? { verifyKey: c.verify_key } : {}),
           autoPull: c.auto_pull,
           env: { ...c.env },
           onWarning: () => {},

@@ -1,6 +1,6 @@
 // Shared test helpers: a hermetic environment, the real agent-vault CLI, real git repos.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -125,4 +125,33 @@ export function failingGitDir() {
   writeFileSync(script, `#!/bin/sh\necho called >> '${marker}'\nexit 97\n`);
   chmodSync(script, 0o755);
   return { dir, marker };
+}
+
+/** Commits everything under .agent-vault/ as-is (what an attacker with push access can do). */
+export function commitVault(repo, message = "edit the vault by hand") {
+  git(["add", "-A", ".agent-vault"], { cwd: repo });
+  // --no-verify: the leak-guard hook rightly objects to a garbage .enc; this is damage on purpose.
+  git(["commit", "-q", "--no-verify", "-m", message], { cwd: repo });
+}
+
+/** The owner adopts hand-made damage: commit it, then `agent-vault sign` after "review". */
+export function commitAndSign(v) {
+  commitVault(v.repo, "damage the vault by hand");
+  v.av(["sign"]);
+}
+
+/**
+ * Makes `v` a genuinely unsigned vault (like one made by agent-vault 0.1.0): deletes the
+ * statement, shards and signing key, commits, and removes the owner's pin for it.
+ */
+export function unsign(v) {
+  rmSync(join(v.repo, ".agent-vault", "integrity"), { recursive: true, force: true });
+  rmSync(join(v.repo, ".agent-vault", "signing.key.age"), { force: true });
+  commitVault(v.repo, "unsign the vault");
+  const pins = join(v.home, "pins.json");
+  if (existsSync(pins)) {
+    const data = JSON.parse(readFileSync(pins, "utf8"));
+    delete data.vaults[realpathSync(v.repo)];
+    writeFileSync(pins, JSON.stringify(data));
+  }
 }

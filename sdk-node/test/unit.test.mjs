@@ -138,3 +138,84 @@ describe(".meta fast path", () => {
     }
   });
 });
+
+describe("integrity: statements, shards and pins", async () => {
+  const { generateKeyPairSync, sign } = await import("node:crypto");
+  const { parseStatement, VerifyKey, shardName } = await import("../dist/integrity.js");
+  const { Pins } = await import("../dist/pins.js");
+  const { mkdtempSync, readFileSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const raw = publicKey.export({ format: "der", type: "spki" }).subarray(12);
+  const vk = `ed25519:${raw.toString("base64")}`;
+  const h = (c) => c.repeat(64);
+  const body = `agent-vault-statement v1\nverify-key ${vk}\nseq 7\nfile ${h("a")} config.yaml\nfile ${h("b")} manifest.yaml\nshard ${h("c")} 0a\n`;
+  const signed = (b) => `${b}signature ${sign(null, Buffer.from(b), privateKey).toString("base64")}\n`;
+
+  it("parses a canonical signed statement", () => {
+    const s = parseStatement(Buffer.from(signed(body)));
+    assert.equal(s.verifyKey.toString(), vk);
+    assert.equal(s.seq, 7n);
+    assert.deepEqual([...s.files.keys()], ["config.yaml", "manifest.yaml"]);
+    assert.equal(s.shards.get("0a"), h("c"));
+  });
+
+  it("rejects forged, non-canonical, truncated and padded statements", () => {
+    const good = signed(body);
+    const forged = [
+      good.replace("seq 7", "seq 8"),
+      good.replace(h("a"), h("d")),
+      good.slice(0, -10),
+      `${good}extra\n`,
+      good.replace("signature ", "signature A"),
+      signed(body.replace("seq 7", "seq 07")),
+      signed(body.replace(h("a"), h("A"))),
+      signed(body.replace(/file .* config.yaml\nfile .* manifest.yaml\n/, `file ${h("b")} manifest.yaml\nfile ${h("a")} config.yaml\n`)),
+      signed(body.replace("\n", "\r\n")),
+      signed(`${body}unknown ${h("e")} x\n`),
+      body,
+      "",
+    ];
+    for (const text of forged) {
+      assert.throws(() => parseStatement(Buffer.from(text)), (e) => e instanceof sdk.IntegrityError && e.code === 5, text);
+    }
+  });
+
+  it("refuses a small-order verify key that would accept a trivial signature", () => {
+    // The identity point as the key, R = identity and S = 0: "verifies" for lax implementations.
+    const identity = Buffer.concat([Buffer.from([1]), Buffer.alloc(31)]);
+    const key = VerifyKey.tryParse(`ed25519:${identity.toString("base64")}`);
+    assert.equal(key.verify(Buffer.from("anything"), Buffer.concat([identity, Buffer.alloc(32)])), false);
+    const weak = `agent-vault-statement v1\nverify-key ed25519:${identity.toString("base64")}\nseq 1\n`;
+    const sig = Buffer.concat([identity, Buffer.alloc(32)]).toString("base64");
+    assert.throws(() => parseStatement(Buffer.from(`${weak}signature ${sig}\n`)), sdk.IntegrityError);
+  });
+
+  it("parses verify keys strictly and names shards as the format says", () => {
+    assert.equal(VerifyKey.parse(vk, "x").toString(), vk);
+    for (const bad of ["", "ed25519:", "ed25519:AAAA", raw.toString("base64"), `ed25519:${raw.toString("base64").replace("=", "")}`]) {
+      assert.throws(() => VerifyKey.parse(bad, "x"), sdk.InvalidInputError, bad);
+    }
+    assert.equal(shardName("stripe/api-key"), "25");
+  });
+
+  it("records pins atomically, keeps the highest seq and unknown keys, and stays exact past 2^53", () => {
+    const home = mkdtempSync(join(tmpdir(), "av-pins-"));
+    const file = join(home, "pins.json");
+    writeFileSync(file, JSON.stringify({ version: 1, note: "kept", vaults: { "/other": { verify_key: "ed25519:x", seq: 18446744073709551615 } } }).replace("18446744073709552000", "18446744073709551615"));
+    const pins = new Pins(home);
+    pins.record("/v", { verifyKey: vk, seq: 5n });
+    pins.record("/v", { verifyKey: vk, seq: 3n });
+    assert.deepEqual(pins.get("/v"), { verifyKey: vk, seq: 5n });
+    pins.record("/v", { verifyKey: "ed25519:other", seq: 1n });
+    assert.deepEqual(pins.get("/v"), { verifyKey: "ed25519:other", seq: 1n });
+    const text = readFileSync(file, "utf8");
+    assert.match(text, /"seq": 18446744073709551615/);
+    assert.equal(JSON.parse(text).note, "kept");
+    assert.equal(pins.get("/other").seq, 18446744073709551615n);
+    writeFileSync(file, "{not json");
+    assert.throws(() => pins.get("/v"), (e) => e instanceof sdk.FormatError && /pins\.json/.test(e.message));
+  });
+});

@@ -8,6 +8,7 @@ import { describe, it, before } from "node:test";
 import {
   AgentVaultError,
   FormatError,
+  IntegrityError,
   InvalidInputError,
   KeyNotFoundError,
   NotAuthorizedError,
@@ -15,7 +16,18 @@ import {
   Vault,
   VaultNotFoundError,
 } from "../dist/index.js";
-import { BASE_ENV, cli, failingGitDir, git, makeVault, setSecret, tempDir } from "./helpers.mjs";
+import {
+  BASE_ENV,
+  cli,
+  commitAndSign,
+  commitVault,
+  failingGitDir,
+  git,
+  makeVault,
+  setSecret,
+  tempDir,
+  unsign,
+} from "./helpers.mjs";
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const TEXT = "sk_live_not-a-real-key-\u00e9\u4e2d";
@@ -97,7 +109,9 @@ describe("a vault written by the CLI", () => {
   it("never echoes AGENT_VAULT_KEY text that is not a key (it is taken as a path, as in the CLI)", async () => {
     const keyFile = readFileSync(v.agentKey("bot"), "utf8");
     const keyLine = keyFile.split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-1"));
-    const e = await rejects(new Vault(opts(v, {}, { AGENT_VAULT_KEY: keyFile })).get("top"), KeyNotFoundError, 3);
+    // Mangled key material (no line starts with the key): neither a path nor key text.
+    const mangled = `export KEY=${keyLine}\n`;
+    const e = await rejects(new Vault(opts(v, {}, { AGENT_VAULT_KEY: mangled })).get("top"), KeyNotFoundError, 3);
     assert.ok(!e.message.includes(keyLine.slice(16, 40)), e.message);
     assert.match(e.message, /AGENT_VAULT_KEY/);
   });
@@ -222,15 +236,21 @@ describe("broken and missing vaults", () => {
     const bytes = readFileSync(enc);
     bytes[bytes.length - 5] ^= 0xff;
     writeFileSync(enc, bytes);
+    // Damage the owner signed is not tampering: the file itself is corrupt.
+    commitAndSign(v);
     const vault = new Vault(opts(v));
     const e = await rejects(vault.get("stripe/a"), FormatError, 1);
     assert.match(e.message, /stripe\/a\.enc/);
     assert.equal(cli(["--vault", v.repo, "get", "stripe/a"], { env: v.env, check: false }).code, 1);
     writeFileSync(enc, "garbage");
+    commitAndSign(v);
     await rejects(vault.get("stripe/a"), FormatError, 1);
     assert.equal(await vault.get("stripe/b"), "value-b");
 
+    // The owner cannot sign a manifest it cannot parse: an unsigned vault shows the damage.
+    unsign(v);
     writeFileSync(join(v.repo, ".agent-vault/manifest.yaml"), "version: 1\ngroups: [unclosed\n");
+    commitVault(v.repo);
     const m = await rejects(new Vault(opts(v)).listSecrets(), FormatError, 1);
     assert.match(m.message, /manifest\.yaml/);
     assert.equal(cli(["--vault", v.repo, "list"], { env: v.env, check: false }).code, 1);
@@ -238,7 +258,9 @@ describe("broken and missing vaults", () => {
 
   it("refuses a newer format version with a hint to upgrade", async () => {
     const v = makeVault({ secrets: { "stripe/a": "x" } });
+    unsign(v);
     writeFileSync(join(v.repo, ".agent-vault/config.yaml"), "version: 2\nencryption:\n  format: age\n");
+    commitVault(v.repo);
     const e = await rejects(new Vault(opts(v)).get("stripe/a"), FormatError, 1);
     assert.match(e.message, /upgrade/);
     await rejects(new Vault(opts(v)).listSecrets(), FormatError, 1);
@@ -381,8 +403,13 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     // The cached state is an hour "fresh", so only the retry's forced refresh can see the grant.
     assert.equal(await vault.get("stripe/a"), "granted-later");
 
-    const noPull = new Vault({ ...opts(v, { agent: "ci" }), repoPath: clone, autoPull: false });
+    // Another machine (its own pins) reading the stale clone without pulling. On this machine
+    // the stale state is a rollback: it has already seen the newer signed state.
+    const elsewhere = { ...BASE_ENV, AGENT_VAULT_HOME: tempDir() };
+    const noPull = new Vault({ repoPath: clone, keyPath: v.agentKey("ci"), env: elsewhere, autoPull: false });
     await rejects(noPull.get("stripe/a"), NotAuthorizedError, 4);
+    const here = new Vault({ ...opts(v, { agent: "ci" }), repoPath: clone, autoPull: false });
+    assert.match((await rejects(here.get("stripe/a"), IntegrityError, 5)).message, /rollback/);
   });
 
   it("reads a remote URL through a ciphertext-only clone in the cache directory", async () => {
