@@ -12,6 +12,7 @@ mod integrity;
 mod keys;
 mod lifecycle;
 mod names;
+mod readme;
 mod remote;
 mod safety;
 mod seed;
