@@ -12,7 +12,7 @@
 //!   upstream branch that is ahead) — never by checking anything out.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -422,9 +422,16 @@ impl VaultRepo {
         let mut update = git2::build::TreeUpdateBuilder::new();
         let mut applied: Vec<PathUpdate<'_>> = Vec::new();
         let odb = repo.odb().git_context("opening the object database")?;
+        // One lookup per folder: libgit2 does not cache large trees, so resolving each path
+        // from the root would inflate and parse a big folder's tree once per changed file.
+        let mut folders: HashMap<&str, HashMap<Vec<u8>, Oid>> = HashMap::new();
         for (path, contents) in &changes.files {
             debug_assert!(path.starts_with(VAULT_DIR));
-            let current = baseline.get_path(Path::new(path)).ok().map(|e| e.id());
+            let (folder, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+            let entries = folders
+                .entry(folder)
+                .or_insert_with(|| folder_entries(repo, &baseline, folder).unwrap_or_default());
+            let current = entries.get(name.as_bytes()).copied();
             match contents {
                 Some(bytes) => {
                     let oid =
@@ -707,6 +714,26 @@ impl VaultRepo {
             }
         }
     }
+}
+
+/// The blob entries of `folder` in `tree`, by name (empty if the folder does not exist).
+fn folder_entries(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    folder: &str,
+) -> Option<HashMap<Vec<u8>, Oid>> {
+    let sub = if folder.is_empty() {
+        tree.clone()
+    } else {
+        repo.find_tree(tree.get_path(Path::new(folder)).ok()?.id())
+            .ok()?
+    };
+    Some(
+        sub.iter()
+            .filter(|e| e.kind() == Some(ObjectType::Blob))
+            .map(|e| (e.name_bytes().to_vec(), e.id()))
+            .collect(),
+    )
 }
 
 fn env_seconds(name: &str, default: f64) -> Duration {
