@@ -31,6 +31,7 @@ pub const LOCK_TIMEOUT_ENV: &str = "AGENT_VAULT_LOCK_TIMEOUT";
 pub const FETCH_TIMEOUT_ENV: &str = "AGENT_VAULT_FETCH_TIMEOUT";
 const LOCK_FILE: &str = "agent-vault.lock";
 const PENDING_FILE: &str = "agent-vault.pending";
+const VERIFIED_FILE: &str = "agent-vault.verified";
 
 /// A path to bring up to date in the working tree and index: its new blob and contents, or
 /// `None` to delete it.
@@ -543,6 +544,42 @@ impl VaultRepo {
         match self.head_commit()? {
             Some(head) => self.commit_source(head, "HEAD".into()).map(Some),
             None => Ok(None),
+        }
+    }
+
+    /// The id of the `.agent-vault` tree in HEAD, or `None` when there is none yet.
+    pub fn head_vault_tree(&self) -> Result<Option<Oid>> {
+        let Some(head) = self.head_commit()? else {
+            return Ok(None);
+        };
+        let tree = self
+            .repo
+            .find_commit(head)
+            .and_then(|c| c.tree())
+            .git_context("reading HEAD")?;
+        match tree.get_path(Path::new(VAULT_DIR)) {
+            Ok(entry) => Ok(Some(entry.id())),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(Error::git("reading HEAD", e)),
+        }
+    }
+
+    /// What this clone last recorded as verified (see [`Self::record_verified`]); `None` when
+    /// nothing is recorded or the record is unreadable.
+    pub fn verified_record(&self) -> Option<String> {
+        fs::read_to_string(self.repo.path().join(VERIFIED_FILE))
+            .ok()
+            .map(|text| text.trim().to_owned())
+    }
+
+    /// Records, inside this clone's git directory (never in the working tree or in git),
+    /// a line describing a vault state the owner has verified, so that the next owner
+    /// command can skip re-hashing an unchanged vault. Best effort: a failure only costs
+    /// the next command a full verification.
+    pub fn record_verified(&self, record: &str) {
+        let path = self.repo.path().join(VERIFIED_FILE);
+        if write_atomically(&path, format!("{record}\n").as_bytes()).is_err() {
+            let _ = fs::remove_file(&path);
         }
     }
 

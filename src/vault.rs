@@ -286,6 +286,7 @@ impl Vault {
             files,
             &CommitMessage::new("init", "initialize vault").trailer("Owner-Key", &owner_public_key),
         )?;
+        vault.remember_signed_head(&signing_key.verify_key(), 1)?;
         drop(lock);
         Pins::new(&vault.home).record(
             &vault.location(),
@@ -397,13 +398,19 @@ impl Vault {
             )));
         }
         check_pin(pin.as_ref(), &statement)?;
-        let problems = integrity::verify_all(source, &statement)?;
-        if !problems.is_empty() {
-            return Err(Error::Integrity(format!(
-                "the vault differs from what the owner last signed (sequence {}):\n  {}\nNothing was changed. Review these changes (`agent-vault verify`, `git log -p -- .agent-vault`); if they are legitimate (e.g. a merge of two owners' changes), re-sign with `agent-vault sign`",
-                statement.seq,
-                problems.join("\n  ")
-            )));
+        // The working tree is clean (`lock_clean`), so it is HEAD's tree; if this clone's
+        // owner signed exactly that tree, hashing every file again proves nothing new. (A
+        // refused command records nothing: only commits made here are recorded.)
+        let record = self.verified_record(&statement.verify_key, statement.seq)?;
+        if record.is_none() || record != self.repo.verified_record() {
+            let problems = integrity::verify_all(source, &statement)?;
+            if !problems.is_empty() {
+                return Err(Error::Integrity(format!(
+                    "the vault differs from what the owner last signed (sequence {}):\n  {}\nNothing was changed. Review these changes (`agent-vault verify`, `git log -p -- .agent-vault`); if they are legitimate (e.g. a merge of two owners' changes), re-sign with `agent-vault sign`",
+                    statement.seq,
+                    problems.join("\n  ")
+                )));
+            }
         }
         if pin.is_none() {
             notes.push(format!(
@@ -419,6 +426,25 @@ impl Vault {
             },
         )?;
         Ok(Some((statement, key)))
+    }
+
+    /// Describes HEAD's vault as signed by `key` at `seq`, for [`VaultRepo::record_verified`]:
+    /// the `.agent-vault` tree id (which covers every byte of every vault file), key and
+    /// sequence. `None` when HEAD has no vault yet.
+    fn verified_record(&self, key: &VerifyKey, seq: u64) -> Result<Option<String>> {
+        Ok(self
+            .repo
+            .head_vault_tree()?
+            .map(|tree| format!("{tree} {key} {seq}")))
+    }
+
+    /// Remembers that HEAD's vault is a state this owner signed: it was just written from a
+    /// verified state plus this command's own changes.
+    fn remember_signed_head(&self, key: &VerifyKey, seq: u64) -> Result<()> {
+        if let Some(record) = self.verified_record(key, seq)? {
+            self.repo.record_verified(&record);
+        }
+        Ok(())
     }
 
     /// A reader's view of the signature. Returns the verified statement, or `None` for an
@@ -1089,6 +1115,7 @@ impl Vault {
                 seq,
             },
         )?;
+        self.remember_signed_head(&key.verify_key(), seq)?;
         Ok((
             Outcome {
                 commit,
@@ -1290,6 +1317,7 @@ impl Change<'_> {
         }
         let commit = self.vault.repo.commit(&self.lock, self.files, &message)?;
         if let (Some(_), Some((key, seq))) = (commit, signed_seq) {
+            self.vault.remember_signed_head(&key, seq)?;
             Pins::new(&self.vault.home).record(
                 &self.vault.location(),
                 Pin {

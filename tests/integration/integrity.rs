@@ -386,3 +386,34 @@ fn owner_reviews_and_resigns_after_a_legitimate_hand_edit() {
         VALUE
     );
 }
+
+#[test]
+fn owners_record_of_its_own_signed_state_never_hides_a_later_attack() {
+    let fx = Fx::new();
+    // After each signed commit the owner's clone records the tree it signed, inside .git
+    // only: nothing of it is tracked or shows in the working tree.
+    let record = fx.env.repo.join(".git/agent-vault.verified");
+    let text = fs::read_to_string(&record).unwrap();
+    let tree = fx.env.git(&["rev-parse", "HEAD:.agent-vault"]);
+    assert!(text.starts_with(&tree), "{text} does not name {tree}");
+    assert_eq!(fx.env.git(&["status", "--porcelain", "--ignored"]), "");
+
+    // A change pulled in later (here: committed by the attacker) is a different tree, so the
+    // owner's next command hashes everything again and refuses.
+    replace_in(
+        &fx.vault().join("secrets/db/url.meta"),
+        "group: db\n",
+        "group: db\nexpires: 2099-01-01T00:00:00Z\n",
+    );
+    fx.attacker_commit("edit metadata");
+    fx.assert_detected("db/url");
+
+    // A record that is stale, garbage or names the wrong key is only a cache miss.
+    for garbage in ["", "not a record", &format!("{tree} ed25519:AAAA 1")] {
+        fs::write(&record, garbage).unwrap();
+        let set = fx
+            .env
+            .av_stdin(&["set", "stripe/new", "--from-file", "-"], b"value");
+        assert_eq!(set.code, 5, "owner set did not refuse: {}", set.all());
+    }
+}
