@@ -43,18 +43,8 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         output::info("no secrets yet: `agent-vault set PATH` stores one");
         return Ok(Exit::Ok);
     }
-    let path_width = secrets
-        .iter()
-        .map(|s| s.path.len())
-        .max()
-        .unwrap_or(0)
-        .max(6);
-    let group_width = secrets
-        .iter()
-        .map(|s| s.group.len())
-        .max()
-        .unwrap_or(0)
-        .max(5);
+    let path_width = output::column_width("SECRET", secrets.iter().map(|s| s.path.as_str()));
+    let group_width = output::column_width("GROUP", secrets.iter().map(|s| s.group.as_str()));
     output::stdout_line(format!(
         "{:path_width$}  {:group_width$}  {:20}  {:20}  AGENTS",
         "SECRET", "GROUP", "ROTATED", "EXPIRES"

@@ -33,12 +33,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         output::info("no agents yet: `agent-vault add-agent NAME` registers one");
         return Ok(Exit::Ok);
     }
-    let width = agents
-        .iter()
-        .map(|a| a.name.len())
-        .max()
-        .unwrap_or(0)
-        .max(5);
+    let width = output::column_width("AGENT", agents.iter().map(|a| a.name.as_str()));
     output::stdout_line(format!("{:width$}  {:6}  GROUPS", "AGENT", "ESCROW"))?;
     for agent in agents {
         let groups = if agent.groups.is_empty() {

@@ -47,6 +47,16 @@ pub fn stdout_line(line: impl std::fmt::Display) -> std::io::Result<()> {
     stdout_bytes(format!("{line}\n").as_bytes())
 }
 
+/// The width of a table column: its widest cell, at least as wide as its `header`.
+pub fn column_width<'a>(header: &str, cells: impl IntoIterator<Item = &'a str>) -> usize {
+    cells
+        .into_iter()
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
+        .max(header.len())
+}
+
 /// Writes a value as pretty JSON to stdout.
 pub fn stdout_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;

@@ -359,6 +359,22 @@ pub struct Report {
     pub bytes: u64,
 }
 
+impl Report {
+    /// The report of a scan that produced, per file, its findings and size (or an error).
+    fn gather(results: Vec<Result<(Vec<Finding>, u64)>>) -> Result<Report> {
+        let mut report = Report {
+            files: results.len(),
+            ..Report::default()
+        };
+        for result in results {
+            let (findings, bytes) = result?;
+            report.findings.extend(findings);
+            report.bytes += bytes;
+        }
+        Ok(report)
+    }
+}
+
 /// Scans what the next commit would contain, reading blobs on all cores.
 pub fn scan_staged(repo: &Repository, scanner: &Scanner<'_>) -> Result<Report> {
     let files = staged_files(repo)?;
@@ -385,16 +401,7 @@ pub fn scan_staged(repo: &Repository, scanner: &Scanner<'_>) -> Result<Report> {
             },
         )
         .collect();
-    let mut report = Report {
-        files: files.len(),
-        ..Report::default()
-    };
-    for result in results {
-        let (findings, bytes) = result?;
-        report.findings.extend(findings);
-        report.bytes += bytes;
-    }
-    Ok(report)
+    Report::gather(results)
 }
 
 /// Scans files and folders (recursively; `.git` folders and symbolic links are skipped).
@@ -433,16 +440,7 @@ pub fn scan_paths(
             Ok((scanner.scan(&display, &rel, &bytes), bytes.len() as u64))
         })
         .collect();
-    let mut report = Report {
-        files: files.len(),
-        ..Report::default()
-    };
-    for result in results {
-        let (findings, bytes) = result?;
-        report.findings.extend(findings);
-        report.bytes += bytes;
-    }
-    Ok(report)
+    Report::gather(results)
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
