@@ -91,6 +91,16 @@ pub struct Outcome {
     pub reencrypted: Vec<String>,
 }
 
+impl Outcome {
+    /// Nothing was changed (no commit), for the reason in `note`.
+    fn unchanged(note: String) -> Self {
+        Outcome {
+            notes: vec![note],
+            ..Outcome::default()
+        }
+    }
+}
+
 /// What `verify` found.
 #[derive(Debug)]
 pub struct VerifyReport {
@@ -899,12 +909,9 @@ impl Vault {
             notes.push(format!("group '{group}' has no secrets yet; secrets set in it later will be readable by '{name}'"));
         }
         if !change.state.manifest.grant(name.as_str(), group.as_str()) {
-            return Ok(Outcome {
-                notes: vec![format!(
-                    "agent '{name}' already has access to group '{group}'; nothing changed"
-                )],
-                ..Outcome::default()
-            });
+            return Ok(Outcome::unchanged(format!(
+                "agent '{name}' already has access to group '{group}'; nothing changed"
+            )));
         }
         change.put_manifest();
         let secrets = change.state.manifest.group_secrets(group.as_str());
@@ -924,12 +931,9 @@ impl Vault {
             return Err(Error::AgentNotFound(name.to_string()));
         }
         if !change.state.manifest.revoke(name.as_str(), group.as_str()) {
-            return Ok(Outcome {
-                notes: vec![format!(
-                    "agent '{name}' has no access to group '{group}'; nothing changed"
-                )],
-                ..Outcome::default()
-            });
+            return Ok(Outcome::unchanged(format!(
+                "agent '{name}' has no access to group '{group}'; nothing changed"
+            )));
         }
         change.put_manifest();
         let secrets = change.state.manifest.group_secrets(group.as_str());
