@@ -920,27 +920,73 @@ fn allow_list_marks_fixtures() {
     let kind = write_key(&env, &repo, "tests/fixtures/server.pem");
     env.git(&repo, &["add", "-A"]);
     assert_eq!(env.av(&repo, &["scan", "--staged"]).status.code(), Some(1));
-    std::fs::write(
-        repo.join(".agent-vault-allow"),
-        "# test fixtures\ntests/fixtures/*.pem\n",
-    )
-    .unwrap();
+    let allow = |text: &str| {
+        std::fs::write(repo.join(".agent-vault-allow"), text).unwrap();
+    };
+    // A staged scan honours the allow-list being committed, not one lying in the working
+    // tree; a plain scan of files honours the working tree's.
+    allow("# test fixtures\ntests/fixtures/*.pem   # any key kind in these files\n");
+    let out = env.av(&repo, &["scan", "--staged"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "unstaged allow-list applied: {}",
+        text(&out)
+    );
+    let out = env.av(&repo, &["scan", "tests"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    env.git(&repo, &["add", ".agent-vault-allow"]);
     let out = env.av(&repo, &["scan", "--staged"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    std::fs::write(
-        repo.join(".agent-vault-allow"),
-        "tests/fixtures/*.pem known-secret\n",
-    )
-    .unwrap();
+
+    allow("tests/fixtures/*.pem known-secret  # only pasted values\n");
+    env.git(&repo, &["add", ".agent-vault-allow"]);
     assert_eq!(
         env.av(&repo, &["scan", "--staged"]).status.code(),
         Some(1),
         "kind {kind} is not allowed by a known-secret line"
     );
-    std::fs::write(repo.join(".agent-vault-allow"), "*.pem typo-kind\n").unwrap();
+    allow("*.pem typo-kind\n");
+    env.git(&repo, &["add", ".agent-vault-allow"]);
     let out = env.av(&repo, &["scan", "--staged"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("unknown kind 'typo-kind'"));
+}
+
+#[test]
+fn staged_scan_reads_the_repository_being_committed_even_with_another_vault_named() {
+    let env = Env::new();
+    let vault = env.repo("vault");
+    assert!(env.av(&vault, &["init"]).status.success());
+    let value = "pg-pass-Zx81-very-secret";
+    let out = env.av_stdin(
+        &vault,
+        &["set", "app/db", "--from-file", "-"],
+        value.as_bytes(),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let repo = env.repo("app");
+    std::fs::write(repo.join("README"), "hello\n").unwrap();
+    env.git(&repo, &["add", "README"]);
+    env.git(&repo, &["commit", "-q", "--no-verify", "-m", "first"]);
+    write_key(&env, &repo, "id_ed25519");
+    std::fs::write(repo.join("app.env"), format!("PASSWORD={value}\n")).unwrap();
+    env.git(&repo, &["add", "-A"]);
+
+    // `--vault`/`AGENT_VAULT_DIR` name the vault whose values are looked for; what is
+    // scanned is still the index of the repository in which the command runs.
+    let out = env
+        .command(BIN, &repo, true)
+        .args(["scan", "--staged"])
+        .env("AGENT_VAULT_DIR", &vault)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains("id_ed25519:"), "{all}");
+    assert!(all.contains("app.env:1: known-secret (app/db)"), "{all}");
+    assert!(!all.contains(value), "the value leaked: {all}");
 }
 
 #[test]

@@ -45,21 +45,15 @@ pub struct Args {
     paths: Vec<PathBuf>,
 }
 
-/// Opens the repository: `--vault DIR` or, as git hooks expect, `GIT_DIR` and friends, else
-/// the one containing the current folder.
-fn open_repo(globals: &Globals) -> Result<Repository, git2::Error> {
-    match &globals.vault {
-        Some(dir) => Repository::discover(dir),
-        None => Repository::open_from_env(),
-    }
-}
-
 pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
-    let repo = match open_repo(globals) {
+    // The repository being scanned is always the one git (or the current folder) names —
+    // `GIT_DIR` and friends, as hooks expect. `--vault`/`AGENT_VAULT_DIR` only choose the
+    // vault whose secret values are looked for.
+    let repo = match Repository::open_from_env() {
         Ok(repo) => Some(repo),
         Err(e) if args.staged => {
             return Err(UsageError(format!(
-                "scan --staged needs a git repository ({}); run it inside one or pass --vault DIR",
+                "scan --staged needs a git repository ({}); run it inside the repository you are committing to",
                 e.message()
             ))
             .into());
@@ -69,21 +63,23 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     let workdir = repo
         .as_ref()
         .and_then(|r| r.workdir())
-        .map(Path::to_path_buf);
-    if args.staged && workdir.is_none() {
-        return Err(UsageError(
-            "scan --staged needs a repository with a working tree (this one is bare)".into(),
-        )
-        .into());
-    }
-    let base = workdir.clone().unwrap_or_else(|| globals.start_dir());
-    let allow = AllowList::load(&base)?;
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            std::env::var_os("GIT_WORK_TREE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+    let allow = match (&repo, args.staged) {
+        (Some(repo), true) => AllowList::load_staged(repo)?,
+        _ => AllowList::load(&workdir.clone().unwrap_or_else(|| globals.start_dir()))?,
+    };
+    let vault_start = globals.vault.clone().or_else(|| workdir.clone());
 
     // The known-secret check.
     let mut known_note = None;
     let mut loaded = None;
     if !args.no_known_secrets {
-        let attempt = match (&workdir, KeyHome::from_env()) {
+        let attempt = match (&vault_start, KeyHome::from_env()) {
             (None, _) => Ok(Err(known::Unavailable::NoVault)),
             (Some(dir), Ok(home)) => known::load(dir, home),
             (Some(_), Err(e)) => Ok(Err(known::Unavailable::NoKey(e))),
@@ -92,9 +88,10 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             Ok(Ok(l)) => loaded = Some(l),
             Ok(Err(why)) if args.known_secrets => {
                 return Err(match why {
-                    known::Unavailable::NoVault => {
-                        agent_vault::Error::VaultNotFound(base.clone()).into()
-                    }
+                    known::Unavailable::NoVault => agent_vault::Error::VaultNotFound(
+                        vault_start.clone().unwrap_or_else(|| globals.start_dir()),
+                    )
+                    .into(),
                     known::Unavailable::NoKey(e) => anyhow::Error::new(e)
                         .context("--known-secrets needs a key that opens the vault"),
                 });

@@ -98,6 +98,11 @@ impl AllowList {
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
         let mut entries = Vec::new();
         for (number, line) in text.lines().enumerate() {
+            // `#` starts a comment at the start of a line or after whitespace.
+            let line = match line.find(" #").or_else(|| line.find("\t#")) {
+                Some(at) => &line[..at],
+                None => line,
+            };
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -132,6 +137,24 @@ impl AllowList {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
         }
+    }
+
+    /// Reads the allow-list the next commit would contain (its index entry): a staged scan
+    /// honours exactly what is being committed, not a file lying in the working tree.
+    pub fn load_staged(repo: &Repository) -> Result<Self> {
+        let index = commit_index(repo)?;
+        let Some(entry) = index.get_path(Path::new(ALLOW_FILE), 0) else {
+            return Ok(Self::default());
+        };
+        let blob = repo
+            .find_blob(entry.id)
+            .git_context(&format!("reading the staged {ALLOW_FILE}"))?;
+        let text = std::str::from_utf8(blob.content()).map_err(|_| {
+            Error::Invalid(format!(
+                "the staged {ALLOW_FILE} is not UTF-8 text; fix it and `git add` it again"
+            ))
+        })?;
+        Self::parse(text, &format!("{ALLOW_FILE} (staged)"))
     }
 
     /// Whether a finding of `kind` in the repository-relative `path` is allowed.
