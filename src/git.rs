@@ -37,6 +37,23 @@ const VERIFIED_FILE: &str = "agent-vault.verified";
 /// `None` to delete it.
 type PathUpdate<'a> = (String, Option<(Oid, Cow<'a, [u8]>)>);
 
+/// The repository's git configuration as `git` itself would read it: libgit2 does not know
+/// `GIT_CONFIG_GLOBAL` and `GIT_CONFIG_SYSTEM`, so they are applied here (each replaces the
+/// file at its level, as in git).
+pub fn git_config(repo: &Repository) -> std::result::Result<git2::Config, git2::Error> {
+    let mut config = repo.config()?;
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    for (name, level) in [
+        ("GIT_CONFIG_GLOBAL", git2::ConfigLevel::Global),
+        ("GIT_CONFIG_SYSTEM", git2::ConfigLevel::System),
+    ] {
+        if let Some(path) = var(name) {
+            config.add_file(Path::new(&path), level, true)?;
+        }
+    }
+    Ok(config)
+}
+
 /// A git repository with a working tree that holds (or will hold) a vault.
 pub struct VaultRepo {
     repo: Repository,
@@ -518,7 +535,7 @@ impl VaultRepo {
     /// The user's git identity: `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL`, then git config, then
     /// `agent-vault`.
     pub fn signature(&self) -> Result<Signature<'static>> {
-        let config = self.repo.config().ok();
+        let config = git_config(&self.repo).ok();
         let lookup = |env: &str, key: &str| {
             std::env::var(env)
                 .ok()

@@ -35,8 +35,7 @@ pub enum HookStatus {
 /// The hooks folder git uses for this repository: `core.hooksPath` (relative paths are
 /// relative to the working tree) or `<git dir>/hooks`.
 pub fn hooks_dir(repo: &Repository) -> PathBuf {
-    let configured = repo
-        .config()
+    let configured = crate::git::git_config(repo)
         .ok()
         .and_then(|c| c.get_path("core.hooksPath").ok());
     match configured {

@@ -736,6 +736,35 @@ fn core_hooks_path_is_respected() {
 }
 
 #[test]
+fn a_hooks_path_from_git_config_global_is_respected() {
+    // The environment's GIT_CONFIG_GLOBAL file (not ~/.gitconfig) sets core.hooksPath, as
+    // for users who keep their git config elsewhere.
+    let env = Env::new();
+    let global_hooks = env.root().join("global-hooks");
+    env.git(
+        env.root(),
+        &[
+            "config",
+            "--global",
+            "core.hooksPath",
+            global_hooks.to_str().unwrap(),
+        ],
+    );
+    let repo = env.repo("r");
+    install_hook(&env, &repo);
+    assert!(global_hooks.join("pre-commit").is_file());
+    assert!(!repo.join(".git/hooks/pre-commit").exists());
+    write_key(&env, &repo, "k.pem");
+    env.git(&repo, &["add", "k.pem"]);
+    let out = env.commit(&repo, true, &[]);
+    assert!(
+        !out.status.success(),
+        "the key was committed: {}",
+        text(&out)
+    );
+}
+
+#[test]
 fn an_existing_hook_is_chained_and_never_duplicated() {
     let env = Env::new();
     let repo = env.repo("r");
