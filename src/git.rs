@@ -255,9 +255,7 @@ pub enum Freshness {
     UpToDate,
     /// The upstream is ahead: read from this commit.
     Ahead { commit: Oid, label: String },
-    /// The fetch failed or timed out; the warning says why.
-    FetchFailed(String),
-    /// Local and upstream have both moved on.
+    /// Local and upstream have both moved on, or cannot be compared; the warning says why.
     Diverged(String),
 }
 
@@ -696,74 +694,89 @@ impl VaultRepo {
 
     /// Works out whether the current branch's upstream is ahead, fetching it first with the
     /// system `git` (bounded by `AGENT_VAULT_FETCH_TIMEOUT`, default 10 s) unless `offline`.
-    pub fn fetch_upstream(&self, offline: bool) -> Freshness {
-        if offline {
-            return Freshness::LocalOnly;
-        }
+    /// When the fetch fails (returned as a warning) or is skipped, the upstream as last
+    /// fetched still counts: a reader that has seen a newer state must not fall back to an
+    /// older one, which its pin would rightly call a rollback. Spawns nothing without an
+    /// upstream.
+    pub fn fetch_upstream(&self, offline: bool) -> (Freshness, Option<String>) {
         let Ok(head) = self.repo.head() else {
-            return Freshness::LocalOnly;
+            return (Freshness::LocalOnly, None);
         };
         let Some(branch_ref) = head.name().ok().filter(|n| n.starts_with("refs/heads/")) else {
-            return Freshness::LocalOnly;
+            return (Freshness::LocalOnly, None);
         };
         let (Ok(remote), Ok(upstream)) = (
             self.repo.branch_upstream_remote(branch_ref),
             self.repo.branch_upstream_name(branch_ref),
         ) else {
-            return Freshness::LocalOnly;
+            return (Freshness::LocalOnly, None);
         };
         let (Some(remote), Some(upstream)) = (remote.as_str().ok(), upstream.as_str().ok()) else {
-            return Freshness::LocalOnly;
+            return (Freshness::LocalOnly, None);
         };
         let label = upstream.trim_start_matches("refs/remotes/").to_owned();
-        if remote != "."
-            && let Err(why) = self.run_fetch(remote)
-        {
-            return Freshness::FetchFailed(why);
-        }
-        let (Ok(theirs), Some(ours)) = (self.repo.refname_to_id(upstream), head.target()) else {
-            return Freshness::LocalOnly;
+        let warning = if offline || remote == "." {
+            None
+        } else {
+            self.run_fetch(remote).err()
         };
-        if theirs == ours {
-            return Freshness::UpToDate;
-        }
-        match self.repo.graph_ahead_behind(ours, theirs) {
-            Ok((_, 0)) => Freshness::UpToDate,
-            Ok((0, _)) => Freshness::Ahead {
-                commit: theirs,
-                label,
-            },
-            Ok(_) => Freshness::Diverged(format!(
-                "your branch and {label} have diverged; reading the local state (run `git pull` to combine them)"
-            )),
-            Err(e) => {
-                Freshness::FetchFailed(format!("cannot compare with {label}: {}", e.message()))
+        let (Ok(theirs), Some(ours)) = (self.repo.refname_to_id(upstream), head.target()) else {
+            return (Freshness::LocalOnly, warning);
+        };
+        let freshness = if theirs == ours {
+            Freshness::UpToDate
+        } else {
+            match self.repo.graph_ahead_behind(ours, theirs) {
+                Ok((_, 0)) => Freshness::UpToDate,
+                Ok((0, _)) => Freshness::Ahead {
+                    commit: theirs,
+                    label,
+                },
+                Ok(_) => Freshness::Diverged(format!(
+                    "your branch and {label} have diverged; reading the local state (run `git pull` to combine them)"
+                )),
+                Err(e) => Freshness::Diverged(format!(
+                    "cannot compare with {label} ({}); reading the local state",
+                    e.message()
+                )),
             }
-        }
+        };
+        (freshness, warning)
     }
 
     fn run_fetch(&self, remote: &str) -> std::result::Result<(), String> {
         let timeout = env_seconds(FETCH_TIMEOUT_ENV, 10.0);
-        let mut child = Command::new("git")
+        let mut command = Command::new("git");
+        command
             .arg("-C")
             .arg(&self.workdir)
             .args(["fetch", "--quiet", "--no-tags", "--", remote])
-            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_TERMINAL_PROMPT", "0");
+        // Never a prompt for a passphrase or host key: ssh reads those from the terminal,
+        // not stdin. A user's own ssh command (environment or core.sshCommand) is kept.
+        let own_ssh = ["GIT_SSH_COMMAND", "GIT_SSH"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
+            || git_config(&self.repo).is_ok_and(|c| c.get_string("core.sshCommand").is_ok());
+        if !own_ssh {
+            command.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| format!("cannot run `git fetch` ({e}); reading the local state"))?;
+            .map_err(|e| format!("cannot run `git fetch` ({e}); reading the state fetched last"))?;
         match wait_timeout::ChildExt::wait_timeout(&mut child, timeout) {
             Ok(Some(status)) if status.success() => Ok(()),
             Ok(Some(status)) => Err(format!(
-                "`git fetch {remote}` failed ({status}); reading the local state, which may be stale"
+                "`git fetch {remote}` failed ({status}); reading the state fetched last, which may be stale"
             )),
             Ok(None) | Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
                 Err(format!(
-                    "`git fetch {remote}` did not finish within {timeout:?}; reading the local state, which may be stale"
+                    "`git fetch {remote}` did not finish within {timeout:?}; reading the state fetched last, which may be stale"
                 ))
             }
         }

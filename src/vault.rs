@@ -522,17 +522,19 @@ impl Vault {
     }
 
     /// Chooses the state readers should read: the working tree, or the upstream branch's
-    /// tree when it is ahead (fetched first unless offline).
+    /// tree when it is ahead (fetched first unless offline; as last fetched otherwise).
     pub fn read_source(&self, options: &ReadOptions) -> (Source<'_>, Vec<String>) {
         let mut warnings = Vec::new();
-        match self.repo.fetch_upstream(options.offline) {
+        let (freshness, fetch_warning) = self.repo.fetch_upstream(options.offline);
+        warnings.extend(fetch_warning);
+        match freshness {
             Freshness::Ahead { commit, label } => match self.repo.commit_source(commit, label) {
                 Ok(source) => return (source, warnings),
                 Err(e) => warnings.push(format!(
                     "cannot read the upstream state ({e}); reading the local state"
                 )),
             },
-            Freshness::FetchFailed(why) | Freshness::Diverged(why) => warnings.push(why),
+            Freshness::Diverged(why) => warnings.push(why),
             Freshness::LocalOnly | Freshness::UpToDate => {}
         }
         if self.repo.update_pending()

@@ -132,3 +132,34 @@ fn diverged_branches_fall_back_with_a_warning() {
         .stderr_has("warning");
     assert_eq!(run.stdout, b"local-value");
 }
+
+#[test]
+fn after_a_fetch_offline_and_failed_fetches_read_the_state_fetched_last() {
+    // Reading the newer upstream state pins its higher sequence; falling back to the older
+    // local branch afterwards would look like a rollback. Offline, or when the next fetch
+    // fails, readers use the upstream as last fetched.
+    let Clones { env, a, b } = two_clones();
+    env.av_stdin_in(&a, &["set", "app/token", "--from-file", "-"], b"new-value")
+        .ok();
+    env.git_in(&a, &["push", "-q"]);
+    assert_eq!(
+        env.av_in(&b, &["get", "app/token"]).ok().stdout,
+        b"new-value"
+    );
+
+    let offline = env.av_in(&b, &["get", "app/token", "--offline"]).ok();
+    assert_eq!(offline.stdout, b"new-value");
+    assert!(offline.stderr.is_empty(), "{}", offline.stderr);
+
+    env.git_in(
+        &b,
+        &["remote", "set-url", "origin", "/nonexistent/remote.git"],
+    );
+    let failed = env
+        .av_in(&b, &["get", "app/token"])
+        .ok()
+        .stderr_has("fetched last");
+    assert_eq!(failed.stdout, b"new-value");
+    env.av_in(&b, &["list", "--offline"]).ok();
+    env.av_in(&b, &["verify", "--offline"]).ok();
+}
