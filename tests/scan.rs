@@ -1113,6 +1113,10 @@ fn scanning_paths() {
         text(&out)
     );
     assert_eq!(env.av(&dir, &["scan", "ok.txt"]).status.code(), Some(0));
+    // A symbolic link named on the command line is followed.
+    std::os::unix::fs::symlink(dir.join("sub/id.pem"), dir.join("link")).unwrap();
+    let link = env.av(&dir, &["scan", "link"]);
+    assert_eq!(link.status.code(), Some(1), "{}", text(&link));
     let missing = env.av(&dir, &["scan", "nope.txt"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing).contains("nope.txt"));

@@ -7,12 +7,16 @@
 //!   OpenSSH, …) and PGP `PRIVATE KEY BLOCK`s: the header, a body of at least
 //!   [`MIN_BODY_CHARS`] base64 characters (optionally preceded by `Name: value` headers such as
 //!   `Proc-Type`/`DEK-Info` or PGP's `Version`), and the matching footer. Lines may be split by
-//!   real newlines or by the two characters `\n`, so a key pasted into a JSON or source string
-//!   (a cloud service-account file, say) is found too.
+//!   real newlines or by `\n` escapes (also doubly escaped), and wrapped in what source code
+//!   and config files put around them — quotes, commas, `+` concatenation, line continuations,
+//!   comment markers (`#`, `//`, `;`, ` * `, `> `), YAML list dashes, XML `&#10;` — with `\/`
+//!   for `/`, so a key pasted into a JSON or source string (a cloud service-account file, say)
+//!   or a commented-out block is found too. A PEM block that is itself base64-encoded (a
+//!   Kubernetes Secret's `tls.key: LS0tLS1CRUdJTi…`) is decoded and checked.
 //! * age identities (`AGE-SECRET-KEY-1…`) and age plugin identities (`AGE-PLUGIN-NAME-1…`):
 //!   Bech32 strings whose checksum verifies (and, for X25519 identities, of the exact length).
-//! * PuTTY private keys: a `PuTTY-User-Key-File-N:` line followed by `Private-Lines:` and
-//!   `Private-MAC:` lines.
+//! * PuTTY private keys: `PuTTY-User-Key-File-N: <algorithm>` followed by `Private-Lines: <n>`
+//!   and `Private-MAC: <hex>` (at any indentation).
 //!
 //! Public keys, age recipients and age ciphertexts (binary or armored) never match.
 
@@ -125,15 +129,25 @@ const AGE_UPPER: &[u8] = b"AGE-SECRET-KEY-1";
 const AGE_LOWER: &[u8] = b"age-secret-key-1";
 const AGE_PLUGIN: &[u8] = b"AGE-PLUGIN-";
 const PUTTY: &[u8] = b"PuTTY-User-Key-File-";
+/// `-----BEGIN` in base64, at the three possible alignments a PEM block can have inside
+/// base64-encoded text (at the start of the encoded data, the usual case, it is the first).
+const PEM_BEGIN_B64: [&[u8]; 3] = [b"LS0tLS1CRUdJT", b"tLS0tLUJFR0lO", b"0tLS0tQkVHSU4"];
+/// How deep base64-wrapped PEM is unwrapped (bounds the work on hostile input).
+const MAX_WRAPPING: u8 = 1;
 
 /// One multi-pattern pass finds every place a key could start.
 static TRIGGERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::new([PEM_BEGIN, AGE_UPPER, AGE_LOWER, AGE_PLUGIN, PUTTY])
-        .expect("fixed patterns build")
+    let mut patterns: Vec<&[u8]> = vec![PEM_BEGIN, AGE_UPPER, AGE_LOWER, AGE_PLUGIN, PUTTY];
+    patterns.extend(PEM_BEGIN_B64);
+    AhoCorasick::new(patterns).expect("fixed patterns build")
 });
 
 /// Finds private key material in `bytes`: `(byte offset of its start, kind)`, in order.
 pub fn find_keys(bytes: &[u8]) -> Vec<(usize, Kind)> {
+    find_keys_wrapped(bytes, 0)
+}
+
+fn find_keys_wrapped(bytes: &[u8], depth: u8) -> Vec<(usize, Kind)> {
     let mut out = Vec::new();
     for m in TRIGGERS.find_iter(bytes) {
         let at = m.start();
@@ -141,7 +155,9 @@ pub fn find_keys(bytes: &[u8]) -> Vec<(usize, Kind)> {
             0 => pem_block(bytes, at),
             1 | 2 => age_identity(bytes, at),
             3 => age_plugin_identity(bytes, at),
-            _ => putty_key(bytes, at),
+            4 => putty_key(bytes, at),
+            _ if depth < MAX_WRAPPING => base64_wrapped(bytes, at, depth),
+            _ => None,
         };
         if let Some(kind) = kind {
             out.push((at, kind));
@@ -182,14 +198,42 @@ fn pem_kind(label: &[u8]) -> Option<Kind> {
     })
 }
 
-/// Skips line separators: whitespace, and the escapes `\n`/`\r` as written in strings.
+/// Skips what may stand between the lines of a PEM block: whitespace; the escapes `\n`/`\r`,
+/// also doubly escaped, and line continuations; quotes, commas and `+` concatenation of
+/// string literals; comment markers; YAML list dashes; XML character references for newlines.
 fn skip_separators(bytes: &[u8], mut pos: usize) -> usize {
     loop {
-        match bytes.get(pos) {
-            Some(b' ' | b'\t' | b'\r' | b'\n') => pos += 1,
-            Some(b'\\') if matches!(bytes.get(pos + 1), Some(b'n' | b'r')) => pos += 2,
+        let rest = &bytes[pos.min(bytes.len())..];
+        let step = match rest {
+            [
+                b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'`' | b',' | b'#' | b';' | b'>',
+                ..,
+            ] => 1,
+            // A `*` or `+` only between other separators: both can be part of a body too
+            // (`+`) or of nothing at all (`*`), so they must stand alone.
+            [b'*' | b'+', b' ' | b'\t' | b'"' | b'\'' | b'\r' | b'\n', ..] => 1,
+            [b'-', b' ', ..] => 2,
+            [b'\\', b'n' | b'r' | b'\r' | b'\n', ..] => 2,
+            [b'\\', b'\\', b'n' | b'r', ..] => 3,
+            [b'&', b'#', b'1', b'0' | b'3', b';', ..] => 5,
+            [b'&', b'#', b'x', b'A' | b'a' | b'D' | b'd', b';', ..] => 5,
             _ => return pos,
+        };
+        pos += step;
+    }
+}
+
+/// The length of the base64 run at the start of `rest` (`\/`, JSON's escaped `/`, counts as
+/// one character), in bytes, and the number of base64 characters in it.
+fn base64_run(rest: &[u8]) -> (usize, usize) {
+    let (mut len, mut chars) = (0, 0);
+    loop {
+        match rest.get(len..) {
+            Some([b, ..]) if is_base64(*b) => len += 1,
+            Some([b'\\', b'/', ..]) => len += 2,
+            _ => return (len, chars),
         }
+        chars += 1;
     }
 }
 
@@ -235,16 +279,65 @@ fn pem_block(bytes: &[u8], at: usize) -> Option<Kind> {
             pos = next;
             continue;
         }
-        let run = rest
-            .iter()
-            .position(|&b| !is_base64(b))
-            .unwrap_or(rest.len());
+        let (run, chars) = base64_run(rest);
         if run == 0 {
             return None;
         }
-        body += run;
+        body += chars;
         pos += run;
     }
+}
+
+/// A PEM private key inside base64-encoded text starting at `at` (for example a Kubernetes
+/// Secret's `tls.key` field): decodes the base64 run and looks for keys in the result.
+fn base64_wrapped(bytes: &[u8], at: usize, depth: u8) -> Option<Kind> {
+    use base64::Engine as _;
+    // Back up to the start of the encoded run: the trigger may sit at any of its positions
+    // modulo 4, and decoding must start at a 4-character boundary of the original encoding.
+    let start = bytes[..at]
+        .iter()
+        .rposition(|&b| !is_base64(b))
+        .map_or(0, |p| p + 1);
+    let first = start + bytes[start..].iter().take_while(|&&b| is_base64(b)).count();
+    let mut run = bytes[start..first].to_vec();
+    // Wrapped encodings (`base64` wraps at 76 columns) continue on following lines that are
+    // nothing but base64 (indentation aside), up to the padding.
+    let mut pos = first;
+    while !run.ends_with(b"=") && run.len() < 1 << 20 {
+        let Some(rest) = bytes.get(pos..) else { break };
+        let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        if !rest[..newline].iter().all(|&b| b == b'\r' || b == b' ') {
+            break;
+        }
+        let line_start = pos + newline + 1;
+        let line_end = bytes[line_start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |n| line_start + n);
+        let line = bytes[line_start..line_end].trim_ascii();
+        if line.is_empty() || !line.iter().all(|&b| is_base64(b)) {
+            break;
+        }
+        run.extend_from_slice(line);
+        pos = line_end;
+    }
+    // Try the alignments that could put the trigger at a character boundary of the decoding.
+    (0..4).find_map(|skip| {
+        let text = run.get(skip..)?;
+        if at - start < skip {
+            return None;
+        }
+        let text = &text[..text.len() - text.len() % 4];
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))
+            .ok()?;
+        find_keys_wrapped(&decoded, depth + 1)
+            .first()
+            .map(|&(_, kind)| kind)
+    })
 }
 
 const BECH32_CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
@@ -320,21 +413,44 @@ fn age_identity(bytes: &[u8], at: usize) -> Option<Kind> {
 }
 
 fn age_plugin_identity(bytes: &[u8], at: usize) -> Option<Kind> {
-    // HRP "age-plugin-<name>-", then data of any length; the last `1` separates them.
+    // HRP "age-plugin-<name>-", then data of any length; the `1` after a `-` separates them
+    // (the data, in the Bech32 alphabet, has no `1`), and the data ends at the first
+    // character that is not alphanumeric (so a sentence's `.` or a `-` after it is not in it).
     let end = bech32_run(bytes, at + AGE_PLUGIN.len(), b"-._+");
     let candidate = &bytes[at..end];
-    let sep = candidate.iter().rposition(|&b| b == b'1')?;
-    (sep > AGE_PLUGIN.len() && candidate[sep - 1] == b'-' && bech32_valid(candidate))
-        .then_some(Kind::AgePluginIdentity)
+    candidate
+        .windows(2)
+        .enumerate()
+        .filter(|(i, w)| *i + 1 > AGE_PLUGIN.len() && w == b"-1")
+        .map(|(i, _)| i + 1)
+        .rev()
+        .find_map(|sep| {
+            let data = candidate[sep + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            bech32_valid(&candidate[..sep + 1 + data]).then_some(Kind::AgePluginIdentity)
+        })
 }
 
 fn putty_key(bytes: &[u8], at: usize) -> Option<Kind> {
-    if at > 0 && bytes[at - 1] != b'\n' {
+    // `PuTTY-User-Key-File-2: ssh-rsa` (or -3), then `Private-Lines: <digits>` and
+    // `Private-MAC: <40+ hex digits>`, at any indentation or inside an escaped string.
+    let rest = &bytes[at + PUTTY.len()..];
+    if !matches!(rest, [b'2' | b'3', b':', b' ', b'a'..=b'z', ..]) {
         return None;
     }
     let window = &bytes[at..bytes.len().min(at + 64 * 1024)];
-    let lines = memchr::memmem::find(window, b"\nPrivate-Lines: ")?;
-    memchr::memmem::find(&window[lines..], b"\nPrivate-MAC: ").map(|_| Kind::PuttyPrivateKey)
+    let lines = memchr::memmem::find(window, b"Private-Lines: ")?;
+    if !window.get(lines + 15).is_some_and(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mac = lines + memchr::memmem::find(&window[lines..], b"Private-MAC: ")? + 13;
+    let hex = window[mac..]
+        .iter()
+        .take_while(|b| b.is_ascii_hexdigit())
+        .count();
+    (hex >= 40).then_some(Kind::PuttyPrivateKey)
 }
 
 #[cfg(test)]
@@ -374,6 +490,122 @@ mod tests {
             "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0123ABCD\n\n{BODY}-----END RSA PRIVATE KEY-----"
         );
         assert_eq!(find_keys(legacy.as_bytes()).len(), 1);
+    }
+
+    fn pkcs8(body: &str) -> String {
+        format!("-----BEGIN PRIVATE KEY-----\n{body}-----END PRIVATE KEY-----\n")
+    }
+
+    fn found(text: &str) -> Vec<Kind> {
+        find_keys(text.as_bytes())
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect()
+    }
+
+    #[test]
+    fn pem_wrapped_in_source_code_and_config_syntax() {
+        let lines: Vec<&str> = BODY.lines().collect();
+        let key = pkcs8(BODY);
+        let python = format!(
+            "KEY = (\"-----BEGIN PRIVATE KEY-----\\n\"\n       \"{}\\n\"\n       \"{}\\n\"\n       \"-----END PRIVATE KEY-----\\n\")\n",
+            lines[0], lines[1]
+        );
+        let js = format!(
+            "const k = '-----BEGIN PRIVATE KEY-----\\n' +\n  '{}\\n' +\n  '{}\\n' +\n  '-----END PRIVATE KEY-----';\n",
+            lines[0], lines[1]
+        );
+        let commented: String = key.lines().map(|l| format!("# {l}\n")).collect();
+        let c_comment: String = key.lines().map(|l| format!(" * {l}\n")).collect();
+        let quoted: String = key.lines().map(|l| format!("> {l}\n")).collect();
+        let yaml_list: String = key.lines().map(|l| format!("  - \"{l}\"\n")).collect();
+        let json_in_json = key.replace('\n', "\\\\n");
+        let escaped_slashes = key.replace('\n', "\\n").replace('/', "\\/");
+        let continued = key.replace('\n', "\\n\\\n");
+        let xml = key.replace('\n', "&#10;");
+        for (what, text) in [
+            ("python", python),
+            ("js", js),
+            ("commented", commented),
+            ("c comment", c_comment),
+            ("quoted", quoted),
+            ("yaml list", yaml_list),
+            ("json in json", json_in_json),
+            ("escaped slashes", escaped_slashes),
+            ("continued", continued),
+            ("xml", xml),
+        ] {
+            assert_eq!(found(&text), vec![Kind::Pkcs8PrivateKey], "{what}:\n{text}");
+        }
+        // Still only structure: a header and footer around code are not a key.
+        let code = "let pem = \"-----BEGIN PRIVATE KEY-----\\n\" + encodeBase64(der) + \"\\n-----END PRIVATE KEY-----\";";
+        assert!(found(code).is_empty());
+    }
+
+    #[test]
+    fn base64_encoded_pem_is_decoded() {
+        use base64::Engine as _;
+        let b64 = |t: &[u8]| base64::engine::general_purpose::STANDARD.encode(t);
+        let key = pkcs8(BODY);
+        let k8s = format!(
+            "data:\n  tls.key: {}\n  tls.crt: abc\n",
+            b64(key.as_bytes())
+        );
+        assert_eq!(found(&k8s), vec![Kind::Pkcs8PrivateKey]);
+        let encoded = b64(key.as_bytes());
+        let wrapped: String = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|c| format!("    {}\n", std::str::from_utf8(c).unwrap()))
+            .collect();
+        assert_eq!(
+            found(&format!("key: |\n{wrapped}")),
+            vec![Kind::Pkcs8PrivateKey]
+        );
+        let public = pkcs8(BODY).replace("PRIVATE", "PUBLIC");
+        assert!(found(&b64(public.as_bytes())).is_empty());
+    }
+
+    fn bech32_encode(hrp: &str, data: &[u8]) -> String {
+        let hrp_bytes = hrp.as_bytes();
+        let expanded: Vec<u8> = hrp_bytes
+            .iter()
+            .map(|b| b >> 5)
+            .chain(std::iter::once(0))
+            .chain(hrp_bytes.iter().map(|b| b & 31))
+            .chain(data.iter().copied())
+            .chain([0; 6])
+            .collect();
+        let polymod = bech32_polymod(expanded.into_iter()) ^ 1;
+        let checksum = (0..6).map(|i| ((polymod >> (5 * (5 - i))) & 31) as u8);
+        let chars: String = data
+            .iter()
+            .copied()
+            .chain(checksum)
+            .map(|v| BECH32_CHARSET[v as usize] as char)
+            .collect();
+        format!("{hrp}1{chars}").to_uppercase()
+    }
+
+    #[test]
+    fn plugin_identities_followed_by_punctuation_and_indented_putty_keys() {
+        let identity = bech32_encode("age-plugin-yubikey-", &[7; 40]);
+        assert!(bech32_valid(identity.as_bytes()));
+        for text in [
+            format!("My identity is {identity}."),
+            format!("{identity}-backup"),
+            format!("id={identity}_old"),
+        ] {
+            assert_eq!(found(&text), vec![Kind::AgePluginIdentity], "{text}");
+        }
+        let putty = "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: k\nPublic-Lines: 2\nAAAA\nBBBB\nPrivate-Lines: 1\nCCCC\nPrivate-MAC: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+        let indented: String = putty.lines().map(|l| format!("    {l}\n")).collect();
+        let json = format!("{{\"ppk\": \"{}\"}}", putty.replace('\n', "\\n"));
+        for text in [putty.to_owned(), indented, json] {
+            assert_eq!(found(&text), vec![Kind::PuttyPrivateKey], "{text}");
+        }
+        let mention = "if line.starts_with(\"PuTTY-User-Key-File-\") { read(\"Private-Lines: \"); mac(\"Private-MAC: \") }";
+        assert!(found(mention).is_empty());
     }
 
     #[test]

@@ -427,7 +427,8 @@ pub fn scan_staged(repo: &Repository, scanner: &Scanner<'_>) -> Result<Report> {
     Report::gather(results)
 }
 
-/// Scans files and folders (recursively; `.git` folders and symbolic links are skipped).
+/// Scans files and folders (recursively; `.git` folders, and symbolic links met while walking
+/// a folder, are skipped; a link named explicitly is followed).
 /// `repo_root`, when known, makes paths repository-relative for the path rules and the
 /// allow-list.
 pub fn scan_paths(
@@ -437,7 +438,7 @@ pub fn scan_paths(
 ) -> Result<Report> {
     let mut files = Vec::new();
     for path in paths {
-        let meta = fs::symlink_metadata(path)
+        let meta = fs::metadata(path)
             .io_context(|| format!("cannot read {} (check the path)", path.display()))?;
         if meta.is_dir() {
             walk(path, &mut files)?;
