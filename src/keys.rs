@@ -122,8 +122,11 @@ pub fn parse_identities(text: &str, origin: &str) -> Result<Identities> {
             comments.push(comment.trim().to_owned());
             continue;
         }
-        if line.starts_with(SECRET_KEY_PREFIX) {
-            let identity = line
+        if starts_with_key_prefix(line) {
+            // Bech32 is case-insensitive: a key lowercased on the way (`tr A-Z a-z`, a
+            // config system) is still the key.
+            let upper = Zeroizing::new(line.to_ascii_uppercase());
+            let identity = upper
                 .parse::<x25519::Identity>()
                 .map_err(|_| Error::BadKey {
                     origin: origin.to_owned(),
@@ -159,6 +162,12 @@ pub fn parse_identities(text: &str, origin: &str) -> Result<Identities> {
         origin: origin.to_owned(),
         comments,
     })
+}
+
+/// Whether `line` starts with `AGE-SECRET-KEY-`, in either case.
+fn starts_with_key_prefix(line: &str) -> bool {
+    line.get(..SECRET_KEY_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(SECRET_KEY_PREFIX))
 }
 
 /// Reads an identity file. A missing file is [`Error::KeyNotFound`], never a fallback.
@@ -211,19 +220,24 @@ fn load_key_env(value: &str) -> Result<Identities> {
     // `AGENT_VAULT_KEY="$(cat bot.key)"`); never treated, or echoed, as a path.
     if value
         .lines()
-        .any(|l| l.trim_start().starts_with(SECRET_KEY_PREFIX))
+        .any(|l| starts_with_key_prefix(l.trim_start()))
     {
         return parse_identities(value, &format!("the key in {KEY_ENV}"));
     }
-    if value.contains(SECRET_KEY_PREFIX) || value.contains(['\n', '\r']) {
-        // Not a path, and maybe key material (a whole key file with its comments): the error
-        // must not echo it.
+    let path = Path::new(value.trim());
+    if value.contains(['\n', '\r'])
+        || value.to_ascii_uppercase().contains(SECRET_KEY_PREFIX)
+        || !path.exists()
+    {
+        // Not an existing file, and maybe key material (mangled, or a whole key file): the
+        // error must not echo the value.
         return Err(Error::KeyNotFound(format!(
-            "{KEY_ENV} is neither a key file's path nor key text with an {SECRET_KEY_PREFIX}1… line; set it to a key file's path or to the key itself"
+            "{KEY_ENV} is set ({} characters) but is neither an existing key file's path nor age identity text; set it to a key file's path or to the key itself (its value is not shown, in case it is a secret)",
+            value.chars().count()
         )));
     }
     read_identity_file(
-        Path::new(value.trim()),
+        path,
         &format!("{KEY_ENV} names a key file that is missing; fix or unset it"),
     )
 }

@@ -193,6 +193,18 @@ fn errors_never_print_key_material_or_values() {
             &["get", "stripe/api-key", "--offline"],
             &[("AGENT_VAULT_KEY", &format!("# comment\n{bot_secret}Q\n"))],
         ),
+        // mangled so that it is no longer key text: still never echoed as a "path"
+        env.av_env(
+            &["get", "stripe/api-key", "--offline"],
+            &[(
+                "AGENT_VAULT_KEY",
+                &bot_secret.replace("AGE-SECRET-KEY-1", "AGE_SECRET_KEY_1"),
+            )],
+        ),
+        env.av_env(
+            &["get", "stripe/api-key", "--offline"],
+            &[("AGENT_VAULT_KEY", "supersecret-mangled-value")],
+        ),
         env.av(&["add-agent", "leaky", "--public-key", &bot_secret]),
         env.av(&["get", "stripe/api-key", "--offline", "--agent", "other"]),
         env.av(&["set", "stripe/api-key", VALUE, "--group", "Bad"]),
@@ -226,5 +238,25 @@ fn errors_never_print_key_material_or_values() {
             run.stderr
         );
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert!(!run.stderr.contains("supersecret"), "{}", run.stderr);
+        assert!(
+            !run.stderr.contains(&bot_secret[20..]),
+            "{}: {}",
+            run.what,
+            run.stderr
+        );
     }
+}
+
+#[test]
+fn a_lowercased_key_is_still_the_key() {
+    let (env, bot_secret) = setup();
+    let lower = bot_secret.to_ascii_lowercase();
+    let run = env
+        .av_env(
+            &["get", "stripe/api-key", "--offline"],
+            &[("AGENT_VAULT_KEY", &lower)],
+        )
+        .ok();
+    assert_eq!(run.stdout, VALUE.as_bytes());
 }
