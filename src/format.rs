@@ -23,6 +23,8 @@ pub const OWNER_PUB_PATH: &str = ".agent-vault/owner.pub";
 pub const MANIFEST_PATH: &str = ".agent-vault/manifest.yaml";
 /// The vault's own ignore file.
 pub const GITIGNORE_PATH: &str = ".agent-vault/.gitignore";
+/// `.agent-vault/.gitattributes`: no line-ending conversion of vault files.
+pub const GITATTRIBUTES_PATH: &str = ".agent-vault/.gitattributes";
 /// Folder holding one folder per agent.
 pub const AGENTS_DIR: &str = ".agent-vault/agents";
 /// Folder holding the secrets' ciphertexts and metadata.
@@ -64,6 +66,14 @@ pub const GITIGNORE_CONTENT: &str = "\
 **/private.*
 !public.key
 !*.escrow
+";
+
+/// The content `init` (and `sign`, when it is missing) writes to `.agent-vault/.gitattributes`:
+/// vault files are signed byte for byte, so git must never convert their line endings
+/// (`core.autocrlf`, `eol=crlf`), which would make every signed text file look tampered with.
+pub const GITATTRIBUTES_CONTENT: &str = "\
+# Written by agent-vault: vault files are signed byte for byte; never convert line endings.
+* -text
 ";
 
 /// `.agent-vault/config.yaml`.

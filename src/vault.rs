@@ -18,9 +18,9 @@ use serde::Serialize;
 use crate::crypto::{self, DecryptFailure};
 use crate::error::IoContext;
 use crate::format::{
-    self, CONFIG_PATH, ConfigFile, GITIGNORE_CONTENT, GITIGNORE_PATH, MANIFEST_PATH,
-    OWNER_PUB_PATH, SecretMetaFile, VAULT_DIR, agent_escrow_path, agent_public_key_path,
-    secret_enc_path, secret_meta_path,
+    self, CONFIG_PATH, ConfigFile, GITATTRIBUTES_CONTENT, GITATTRIBUTES_PATH, GITIGNORE_CONTENT,
+    GITIGNORE_PATH, MANIFEST_PATH, OWNER_PUB_PATH, SecretMetaFile, VAULT_DIR, agent_escrow_path,
+    agent_public_key_path, secret_enc_path, secret_meta_path,
 };
 use crate::git::{ChangeSet, CommitMessage, Freshness, Source, VaultLock, VaultRepo};
 use crate::integrity::{self, SIGNING_KEY_PATH, STATEMENT_PATH, SigningKey, Statement, VerifyKey};
@@ -282,6 +282,10 @@ impl Vault {
         files.put(OWNER_PUB_PATH, format!("{owner_public_key}\n").into_bytes());
         files.put(MANIFEST_PATH, Manifest::new(&owner_name).to_yaml());
         files.put(GITIGNORE_PATH, GITIGNORE_CONTENT.as_bytes().to_vec());
+        files.put(
+            GITATTRIBUTES_PATH,
+            GITATTRIBUTES_CONTENT.as_bytes().to_vec(),
+        );
         let owner_recipient = keys::parse_recipient(&owner_public_key, OWNER_PUB_PATH)?;
         let signing_key = SigningKey::generate()?;
         files.put(
@@ -556,7 +560,7 @@ impl Vault {
         match self.get_from(&source, warnings.clone(), path, key, options) {
             // A writer may be updating the working tree right now: its files can mix two
             // signed states. HEAD's tree is consistent; if it verifies, it is the truth.
-            Err(Error::Integrity(why)) if matches!(source, Source::Worktree(_)) => {
+            Err(Error::Integrity(why)) if matches!(source, Source::Worktree { .. }) => {
                 match self.repo.head_source()? {
                     Some(head) => self.get_from(&head, warnings, path, key, options),
                     None => Err(Error::Integrity(why)),
@@ -1072,6 +1076,12 @@ impl Vault {
         let location = self.location();
         let pin = pins.get(&location)?;
         let mut files = ChangeSet::new();
+        if source.read(GITATTRIBUTES_PATH)?.is_none() {
+            files.put(
+                GITATTRIBUTES_PATH,
+                GITATTRIBUTES_CONTENT.as_bytes().to_vec(),
+            );
+        }
         let existing = match source.read(SIGNING_KEY_PATH)? {
             Some(bytes) if !new_key => {
                 let text =

@@ -344,7 +344,10 @@ fn forged_truncated_or_removed_signature_is_refused() {
             _ => {
                 // A complete, valid statement signed with the attacker's own key.
                 let key = SigningKey::generate().unwrap();
-                let source = Source::Worktree(fx.env.repo.clone());
+                let source = Source::Worktree {
+                    root: fx.env.repo.clone(),
+                    repo: None,
+                };
                 let files = integrity::restate(
                     &source,
                     None,
@@ -416,4 +419,80 @@ fn owners_record_of_its_own_signed_state_never_hides_a_later_attack() {
             .av_stdin(&["set", "stripe/new", "--from-file", "-"], b"value");
         assert_eq!(set.code, 5, "owner set did not refuse: {}", set.all());
     }
+}
+
+#[test]
+fn files_git_ignores_are_neither_signed_nor_reported() {
+    // A stray key file or .DS_Store inside .agent-vault is ignored by git, so it never
+    // reaches another clone: signing it would break every other reader, and reporting it as
+    // tampering would be a false alarm.
+    let fx = Fx::new();
+    fs::write(fx.env.repo.join(".gitignore"), ".DS_Store\n").unwrap();
+    fx.env.git(&["add", ".gitignore"]);
+    fx.env.git(&["commit", "-q", "-m", "ignore .DS_Store"]);
+    fs::write(fx.vault().join("agents/bot/notes.key"), "scratch\n").unwrap();
+    fs::write(fx.vault().join("secrets/.DS_Store"), "finder\n").unwrap();
+    assert_eq!(fx.env.git(&["status", "--porcelain"]), "");
+
+    fx.env.av(&["list", "--offline"]).ok();
+    fx.env.av(&["verify", "--offline"]).ok();
+    fx.env.av(&["sign"]).ok();
+    let statement = fs::read_to_string(fx.vault().join("integrity/statement")).unwrap();
+    assert!(!statement.contains("notes.key"), "{statement}");
+    fx.env.set("stripe/other", b"another value");
+
+    let clone = fx.env.root().join("clone");
+    fx.env.git_in(
+        fx.env.root(),
+        &[
+            "clone",
+            "-q",
+            fx.env.repo.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let run = fx
+        .env
+        .av_in(&clone, &["get", "stripe/api-key", "--offline"])
+        .ok();
+    assert_eq!(run.stdout, VALUE);
+    fx.env.av_in(&clone, &["verify", "--offline"]).ok();
+}
+
+#[test]
+fn line_ending_conversion_never_breaks_the_signature() {
+    // core.autocrlf=true (Git for Windows' default) or `eol=crlf` attributes would rewrite
+    // the signed text files on checkout; the vault's own .gitattributes switches that off.
+    let fx = Fx::new();
+    fs::write(fx.env.repo.join(".gitattributes"), "* text eol=crlf\n").unwrap();
+    fx.env.git(&["add", ".gitattributes"]);
+    fx.env.git(&["commit", "-q", "-m", "crlf everywhere"]);
+    let clone = fx.env.root().join("crlf-clone");
+    fx.env.git_in(
+        fx.env.root(),
+        &[
+            "clone",
+            "-q",
+            "-c",
+            "core.autocrlf=true",
+            fx.env.repo.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let manifest = fs::read(clone.join(".agent-vault/manifest.yaml")).unwrap();
+    assert!(!manifest.contains(&b'\r'), "the manifest was converted");
+    fx.env.av_in(&clone, &["list", "--offline"]).ok();
+    fx.env.av_in(&clone, &["verify", "--offline"]).ok();
+    let run = fx
+        .env
+        .av_in(&clone, &["get", "stripe/api-key", "--offline"])
+        .ok();
+    assert_eq!(run.stdout, VALUE);
+    fx.env
+        .av_stdin_in(
+            &clone,
+            &["set", "stripe/new", "--from-file", "-"],
+            b"from the clone",
+        )
+        .ok();
 }
