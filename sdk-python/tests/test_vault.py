@@ -73,9 +73,38 @@ def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(wor
     assert not (mine / ".agent-vault" / "secrets" / "app" / "two.enc").exists()
 
 
-def test_no_git_is_spawned_without_auto_pull_or_upstream(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """auto_pull=False never starts git even with an upstream; auto_pull=True without an
-    upstream does not either (a failing `git` first on PATH records any call)."""
+def test_upstream_read_once_is_not_a_rollback_offline_or_after_a_failed_fetch(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Once a read has fetched the upstream (and pinned its higher signed seq), reads with
+    auto_pull=False, or whose fetch fails, still use the fetched upstream commit (it descends
+    from HEAD) instead of the older working tree, which would be refused as a rollback."""
+    origin = world.init("origin")
+    world.set(origin, "app/key", b"old value")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    assert Vault(mine).get("app/key") == "old value"
+    world.set(origin, "app/key", b"new value")
+    world.push(origin)
+
+    assert Vault(mine).get("app/key") == "new value"  # fetched; pins the higher seq
+    with Vault(mine, auto_pull=False) as vault:
+        assert vault.get("app/key") == "new value"
+        assert [s.path for s in vault.list_secrets()] == ["app/key"]
+    bare.rename(world.root / "moved-away.git")
+    with caplog.at_level(logging.WARNING, logger="agent_vault"):
+        assert Vault(mine).get("app/key") == "new value"
+        assert Vault(mine).list_groups() == ["app"]
+    assert "`git fetch origin` failed" in caplog.text
+    assert "may be stale" in caplog.text
+    assert (mine / ".agent-vault").is_dir() and world.git(mine, "status", "--porcelain") == ""
+
+
+def test_no_git_is_spawned_without_upstream_and_no_fetch_without_auto_pull(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an upstream no git process is started at all; auto_pull=False with an upstream
+    never fetches (a failing `git` first on PATH records any call)."""
     origin = world.init("origin")
     world.set(origin, "app/one", b"value one")
     bare = world.bare_remote(origin)
@@ -88,6 +117,9 @@ def test_no_git_is_spawned_without_auto_pull_or_upstream(world: World, monkeypat
         assert vault.get("app/one") == "value one"
         assert len(vault.list_secrets()) == 1
         assert vault.list_agents() == []
+    assert "fetch" not in (marker.read_text() if marker.exists() else "")
+    if marker.exists():
+        marker.unlink()
     with Vault(lonely) as vault:
         assert vault.get_bytes("x/y") == b"value y"
         assert vault.list_groups() == ["x"]

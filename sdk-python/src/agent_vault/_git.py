@@ -1,10 +1,10 @@
 """Where reads come from: the working tree, or a commit's tree read through ``git cat-file``.
 
 Local repositories are found and their upstream configuration is read from the files in
-``.git`` directly, so no ``git`` process is spawned when there is no upstream or when
-``auto_pull`` is off. Only when an upstream exists (and ``auto_pull`` is on) does the SDK run
-``git fetch`` and, if the upstream is ahead, read the vault from the upstream commit's objects;
-it never checks out, merges, resets or touches the index. Remote URLs are read from a bare,
+``.git`` directly, so no ``git`` process is spawned when there is no upstream. When an upstream
+exists, the SDK runs ``git fetch`` (only if ``auto_pull`` is on) and then, whether the fetch
+succeeded, failed or was skipped, reads the vault from the upstream commit's objects if that
+commit strictly descends from HEAD; it never checks out, merges, resets or touches the index. Remote URLs are read from a bare,
 ciphertext-only clone in the user's cache folder.
 """
 
@@ -245,28 +245,31 @@ class LocalRepo:
             return values["remote"], values["merge"]
         return None
 
-    def fresh_source(self) -> Source:
-        """The newest state: the upstream commit's tree when it is ahead, else the working tree.
+    def fresh_source(self, fetch: bool) -> Source:
+        """The newest state: the upstream commit's tree when it strictly descends from HEAD,
+        else the working tree.
 
-        Spawns git only when the branch has an upstream. Never changes HEAD, index or files.
+        With ``fetch``, the upstream is fetched first; a failed fetch is a warning and the
+        upstream ref as last fetched is still used (it never goes back, so reading HEAD instead
+        would look like a rollback of a state already read and pinned). Spawns git only when
+        the branch has an upstream. Never changes HEAD, index or files.
         """
         upstream = self.upstream()
         if upstream is None:
             return self.worktree()
         remote, _ = upstream
         git = ["-C", str(self.workdir)]
-        if remote != ".":
+        if fetch and remote != ".":
             proc = run_git([*git, "fetch", "--quiet", "--no-tags", "--", remote], timeout=fetch_timeout())
             if proc.returncode != 0:
                 logger.warning(
-                    "`git fetch %s` failed (%s); reading the local state, which may be stale",
+                    "`git fetch %s` failed (%s); reading the last fetched state, which may be stale",
                     remote, _stderr(proc),
                 )
-                return self.worktree()
         proc = run_git([*git, "rev-parse", "HEAD", "@{upstream}", "--symbolic-full-name", "@{upstream}"])
         lines = proc.stdout.decode().split()
         if proc.returncode != 0 or len(lines) != 3:
-            return self.worktree()
+            return self.worktree()  # no commits yet, or the upstream ref was never fetched
         ours, theirs, name = lines
         if ours == theirs:
             return self.worktree()

@@ -69,7 +69,10 @@ class Vault:
     With ``auto_pull`` (the default), every call reads the newest state: the upstream branch is
     fetched and read from git objects when it is ahead (the working tree, index and HEAD are never
     changed), and a refused decryption is retried once after a refresh, since access may just have
-    been granted. With ``auto_pull=False`` no git process is ever started for a local vault.
+    been granted. With ``auto_pull=False`` nothing is fetched; a local vault whose branch has an
+    upstream is still read from the last fetched upstream commit when it is ahead of HEAD (so a
+    state already read is never seen to go back), and without an upstream no git process is
+    started.
 
     Signed vaults are verified before anything is trusted (docs/format.md, "Integrity"): the
     vault must be signed by ``verify_key`` (``ed25519:…``, as printed by ``agent-vault verify``),
@@ -166,9 +169,7 @@ class Vault:
             self._remote.just_cloned = False
             return self._remote.source()
         assert self._local is not None
-        if self._auto_pull or refresh:
-            return self._local.fresh_source()
-        return self._local.worktree()
+        return self._local.fresh_source(fetch=self._auto_pull or refresh)
 
     # ----- reading --------------------------------------------------------------------------
 
