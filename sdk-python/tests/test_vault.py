@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import stat
 from pathlib import Path
 from typing import Dict, Tuple
@@ -50,6 +51,46 @@ def failing_git(world: World, monkeypatch: pytest.MonkeyPatch) -> Path:
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     return marker
+
+
+def logging_git(world: World, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Puts a `git` first on PATH that records each call and runs the real git."""
+    real = shutil.which("git")
+    assert real
+    bindir = world.root / "logging-bin"
+    bindir.mkdir()
+    log = world.root / "git-calls"
+    script = bindir / "git"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> '{log}'\nexec '{real}' \"$@\"\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def test_agent_vault_offline_means_no_fetch(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AGENT_VAULT_OFFLINE=1 is auto_pull=False (no fetch, for local paths and URLs); a false
+    value such as 0 is not."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"first")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    url = f"file://{bare}"
+    assert Vault(url).get("app/one") == "first"  # cloned into the cache
+    world.set(origin, "app/two", b"pushed later")
+    world.push(origin)
+    log = logging_git(world, monkeypatch)
+
+    monkeypatch.setenv("AGENT_VAULT_OFFLINE", "1")
+    with pytest.raises(SecretNotFoundError):
+        Vault(mine).get("app/two")
+    with pytest.raises(SecretNotFoundError):
+        Vault(url).get("app/two")
+    assert "fetch" not in (log.read_text() if log.exists() else "")
+
+    monkeypatch.setenv("AGENT_VAULT_OFFLINE", "0")
+    assert Vault(mine).get("app/two") == "pushed later"
+    assert Vault(url).get("app/two") == "pushed later"
+    assert "fetch" in log.read_text()
 
 
 def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(world: World) -> None:

@@ -25,6 +25,8 @@ from ._errors import FormatError, VaultNotFoundError
 logger = logging.getLogger("agent_vault")
 
 FETCH_TIMEOUT_ENV = "AGENT_VAULT_FETCH_TIMEOUT"
+OFFLINE_ENV = "AGENT_VAULT_OFFLINE"
+_FALSEY = ("", "0", "n", "no", "f", "false", "off")
 _REMOTE_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|[^/\\:@\s]+@[^/\\:\s]+:)")
 _USERINFO_RE = re.compile(r"(://)[^/@\s]+@")
 
@@ -172,6 +174,12 @@ def fetch_timeout() -> float:
     except ValueError:
         value = 10.0
     return min(max(value, 0.0), 86400.0) if value == value else 10.0
+
+
+def offline() -> bool:
+    """Whether ``AGENT_VAULT_OFFLINE`` is set to a true value, as the CLI reads it (unset,
+    empty, ``0``, ``no``, ``false``, ``off``, ``n``, ``f`` are false; anything else is true)."""
+    return os.environ.get(OFFLINE_ENV, "").lower() not in _FALSEY
 
 
 def is_remote_url(repo: str) -> bool:

@@ -32,7 +32,7 @@ from ._format import (
     secret_meta_path,
     utc_now,
 )
-from ._git import LocalRepo, RemoteRepo, Source, WorktreeSource, is_remote_url
+from ._git import LocalRepo, RemoteRepo, Source, WorktreeSource, is_remote_url, offline
 from ._integrity import (
     STATEMENT_PATH,
     VERIFY_HINT,
@@ -72,7 +72,8 @@ class Vault:
     been granted. With ``auto_pull=False`` nothing is fetched; a local vault whose branch has an
     upstream is still read from the last fetched upstream commit when it is ahead of HEAD (so a
     state already read is never seen to go back), and without an upstream no git process is
-    started.
+    started. ``AGENT_VAULT_OFFLINE=1`` (read when the Vault is created) means ``auto_pull=False``,
+    as for the CLI.
 
     Signed vaults are verified before anything is trusted (docs/format.md, "Integrity"): the
     vault must be signed by ``verify_key`` (``ed25519:…``, as printed by ``agent-vault verify``),
@@ -114,7 +115,7 @@ class Vault:
         self._verify_key = (
             parse_verify_key(verify_key, "the verify_key argument") if verify_key is not None else None
         )
-        self._auto_pull = bool(auto_pull)
+        self._auto_pull = bool(auto_pull) and not offline()
         self._closed = False
         self._local: Optional[LocalRepo] = None
         self._remote: Optional[RemoteRepo] = None
