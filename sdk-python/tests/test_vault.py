@@ -93,6 +93,34 @@ def test_agent_vault_offline_means_no_fetch(world: World, monkeypatch: pytest.Mo
     assert "fetch" in log.read_text()
 
 
+def test_git_never_prompts(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every git the SDK starts has GIT_TERMINAL_PROMPT=0 and, unless the user set one,
+    GIT_SSH_COMMAND with BatchMode=yes."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"first")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    real = shutil.which("git")
+    bindir = world.root / "env-bin"
+    bindir.mkdir()
+    log = world.root / "git-env"
+    script = bindir / "git"
+    script.write_text(
+        f"#!/bin/sh\necho \"$GIT_TERMINAL_PROMPT|$GIT_SSH_COMMAND\" >> '{log}'\nexec '{real}' \"$@\"\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("GIT_TERMINAL_PROMPT", raising=False)
+    monkeypatch.delenv("GIT_SSH_COMMAND", raising=False)
+    assert Vault(mine).get("app/one") == "first"
+    assert Vault(f"file://{bare}").get("app/one") == "first"
+    assert set(log.read_text().splitlines()) == {"0|ssh -o BatchMode=yes"}
+    log.unlink()
+    monkeypatch.setenv("GIT_SSH_COMMAND", "ssh -i my-key -o BatchMode=yes")
+    assert Vault(mine).get("app/one") == "first"
+    assert set(log.read_text().splitlines()) == {"0|ssh -i my-key -o BatchMode=yes"}
+
+
 def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(world: World) -> None:
     """With auto_pull, a secret pushed to the upstream is read from the fetched objects while
     the clone's HEAD, index, status and files stay exactly as they were."""
