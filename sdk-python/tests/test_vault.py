@@ -229,6 +229,24 @@ def test_remote_url_uses_a_ciphertext_only_cache_and_refreshes(world: World) -> 
     assert files_containing(cache, b"remote-plaintext") == []
 
 
+def test_remote_url_without_git_says_so(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a URL whose cached clone exists, with no git on PATH, says git is missing (not
+    that the repository has no commits)."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"value one")
+    bare = world.bare_remote(origin)
+    url = f"file://{bare}"
+    assert Vault(url).get("app/one") == "value one"  # the cache clone now exists
+    empty = world.root / "no-git-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    for auto_pull in (True, False):
+        with pytest.raises(VaultNotFoundError) as raised:
+            Vault(url, auto_pull=auto_pull).get("app/one")
+        assert "git is not installed" in str(raised.value)
+        assert "no commits" not in str(raised.value)
+
+
 def test_remote_url_without_a_vault_or_unreachable(world: World) -> None:
     """A URL that cannot be cloned, or whose repository has no vault, is VaultNotFoundError,
     and credentials in the URL are not echoed."""

@@ -377,6 +377,16 @@ class RemoteRepo:
     def source(self) -> TreeSource:
         proc = run_git(["--git-dir", str(self.git_dir), "rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
         commit = proc.stdout.decode().strip()
+        if proc.returncode == 127:  # as for `git clone` in ensure_clone: git itself is missing
+            raise VaultNotFoundError(
+                f"cannot read the cached clone of {self.shown}: {_stderr(proc)}; install git "
+                "(a remote URL is read through it), or pass the folder of a local clone"
+            )
+        if proc.returncode != 0 and proc.stderr.strip():
+            raise VaultNotFoundError(
+                f"cannot read the cached clone of {self.shown} ({_stderr(proc)}); delete "
+                f"{self.git_dir} to clone it again"
+            )
         if proc.returncode != 0 or not commit:
             raise VaultNotFoundError(
                 f"{self.shown} has no commits, so no vault; run `agent-vault init` in a clone and push it"
