@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 from typing import Dict, Tuple
 
@@ -23,6 +24,8 @@ from agent_vault import (
     Vault,
     VaultNotFoundError,
 )
+
+from agent_vault._git import _stderr
 
 from conftest import World, files_containing
 
@@ -207,6 +210,25 @@ def test_failed_fetch_falls_back_to_the_local_state_with_a_warning(
     with caplog.at_level(logging.WARNING, logger="agent_vault"):
         assert Vault(mine).get("app/one") == "value one"
     assert "may be stale" in caplog.text
+    assert "does not appear to be a git repository" in caplog.text
+    assert "and the repository exists" not in caplog.text
+
+
+def test_git_error_lines_keep_the_reason_without_credentials() -> None:
+    """Warnings and errors quote git's fatal:/error: line (else its last line), redacted."""
+    def stderr(text: str) -> str:
+        return _stderr(subprocess.CompletedProcess([], 128, b"", text.encode()))
+
+    assert stderr(
+        "fatal: 'https://bot:hunter2@example.invalid/r.git' does not appear to be a git repository\n"
+        "fatal: Could not read from remote repository.\n\n"
+        "Please make sure you have the correct access rights\nand the repository exists.\n"
+    ) == "'https://***@example.invalid/r.git' does not appear to be a git repository"
+    assert stderr("warning: x\nerror: cannot lock ref 'refs/remotes/origin/main'\n") == (
+        "cannot lock ref 'refs/remotes/origin/main'"
+    )
+    assert stderr("\nsomething odd\n  \n") == "something odd"
+    assert stderr("") == "exit status 128"
 
 
 def test_remote_url_uses_a_ciphertext_only_cache_and_refreshes(world: World) -> None:

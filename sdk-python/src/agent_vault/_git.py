@@ -130,8 +130,15 @@ class TreeSource(Source):
 
 
 def _stderr(proc: "subprocess.CompletedProcess[bytes]") -> str:
-    text = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-    return redact(text[-1]) if text else f"exit status {proc.returncode}"
+    """The meaningful line of git's stderr, without credentials: the first ``fatal:`` line,
+    else the first ``error:`` line, else the last non-empty line (git's trailing lines, such
+    as "and the repository exists.", are advice, not the reason)."""
+    lines = [line.strip() for line in proc.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    for prefix in ("fatal:", "error:"):
+        for line in lines:
+            if line.lower().startswith(prefix):
+                return redact(line[len(prefix):].strip() or line)
+    return redact(lines[-1]) if lines else f"exit status {proc.returncode}"
 
 
 def redact(text: str) -> str:
