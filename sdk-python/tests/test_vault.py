@@ -367,6 +367,16 @@ def test_invalid_arguments_are_refused_before_reading(world: World) -> None:
         Vault(repo).get(123)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError):
         Vault(repo).list_secrets("../x")
+    for bad in (None, 5, b"."):
+        with pytest.raises(InvalidInputError, match="repo_path") as raised:
+            Vault(bad)  # type: ignore[arg-type]
+        assert raised.value.code == 2
+        with pytest.raises(InvalidInputError, match="key_path"):
+            Vault(repo, bad if bad is not None else 5.0)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        Vault(repo, agent=5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        Vault(repo).list_secrets(5)  # type: ignore[arg-type]
 
 
 def test_newer_format_version_is_refused(world: World) -> None:

@@ -54,6 +54,16 @@ logger = logging.getLogger("agent_vault")
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+def _path_text(value: object, problem: str) -> str:
+    """``value`` as a ``str`` path, or InvalidInputError (never a bare TypeError)."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise InvalidInputError(f"{problem}, not {type(value).__name__}")
+    text = os.fspath(value)
+    if not isinstance(text, str):
+        raise InvalidInputError(f"{problem}, not {type(text).__name__}")
+    return text
+
+
 class Vault:
     """A read-only view of an agent-vault vault.
 
@@ -106,7 +116,11 @@ class Vault:
         if key is not None and not isinstance(key, (str, bytes, bytearray)):
             raise InvalidInputError("key must be identity text (str or bytes), e.g. the contents of an age-keygen file")
         self._agent = check_name("agent name", agent) if agent is not None else None
-        self._key_path = Path(os.fspath(key_path)).expanduser() if key_path is not None else None
+        self._key_path = (
+            Path(_path_text(key_path, "key_path must be a path (str or os.PathLike)")).expanduser()
+            if key_path is not None
+            else None
+        )
         self._key: Optional[bytearray] = (
             bytearray(key.encode("utf-8") if isinstance(key, str) else key) if key is not None else None
         )
@@ -119,9 +133,7 @@ class Vault:
         self._closed = False
         self._local: Optional[LocalRepo] = None
         self._remote: Optional[RemoteRepo] = None
-        repo = os.fspath(repo_path)
-        if not isinstance(repo, str):
-            raise InvalidInputError("repo_path must be a path or a git URL string")
+        repo = _path_text(repo_path, "repo_path must be a path or a git URL string")
         self.repo_path = repo
         if is_remote_url(repo):
             self._remote = RemoteRepo(repo)
