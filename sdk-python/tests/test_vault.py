@@ -3,6 +3,7 @@ no git without need, read-only and no-plaintext guarantees, and argument handlin
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -352,6 +353,23 @@ def test_key_argument_and_agent_discovery(world: World, monkeypatch: pytest.Monk
     monkeypatch.setenv("AGENT_VAULT_HOME", str(world.root / "elsewhere"))
     with pytest.raises(KeyNotFoundError, match="bot.key"):
         Vault(repo, agent="bot").get("app/key")
+
+
+def test_list_secrets_to_dict_is_the_cli_list_json(world: World) -> None:
+    """SecretInfo.to_dict() has exactly the CLI's `list --json` keys and values, including
+    extra_agents (agents given one secret by `set --agents`)."""
+    repo = world.init()
+    world.av(repo, "add-agent", "bot")
+    world.av(repo, "add-agent", "ci")
+    world.av(repo, "grant", "bot", "app")
+    world.set(repo, "app/key", b"v1")
+    world.set(repo, "db/password", b"v2", "--agents", "ci,bot")
+    cli = json.loads(world.av(repo, "list", "--json", "--offline"))
+    got = [s.to_dict() for s in Vault(repo, auto_pull=False).list_secrets()]
+    assert got == cli
+    assert [list(d) for d in got] == [list(d) for d in cli]  # same key order too
+    assert got[1]["extra_agents"] == ["bot", "ci"]
+    assert Vault(repo).list_secrets()[0].extra_agents == ()
 
 
 def test_invalid_arguments_are_refused_before_reading(world: World) -> None:
