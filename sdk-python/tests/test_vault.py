@@ -3,9 +3,12 @@ no git without need, read-only and no-plaintext guarantees, and argument handlin
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 from typing import Dict, Tuple
 
@@ -22,6 +25,8 @@ from agent_vault import (
     Vault,
     VaultNotFoundError,
 )
+
+from agent_vault._git import _stderr
 
 from conftest import World, files_containing
 
@@ -52,6 +57,74 @@ def failing_git(world: World, monkeypatch: pytest.MonkeyPatch) -> Path:
     return marker
 
 
+def logging_git(world: World, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Puts a `git` first on PATH that records each call and runs the real git."""
+    real = shutil.which("git")
+    assert real
+    bindir = world.root / "logging-bin"
+    bindir.mkdir()
+    log = world.root / "git-calls"
+    script = bindir / "git"
+    script.write_text(f"#!/bin/sh\necho \"$@\" >> '{log}'\nexec '{real}' \"$@\"\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def test_agent_vault_offline_means_no_fetch(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AGENT_VAULT_OFFLINE=1 is auto_pull=False (no fetch, for local paths and URLs); a false
+    value such as 0 is not."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"first")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    url = f"file://{bare}"
+    assert Vault(url).get("app/one") == "first"  # cloned into the cache
+    world.set(origin, "app/two", b"pushed later")
+    world.push(origin)
+    log = logging_git(world, monkeypatch)
+
+    monkeypatch.setenv("AGENT_VAULT_OFFLINE", "1")
+    with pytest.raises(SecretNotFoundError):
+        Vault(mine).get("app/two")
+    with pytest.raises(SecretNotFoundError):
+        Vault(url).get("app/two")
+    assert "fetch" not in (log.read_text() if log.exists() else "")
+
+    monkeypatch.setenv("AGENT_VAULT_OFFLINE", "0")
+    assert Vault(mine).get("app/two") == "pushed later"
+    assert Vault(url).get("app/two") == "pushed later"
+    assert "fetch" in log.read_text()
+
+
+def test_git_never_prompts(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every git the SDK starts has GIT_TERMINAL_PROMPT=0 and, unless the user set one,
+    GIT_SSH_COMMAND with BatchMode=yes."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"first")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    real = shutil.which("git")
+    bindir = world.root / "env-bin"
+    bindir.mkdir()
+    log = world.root / "git-env"
+    script = bindir / "git"
+    script.write_text(
+        f"#!/bin/sh\necho \"$GIT_TERMINAL_PROMPT|$GIT_SSH_COMMAND\" >> '{log}'\nexec '{real}' \"$@\"\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("GIT_TERMINAL_PROMPT", raising=False)
+    monkeypatch.delenv("GIT_SSH_COMMAND", raising=False)
+    assert Vault(mine).get("app/one") == "first"
+    assert Vault(f"file://{bare}").get("app/one") == "first"
+    assert set(log.read_text().splitlines()) == {"0|ssh -o BatchMode=yes"}
+    log.unlink()
+    monkeypatch.setenv("GIT_SSH_COMMAND", "ssh -i my-key -o BatchMode=yes")
+    assert Vault(mine).get("app/one") == "first"
+    assert set(log.read_text().splitlines()) == {"0|ssh -i my-key -o BatchMode=yes"}
+
+
 def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(world: World) -> None:
     """With auto_pull, a secret pushed to the upstream is read from the fetched objects while
     the clone's HEAD, index, status and files stay exactly as they were."""
@@ -73,9 +146,38 @@ def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(wor
     assert not (mine / ".agent-vault" / "secrets" / "app" / "two.enc").exists()
 
 
-def test_no_git_is_spawned_without_auto_pull_or_upstream(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """auto_pull=False never starts git even with an upstream; auto_pull=True without an
-    upstream does not either (a failing `git` first on PATH records any call)."""
+def test_upstream_read_once_is_not_a_rollback_offline_or_after_a_failed_fetch(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Once a read has fetched the upstream (and pinned its higher signed seq), reads with
+    auto_pull=False, or whose fetch fails, still use the fetched upstream commit (it descends
+    from HEAD) instead of the older working tree, which would be refused as a rollback."""
+    origin = world.init("origin")
+    world.set(origin, "app/key", b"old value")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    assert Vault(mine).get("app/key") == "old value"
+    world.set(origin, "app/key", b"new value")
+    world.push(origin)
+
+    assert Vault(mine).get("app/key") == "new value"  # fetched; pins the higher seq
+    with Vault(mine, auto_pull=False) as vault:
+        assert vault.get("app/key") == "new value"
+        assert [s.path for s in vault.list_secrets()] == ["app/key"]
+    bare.rename(world.root / "moved-away.git")
+    with caplog.at_level(logging.WARNING, logger="agent_vault"):
+        assert Vault(mine).get("app/key") == "new value"
+        assert Vault(mine).list_groups() == ["app"]
+    assert "`git fetch origin` failed" in caplog.text
+    assert "may be stale" in caplog.text
+    assert (mine / ".agent-vault").is_dir() and world.git(mine, "status", "--porcelain") == ""
+
+
+def test_no_git_is_spawned_without_upstream_and_no_fetch_without_auto_pull(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an upstream no git process is started at all; auto_pull=False with an upstream
+    never fetches (a failing `git` first on PATH records any call)."""
     origin = world.init("origin")
     world.set(origin, "app/one", b"value one")
     bare = world.bare_remote(origin)
@@ -88,6 +190,9 @@ def test_no_git_is_spawned_without_auto_pull_or_upstream(world: World, monkeypat
         assert vault.get("app/one") == "value one"
         assert len(vault.list_secrets()) == 1
         assert vault.list_agents() == []
+    assert "fetch" not in (marker.read_text() if marker.exists() else "")
+    if marker.exists():
+        marker.unlink()
     with Vault(lonely) as vault:
         assert vault.get_bytes("x/y") == b"value y"
         assert vault.list_groups() == ["x"]
@@ -106,6 +211,25 @@ def test_failed_fetch_falls_back_to_the_local_state_with_a_warning(
     with caplog.at_level(logging.WARNING, logger="agent_vault"):
         assert Vault(mine).get("app/one") == "value one"
     assert "may be stale" in caplog.text
+    assert "does not appear to be a git repository" in caplog.text
+    assert "and the repository exists" not in caplog.text
+
+
+def test_git_error_lines_keep_the_reason_without_credentials() -> None:
+    """Warnings and errors quote git's fatal:/error: line (else its last line), redacted."""
+    def stderr(text: str) -> str:
+        return _stderr(subprocess.CompletedProcess([], 128, b"", text.encode()))
+
+    assert stderr(
+        "fatal: 'https://bot:hunter2@example.invalid/r.git' does not appear to be a git repository\n"
+        "fatal: Could not read from remote repository.\n\n"
+        "Please make sure you have the correct access rights\nand the repository exists.\n"
+    ) == "'https://***@example.invalid/r.git' does not appear to be a git repository"
+    assert stderr("warning: x\nerror: cannot lock ref 'refs/remotes/origin/main'\n") == (
+        "cannot lock ref 'refs/remotes/origin/main'"
+    )
+    assert stderr("\nsomething odd\n  \n") == "something odd"
+    assert stderr("") == "exit status 128"
 
 
 def test_remote_url_uses_a_ciphertext_only_cache_and_refreshes(world: World) -> None:
@@ -126,6 +250,24 @@ def test_remote_url_uses_a_ciphertext_only_cache_and_refreshes(world: World) -> 
     cache = Path(os.environ["XDG_CACHE_HOME"])
     assert list((cache / "agent-vault" / "remotes").glob("*.git"))
     assert files_containing(cache, b"remote-plaintext") == []
+
+
+def test_remote_url_without_git_says_so(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a URL whose cached clone exists, with no git on PATH, says git is missing (not
+    that the repository has no commits)."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"value one")
+    bare = world.bare_remote(origin)
+    url = f"file://{bare}"
+    assert Vault(url).get("app/one") == "value one"  # the cache clone now exists
+    empty = world.root / "no-git-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    for auto_pull in (True, False):
+        with pytest.raises(VaultNotFoundError) as raised:
+            Vault(url, auto_pull=auto_pull).get("app/one")
+        assert "git is not installed" in str(raised.value)
+        assert "no commits" not in str(raised.value)
 
 
 def test_remote_url_without_a_vault_or_unreachable(world: World) -> None:
@@ -213,6 +355,23 @@ def test_key_argument_and_agent_discovery(world: World, monkeypatch: pytest.Monk
         Vault(repo, agent="bot").get("app/key")
 
 
+def test_list_secrets_to_dict_is_the_cli_list_json(world: World) -> None:
+    """SecretInfo.to_dict() has exactly the CLI's `list --json` keys and values, including
+    extra_agents (agents given one secret by `set --agents`)."""
+    repo = world.init()
+    world.av(repo, "add-agent", "bot")
+    world.av(repo, "add-agent", "ci")
+    world.av(repo, "grant", "bot", "app")
+    world.set(repo, "app/key", b"v1")
+    world.set(repo, "db/password", b"v2", "--agents", "ci,bot")
+    cli = json.loads(world.av(repo, "list", "--json", "--offline"))
+    got = [s.to_dict() for s in Vault(repo, auto_pull=False).list_secrets()]
+    assert got == cli
+    assert [list(d) for d in got] == [list(d) for d in cli]  # same key order too
+    assert got[1]["extra_agents"] == ["bot", "ci"]
+    assert Vault(repo).list_secrets()[0].extra_agents == ()
+
+
 def test_invalid_arguments_are_refused_before_reading(world: World) -> None:
     """Conflicting key arguments, bad names and non-string paths are InvalidInputError."""
     repo = world.init()
@@ -226,6 +385,16 @@ def test_invalid_arguments_are_refused_before_reading(world: World) -> None:
         Vault(repo).get(123)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError):
         Vault(repo).list_secrets("../x")
+    for bad in (None, 5, b"."):
+        with pytest.raises(InvalidInputError, match="repo_path") as raised:
+            Vault(bad)  # type: ignore[arg-type]
+        assert raised.value.code == 2
+        with pytest.raises(InvalidInputError, match="key_path"):
+            Vault(repo, bad if bad is not None else 5.0)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        Vault(repo, agent=5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        Vault(repo).list_secrets(5)  # type: ignore[arg-type]
 
 
 def test_newer_format_version_is_refused(world: World) -> None:

@@ -176,9 +176,12 @@ class SecretInfo:
     expires: Optional[str]
     authorized_agents: Tuple[str, ...]
     expired: bool
+    # Agents granted this one secret beyond its group (`agent-vault set --agents`). Last, with
+    # a default, so positional construction from before it existed keeps working.
+    extra_agents: Tuple[str, ...] = ()
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form, identical to ``agent-vault list --json`` (without ``extra_agents``)."""
+        """The JSON form, identical to ``agent-vault list --json`` (same keys, same order)."""
         return {
             "path": self.path,
             "group": self.group,
@@ -186,6 +189,7 @@ class SecretInfo:
             "rotated": self.rotated,
             "expires": self.expires,
             "authorized_agents": list(self.authorized_agents),
+            "extra_agents": list(self.extra_agents),
             "expired": self.expired,
         }
 
@@ -283,6 +287,7 @@ def parse_meta(path: str, secret: str, data: bytes, now: datetime) -> SecretInfo
         expires=expires,
         authorized_agents=tuple(_str_list(path, doc.get("authorized_agents"), "authorized_agents")),
         expired=when is not None and when <= now,
+        extra_agents=tuple(_str_list(path, doc.get("extra_agents"), "extra_agents")),
     )
 
 

@@ -1,10 +1,10 @@
 """Where reads come from: the working tree, or a commit's tree read through ``git cat-file``.
 
 Local repositories are found and their upstream configuration is read from the files in
-``.git`` directly, so no ``git`` process is spawned when there is no upstream or when
-``auto_pull`` is off. Only when an upstream exists (and ``auto_pull`` is on) does the SDK run
-``git fetch`` and, if the upstream is ahead, read the vault from the upstream commit's objects;
-it never checks out, merges, resets or touches the index. Remote URLs are read from a bare,
+``.git`` directly, so no ``git`` process is spawned when there is no upstream. When an upstream
+exists, the SDK runs ``git fetch`` (only if ``auto_pull`` is on) and then, whether the fetch
+succeeded, failed or was skipped, reads the vault from the upstream commit's objects if that
+commit strictly descends from HEAD; it never checks out, merges, resets or touches the index. Remote URLs are read from a bare,
 ciphertext-only clone in the user's cache folder.
 """
 
@@ -25,6 +25,8 @@ from ._errors import FormatError, VaultNotFoundError
 logger = logging.getLogger("agent_vault")
 
 FETCH_TIMEOUT_ENV = "AGENT_VAULT_FETCH_TIMEOUT"
+OFFLINE_ENV = "AGENT_VAULT_OFFLINE"
+_FALSEY = ("", "0", "n", "no", "f", "false", "off")
 _REMOTE_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|[^/\\:@\s]+@[^/\\:\s]+:)")
 _USERINFO_RE = re.compile(r"(://)[^/@\s]+@")
 
@@ -128,8 +130,15 @@ class TreeSource(Source):
 
 
 def _stderr(proc: "subprocess.CompletedProcess[bytes]") -> str:
-    text = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-    return redact(text[-1]) if text else f"exit status {proc.returncode}"
+    """The meaningful line of git's stderr, without credentials: the first ``fatal:`` line,
+    else the first ``error:`` line, else the last non-empty line (git's trailing lines, such
+    as "and the repository exists.", are advice, not the reason)."""
+    lines = [line.strip() for line in proc.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    for prefix in ("fatal:", "error:"):
+        for line in lines:
+            if line.lower().startswith(prefix):
+                return redact(line[len(prefix):].strip() or line)
+    return redact(lines[-1]) if lines else f"exit status {proc.returncode}"
 
 
 def redact(text: str) -> str:
@@ -172,6 +181,12 @@ def fetch_timeout() -> float:
     except ValueError:
         value = 10.0
     return min(max(value, 0.0), 86400.0) if value == value else 10.0
+
+
+def offline() -> bool:
+    """Whether ``AGENT_VAULT_OFFLINE`` is set to a true value, as the CLI reads it (unset,
+    empty, ``0``, ``no``, ``false``, ``off``, ``n``, ``f`` are false; anything else is true)."""
+    return os.environ.get(OFFLINE_ENV, "").lower() not in _FALSEY
 
 
 def is_remote_url(repo: str) -> bool:
@@ -245,28 +260,31 @@ class LocalRepo:
             return values["remote"], values["merge"]
         return None
 
-    def fresh_source(self) -> Source:
-        """The newest state: the upstream commit's tree when it is ahead, else the working tree.
+    def fresh_source(self, fetch: bool) -> Source:
+        """The newest state: the upstream commit's tree when it strictly descends from HEAD,
+        else the working tree.
 
-        Spawns git only when the branch has an upstream. Never changes HEAD, index or files.
+        With ``fetch``, the upstream is fetched first; a failed fetch is a warning and the
+        upstream ref as last fetched is still used (it never goes back, so reading HEAD instead
+        would look like a rollback of a state already read and pinned). Spawns git only when
+        the branch has an upstream. Never changes HEAD, index or files.
         """
         upstream = self.upstream()
         if upstream is None:
             return self.worktree()
         remote, _ = upstream
         git = ["-C", str(self.workdir)]
-        if remote != ".":
+        if fetch and remote != ".":
             proc = run_git([*git, "fetch", "--quiet", "--no-tags", "--", remote], timeout=fetch_timeout())
             if proc.returncode != 0:
                 logger.warning(
-                    "`git fetch %s` failed (%s); reading the local state, which may be stale",
+                    "`git fetch %s` failed (%s); reading the last fetched state, which may be stale",
                     remote, _stderr(proc),
                 )
-                return self.worktree()
         proc = run_git([*git, "rev-parse", "HEAD", "@{upstream}", "--symbolic-full-name", "@{upstream}"])
         lines = proc.stdout.decode().split()
         if proc.returncode != 0 or len(lines) != 3:
-            return self.worktree()
+            return self.worktree()  # no commits yet, or the upstream ref was never fetched
         ours, theirs, name = lines
         if ours == theirs:
             return self.worktree()
@@ -366,6 +384,16 @@ class RemoteRepo:
     def source(self) -> TreeSource:
         proc = run_git(["--git-dir", str(self.git_dir), "rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
         commit = proc.stdout.decode().strip()
+        if proc.returncode == 127:  # as for `git clone` in ensure_clone: git itself is missing
+            raise VaultNotFoundError(
+                f"cannot read the cached clone of {self.shown}: {_stderr(proc)}; install git "
+                "(a remote URL is read through it), or pass the folder of a local clone"
+            )
+        if proc.returncode != 0 and proc.stderr.strip():
+            raise VaultNotFoundError(
+                f"cannot read the cached clone of {self.shown} ({_stderr(proc)}); delete "
+                f"{self.git_dir} to clone it again"
+            )
         if proc.returncode != 0 or not commit:
             raise VaultNotFoundError(
                 f"{self.shown} has no commits, so no vault; run `agent-vault init` in a clone and push it"

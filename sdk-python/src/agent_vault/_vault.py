@@ -32,7 +32,7 @@ from ._format import (
     secret_meta_path,
     utc_now,
 )
-from ._git import LocalRepo, RemoteRepo, Source, WorktreeSource, is_remote_url
+from ._git import LocalRepo, RemoteRepo, Source, WorktreeSource, is_remote_url, offline
 from ._integrity import (
     STATEMENT_PATH,
     VERIFY_HINT,
@@ -54,6 +54,16 @@ logger = logging.getLogger("agent_vault")
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+def _path_text(value: object, problem: str) -> str:
+    """``value`` as a ``str`` path, or InvalidInputError (never a bare TypeError)."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise InvalidInputError(f"{problem}, not {type(value).__name__}")
+    text = os.fspath(value)
+    if not isinstance(text, str):
+        raise InvalidInputError(f"{problem}, not {type(text).__name__}")
+    return text
+
+
 class Vault:
     """A read-only view of an agent-vault vault.
 
@@ -69,7 +79,11 @@ class Vault:
     With ``auto_pull`` (the default), every call reads the newest state: the upstream branch is
     fetched and read from git objects when it is ahead (the working tree, index and HEAD are never
     changed), and a refused decryption is retried once after a refresh, since access may just have
-    been granted. With ``auto_pull=False`` no git process is ever started for a local vault.
+    been granted. With ``auto_pull=False`` nothing is fetched; a local vault whose branch has an
+    upstream is still read from the last fetched upstream commit when it is ahead of HEAD (so a
+    state already read is never seen to go back), and without an upstream no git process is
+    started. ``AGENT_VAULT_OFFLINE=1`` (read when the Vault is created) means ``auto_pull=False``,
+    as for the CLI.
 
     Signed vaults are verified before anything is trusted (docs/format.md, "Integrity"): the
     vault must be signed by ``verify_key`` (``ed25519:…``, as printed by ``agent-vault verify``),
@@ -102,7 +116,11 @@ class Vault:
         if key is not None and not isinstance(key, (str, bytes, bytearray)):
             raise InvalidInputError("key must be identity text (str or bytes), e.g. the contents of an age-keygen file")
         self._agent = check_name("agent name", agent) if agent is not None else None
-        self._key_path = Path(os.fspath(key_path)).expanduser() if key_path is not None else None
+        self._key_path = (
+            Path(_path_text(key_path, "key_path must be a path (str or os.PathLike)")).expanduser()
+            if key_path is not None
+            else None
+        )
         self._key: Optional[bytearray] = (
             bytearray(key.encode("utf-8") if isinstance(key, str) else key) if key is not None else None
         )
@@ -111,13 +129,11 @@ class Vault:
         self._verify_key = (
             parse_verify_key(verify_key, "the verify_key argument") if verify_key is not None else None
         )
-        self._auto_pull = bool(auto_pull)
+        self._auto_pull = bool(auto_pull) and not offline()
         self._closed = False
         self._local: Optional[LocalRepo] = None
         self._remote: Optional[RemoteRepo] = None
-        repo = os.fspath(repo_path)
-        if not isinstance(repo, str):
-            raise InvalidInputError("repo_path must be a path or a git URL string")
+        repo = _path_text(repo_path, "repo_path must be a path or a git URL string")
         self.repo_path = repo
         if is_remote_url(repo):
             self._remote = RemoteRepo(repo)
@@ -166,9 +182,7 @@ class Vault:
             self._remote.just_cloned = False
             return self._remote.source()
         assert self._local is not None
-        if self._auto_pull or refresh:
-            return self._local.fresh_source()
-        return self._local.worktree()
+        return self._local.fresh_source(fetch=self._auto_pull or refresh)
 
     # ----- reading --------------------------------------------------------------------------
 
