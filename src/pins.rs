@@ -56,7 +56,17 @@ impl Pins {
                     format!("cannot parse ({e}); fix or delete it (deleting forgets which vault keys this machine trusts)"),
                 )
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(PinsFile { version: 1, ..Default::default() }),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                Ok(PinsFile {
+                    version: 1,
+                    ..Default::default()
+                })
+            }
             Err(e) => Err(Error::io(format!("cannot read {}", self.path.display()), e)),
         }
     }

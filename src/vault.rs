@@ -500,7 +500,7 @@ impl Vault {
         let statement = Statement::parse_and_verify(&bytes)?;
         if !expected.is_empty() && !expected.contains(&statement.verify_key.to_string()) {
             return Err(Error::Integrity(format!(
-                "this vault is signed by {} but {} was expected; someone may have replaced the signing key. Do not trust its contents; ask the owner to run `agent-vault verify`",
+                "this vault is signed by {} but {} was expected; someone may have replaced the signing key. Do not trust its contents; ask the owner to run `agent-vault verify`. (If this key is also used with another vault, add that vault's `# agent-vault verify-key: …` line, which its owner's `add-agent` prints, to the key file, or set AGENT_VAULT_VERIFY_KEY.)",
                 statement.verify_key,
                 expected.join(" or ")
             )));
@@ -514,13 +514,21 @@ impl Vault {
         if pin.as_ref().is_none_or(|p| {
             p.verify_key != statement.verify_key.to_string() || p.seq < statement.seq
         }) {
-            pins.record(
+            // The statement verified; failing to remember it (a read-only home in a
+            // container) only weakens rollback protection on this machine.
+            if let Err(e) = pins.record(
                 &location,
                 Pin {
                     verify_key: statement.verify_key.to_string(),
                     seq: statement.seq,
                 },
-            )?;
+            ) {
+                warnings.push(format!(
+                    "cannot remember this vault's signed state ({e}); rollback protection needs a writable {}: set {} to a writable folder",
+                    self.home.root().display(),
+                    keys::HOME_ENV
+                ));
+            }
         }
         Ok(Some(statement))
     }
@@ -669,17 +677,34 @@ impl Vault {
     /// The state listings read (see [`Vault::read_source`]), checked as a whole against the
     /// signed statement when the vault is signed.
     fn verified_listing_source(&self, options: &ReadOptions) -> Result<(Source<'_>, Vec<String>)> {
-        let (source, mut warnings) = self.read_source(options);
-        if let Some(statement) = self.reader_trust(&source, options, None, &mut warnings)? {
-            let problems = integrity::verify_all(&source, &statement)?;
-            if !problems.is_empty() {
-                return Err(Error::Integrity(format!(
-                    "the vault differs from what the owner signed:\n  {}\nDo not trust it; ask the owner to run `agent-vault verify`",
-                    problems.join("\n  ")
-                )));
+        let (source, warnings) = self.read_source(options);
+        let verify = |source: &Source<'_>, mut warnings: Vec<String>| -> Result<Vec<String>> {
+            if let Some(statement) = self.reader_trust(source, options, None, &mut warnings)? {
+                let problems = integrity::verify_all(source, &statement)?;
+                if !problems.is_empty() {
+                    return Err(Error::Integrity(format!(
+                        "the vault differs from what the owner signed:\n  {}\nDo not trust it; ask the owner to run `agent-vault verify`",
+                        problems.join("\n  ")
+                    )));
+                }
             }
+            Ok(warnings)
+        };
+        match verify(&source, warnings.clone()) {
+            Ok(warnings) => Ok((source, warnings)),
+            // As for `get`: a writer may be updating the working tree right now; HEAD's tree
+            // is consistent and, if it verifies, the truth.
+            Err(Error::Integrity(why)) if matches!(source, Source::Worktree { .. }) => {
+                match self.repo.head_source()? {
+                    Some(head) => {
+                        let warnings = verify(&head, warnings)?;
+                        Ok((head, warnings))
+                    }
+                    None => Err(Error::Integrity(why)),
+                }
+            }
+            Err(e) => Err(e),
         }
-        Ok((source, warnings))
     }
 
     /// Lists agents with their groups.
@@ -1048,10 +1073,38 @@ impl Vault {
     /// Checks the whole vault against its signed statement, as a reader would (with the
     /// pinned or given verify key). Returns the statement and every difference found.
     pub fn verify(&self, options: &ReadOptions) -> Result<VerifyReport> {
-        let (source, mut warnings) = self.read_source(options);
-        let statement = self.reader_trust(&source, options, None, &mut warnings)?;
+        let (source, warnings) = self.read_source(options);
+        let report = self.verify_source(&source, options, warnings.clone());
+        let worktree_failed = match &report {
+            Ok(report) => !report.problems.is_empty(),
+            Err(Error::Integrity(_)) => true,
+            Err(_) => false,
+        };
+        if worktree_failed
+            && matches!(source, Source::Worktree { .. })
+            && let Some(head) = self.repo.head_source()?
+            && let Ok(mut at_head) = self.verify_source(&head, options, warnings)
+            && at_head.problems.is_empty()
+        {
+            // A writer updating the working tree right now (or edits not yet committed):
+            // what git holds verifies.
+            at_head.warnings.push(
+                "the working tree of .agent-vault differs from HEAD (a command writing right now, or uncommitted edits); verified HEAD".into(),
+            );
+            return Ok(at_head);
+        }
+        report
+    }
+
+    fn verify_source(
+        &self,
+        source: &Source<'_>,
+        options: &ReadOptions,
+        mut warnings: Vec<String>,
+    ) -> Result<VerifyReport> {
+        let statement = self.reader_trust(source, options, None, &mut warnings)?;
         let problems = match &statement {
-            Some(statement) => integrity::verify_all(&source, statement)?,
+            Some(statement) => integrity::verify_all(source, statement)?,
             None => Vec::new(),
         };
         Ok(VerifyReport {
@@ -1358,7 +1411,7 @@ fn check_pin(pin: Option<&Pin>, statement: &Statement) -> Result<()> {
         && statement.seq < pin.seq
     {
         return Err(Error::Integrity(format!(
-            "rollback: the vault is at signed state {} but this machine has already seen state {}; someone may have restored old files to undo a rotation or revocation. Ask the owner to run `agent-vault verify`",
+            "rollback: the vault is at signed state {} but this machine has already seen state {}; someone may have restored old files to undo a rotation or revocation. If you moved to an older commit yourself (checkout, reset, revert), return to the newest state (`git pull`, `git checkout <branch>`); if the owner reverted on purpose, the owner re-signs with `agent-vault sign`. Otherwise ask the owner to run `agent-vault verify`",
             statement.seq, pin.seq
         )));
     }

@@ -264,3 +264,25 @@ fn the_next_writer_completes_an_interrupted_working_tree_update() {
     assert_eq!(env.get("app/two"), b"2");
     env.av(&["check"]).ok();
 }
+
+#[test]
+fn readers_in_the_middle_of_a_write_read_what_git_holds() {
+    // A writer has moved the branch and is still updating the working tree: the statement
+    // is new, one secret's files are still the old ones. Listings and `verify` must not
+    // cry tampering; they read HEAD, which is consistent.
+    let env = Env::with_vault();
+    env.set("app/one", b"first value");
+    let old = env.head();
+    env.set("app/one", b"rotated value");
+    for file in ["secrets/app/one.enc", "secrets/app/one.meta"] {
+        let bytes = env.git_bytes(&["show", &format!("{old}:.agent-vault/{file}")], None);
+        std::fs::write(env.vault_dir().join(file), bytes).unwrap();
+    }
+    let list = env.av(&["list", "--offline", "--json"]).ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    env.av(&["list-agents", "--offline"]).ok();
+    env.av(&["verify", "--offline"])
+        .ok()
+        .stderr_has("differs from HEAD");
+    assert_eq!(env.get("app/one"), b"rotated value");
+}

@@ -496,3 +496,22 @@ fn line_ending_conversion_never_breaks_the_signature() {
         )
         .ok();
 }
+
+#[test]
+fn a_read_only_key_home_only_costs_a_warning() {
+    // A container with a read-only home: the key file anchors the verify key, so the read is
+    // verified; only remembering the sequence number (rollback protection) is lost.
+    let fx = Fx::new();
+    let file = fx.env.root().join("not-a-folder");
+    fs::write(&file, "").unwrap();
+    let home = file.join("home");
+    let run = fx.env.av_env(
+        &["get", "stripe/api-key", "--offline"],
+        &[
+            ("AGENT_VAULT_HOME", home.to_str().unwrap()),
+            ("AGENT_VAULT_KEY", fx.bot_key.to_str().unwrap()),
+        ],
+    );
+    let run = run.ok().stderr_has("rollback protection");
+    assert_eq!(run.stdout, VALUE);
+}
