@@ -17214,6 +17214,22 @@ async function makeDecrypter(loaded) {
 
 // src/format.ts
 var import_yaml = __toESM(require_dist(), 1);
+
+// src/text.ts
+function decodeUtf8(bytes) {
+  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+}
+var WS = "[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+var LEADING = new RegExp(`^${WS}+`);
+var TRAILING = new RegExp(`${WS}+$`);
+function trimText(text) {
+  return text.replace(LEADING, "").replace(TRAILING, "");
+}
+function trimStartText(text) {
+  return text.replace(LEADING, "");
+}
+
+// src/format.ts
 var FORMAT_VERSION = 1;
 var VAULT_DIR = ".agent-vault";
 var CONFIG_PATH = `${VAULT_DIR}/config.yaml`;
@@ -17291,7 +17307,7 @@ var Fields = class _Fields {
 function parseMapping(path, bytes) {
   let text;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = decodeUtf8(bytes);
   } catch {
     throw new FormatError(
       `${path}: cannot parse (it is not UTF-8 text); restore it from git history (\`git log -p -- ${path}\`)`
@@ -17680,7 +17696,7 @@ var VerifyKey = class _VerifyKey {
   }
   /** Parses `ed25519:<base64>`; `null` if it is not one. */
   static tryParse(text) {
-    const trimmed = text.trim();
+    const trimmed = trimText(text);
     if (!trimmed.startsWith("ed25519:")) return null;
     const raw = decodeBase64(trimmed.slice("ed25519:".length));
     if (!raw || raw.length !== 32) return null;
@@ -17736,7 +17752,7 @@ function statementError(why) {
 function parseStatement(bytes) {
   let text;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = decodeUtf8(bytes);
   } catch {
     throw statementError("is not text");
   }
@@ -17794,7 +17810,7 @@ function parseShard(name, bytes) {
   const bad = () => new IntegrityError(`shard ${shardPath(name)} is malformed; ${ASK_OWNER}`);
   let text;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = decodeUtf8(bytes);
   } catch {
     throw bad();
   }
@@ -17982,7 +17998,7 @@ function chooseKeySource(options, env) {
   }
   const fromEnv = env[KEY_ENV];
   if (fromEnv !== void 0 && fromEnv.trim() !== "") {
-    if (fromEnv.split(/\r?\n/).some((line) => line.trimStart().startsWith(SECRET_KEY_PREFIX))) {
+    if (fromEnv.split(/\r?\n/).some((line) => trimStartText(line).startsWith(SECRET_KEY_PREFIX))) {
       return { kind: "text", text: fromEnv, origin: `the key in ${KEY_ENV}` };
     }
     const path2 = resolve2(fromEnv.trim());
@@ -18015,10 +18031,10 @@ function parseIdentities(text, origin) {
   const comments = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? "").trim();
+    const line = trimText(lines[i] ?? "");
     if (line === "") continue;
     if (line.startsWith("#")) {
-      comments.push(line.slice(1).trim());
+      comments.push(trimText(line.slice(1)));
       continue;
     }
     if (line.startsWith(SECRET_KEY_PREFIX)) {
@@ -18060,7 +18076,7 @@ async function loadIdentities(source) {
   try {
     let text;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      text = decodeUtf8(bytes);
     } catch {
       throw new FormatError(`${source.origin}: it is not UTF-8 text`);
     }
@@ -18502,7 +18518,7 @@ var Vault = class {
   async get(path) {
     const bytes = await this.getBytes(path);
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      return decodeUtf8(bytes);
     } catch {
       throw new FormatError(
         `secret '${path}' is not UTF-8 text (it holds binary data); read it with getBytes()`
@@ -18580,7 +18596,7 @@ var Vault = class {
       return {
         name: a.name,
         groups: [...a.groups].sort(compareBytes3),
-        publicKey: pub ? pub.toString("utf8").trim() : null,
+        publicKey: pub ? trimText(pub.toString("utf8")) : null,
         escrow: files[2 * i + 1] != null
       };
     });

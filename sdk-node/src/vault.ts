@@ -44,6 +44,7 @@ import { checkName, checkSecretPath } from "./names.js";
 import { clonePath, defaultCacheDir, ensureClone, isRemoteUrl, redactUrl, refreshClone } from "./remote.js";
 import { TreeSource, WorktreeSource, type Source } from "./source.js";
 import { isExpired } from "./time.js";
+import { decodeUtf8, trimText } from "./text.js";
 
 /** Options for {@link Vault}. Every option is optional. */
 export interface VaultOptions {
@@ -208,7 +209,7 @@ export class Vault {
   async get(path: string): Promise<string> {
     const bytes = await this.getBytes(path);
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      return decodeUtf8(bytes);
     } catch {
       throw new FormatError(
         `secret '${path}' is not UTF-8 text (it holds binary data); read it with getBytes()`,
@@ -291,7 +292,7 @@ export class Vault {
       return {
         name: a.name,
         groups: [...a.groups].sort(compareBytes),
-        publicKey: pub ? pub.toString("utf8").trim() : null,
+        publicKey: pub ? trimText(pub.toString("utf8")) : null,
         escrow: files[2 * i + 1] != null,
       };
     });

@@ -300,3 +300,15 @@ describe("integrity: a signed vault", () => {
     assert.equal(cliGet(v, "stripe/a").stdout.toString(), "value-a");
   });
 });
+
+describe("integrity: byte order marks", () => {
+  it("refuses a statement with a BOM prepended, as the CLI does", async () => {
+    const v = fresh();
+    const path = join(v.repo, VAULT, "integrity/statement");
+    writeFileSync(path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(path)]));
+    commitVault(v.repo, "prepend a BOM to the statement");
+    await rejects(reader(v).get("stripe/a"), IntegrityError, 5);
+    await rejects(reader(v).listSecrets(), IntegrityError, 5);
+    assert.equal(cli(["--vault", v.repo, "get", "stripe/a"], { env: v.env, check: false }).code, 5);
+  });
+});

@@ -229,6 +229,28 @@ describe("a vault written by the CLI", () => {
   });
 });
 
+describe("byte order marks (U+FEFF), as the CLI and the Python SDK", () => {
+  it("keeps a leading BOM in a value: get() returns it, getBytes() the exact bytes", async () => {
+    const value = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("bom-value")]);
+    const v = makeVault({ secrets: { "stripe/bom": value } });
+    const vault = new Vault(opts(v));
+    assert.equal(await vault.get("stripe/bom"), "\ufeffbom-value");
+    assert.deepEqual(Buffer.from(await vault.getBytes("stripe/bom")), value);
+    assert.deepEqual(v.av(["get", "stripe/bom"]).stdout, value);
+  });
+
+  it("refuses a key file that starts with a BOM with FormatError, like the CLI (exit 1)", async () => {
+    const v = makeVault({ secrets: { "stripe/api-key": "x" } });
+    const keyFile = join(v.dir, "bom.key");
+    writeFileSync(keyFile, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(v.agentKey("bot"))]));
+    await rejects(new Vault(opts(v, { keyPath: keyFile })).get("stripe/api-key"), FormatError, 1);
+    const text = `\ufeff${readFileSync(v.agentKey("bot"), "utf8")}`;
+    await rejects(new Vault(opts(v, { key: text })).get("stripe/api-key"), FormatError, 1);
+    const r = cli(["--vault", v.repo, "get", "stripe/api-key"], { env: { ...v.env, AGENT_VAULT_KEY: keyFile }, check: false });
+    assert.equal(r.code, 1, r.stderr);
+  });
+});
+
 describe("broken and missing vaults", () => {
   it("reports a corrupted ciphertext and a corrupted manifest as FormatError", async () => {
     const v = makeVault({ secrets: { "stripe/a": "value-a", "stripe/b": "value-b" } });
