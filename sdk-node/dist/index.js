@@ -18158,20 +18158,24 @@ var Pins = class {
   }
   #write(file) {
     const dir = dirname2(this.path);
-    mkdirSync(dir, { recursive: true, mode: 448 });
     const json = JSON.stringify(file, (_k, v) => typeof v === "bigint" ? `${U64_MARK}${v}` : v, 2);
     const text = `${json.replace(new RegExp(`"${U64_MARK}(\\d+)"`, "g"), "$1")}
 `;
     const tmp = join3(dir, `.pins.json.${process.pid}.${randomBytes6(6).toString("hex")}.tmp`);
     try {
+      mkdirSync(dir, { recursive: true, mode: 448 });
       writeFileSync(tmp, text, { mode: 384, flag: "wx" });
       renameSync(tmp, this.path);
     } catch (e) {
-      rmSync(tmp, { force: true });
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+      }
       const code = e.code;
-      throw new FormatError(`cannot write ${this.path} (${code ?? String(e)}); check the folder's permissions`, {
-        cause: e
-      });
+      throw new FormatError(
+        `cannot write ${this.path} (${code ?? String(e)}), where this machine records the vault keys it trusts; fix the permissions of ${dir} or set ${HOME_ENV} to a writable folder`,
+        { cause: e }
+      );
     }
   }
 };
