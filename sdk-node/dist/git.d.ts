@@ -41,3 +41,14 @@ export declare function upstreamRemote(repo: RepoLocation): Promise<string | nul
  * of `oids` (`null` for a missing object).
  */
 export declare function catFileBatch(cwd: string, oids: readonly string[]): Promise<Array<Buffer | null>>;
+/**
+ * HEAD's commit and its upstream's, read from `.git` files without spawning git: `upstream`
+ * is `null` when the upstream's ref does not exist locally (never fetched). Returns `null`
+ * when only git can tell (no upstream, a detached HEAD, a symbolic ref, a fetch refspec
+ * other than the default one, or the reftable ref storage).
+ */
+export declare function readUpstreamState(repo: RepoLocation): Promise<{
+    readonly head: string | null;
+    readonly upstream: string | null;
+    readonly label: string;
+} | null>;

@@ -17641,6 +17641,65 @@ function catFileBatch(cwd, oids) {
 `).join(""));
   });
 }
+async function readUpstreamState(repo) {
+  let headText;
+  let config;
+  try {
+    headText = (await readFile(join(repo.gitDir, "HEAD"), "utf8")).trim();
+    config = parseGitConfig(await readFile(join(repo.commonDir, "config"), "utf8"));
+  } catch {
+    return null;
+  }
+  const storage = config.get("extensions.refstorage");
+  if (storage !== void 0 && storage.toLowerCase() !== "files") return null;
+  const m = /^ref:\s*(refs\/heads\/(.+))$/.exec(headText);
+  if (!m?.[1] || !m[2]) return null;
+  const branch = m[2];
+  const remote = config.get(`branch.${branch}.remote`);
+  const merge = config.get(`branch.${branch}.merge`);
+  if (!remote || !merge?.startsWith("refs/heads/")) return null;
+  const mergeBranch = merge.slice("refs/heads/".length);
+  let upstreamRef;
+  let label2;
+  if (remote === ".") {
+    upstreamRef = merge;
+    label2 = mergeBranch;
+  } else {
+    const fetch = config.get(`remote.${remote}.fetch`);
+    if (fetch?.replace(/^\+/, "") !== `refs/heads/*:refs/remotes/${remote}/*`) return null;
+    upstreamRef = `refs/remotes/${remote}/${mergeBranch}`;
+    label2 = `${remote}/${mergeBranch}`;
+  }
+  const head = await readRef(repo, m[1]);
+  const upstream = await readRef(repo, upstreamRef);
+  if (head === void 0 || upstream === void 0) return null;
+  return { head, upstream, label: label2 };
+}
+async function readRef(repo, name) {
+  const oid = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+  try {
+    const text = (await readFile(join(repo.commonDir, name), "utf8")).trim();
+    return oid.test(text) ? text : void 0;
+  } catch (e) {
+    const code = e.code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") return void 0;
+  }
+  let packed;
+  try {
+    packed = await readFile(join(repo.commonDir, "packed-refs"), "utf8");
+  } catch (e) {
+    const code = e.code;
+    return code === "ENOENT" ? null : void 0;
+  }
+  for (const line of packed.split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0 && line.slice(space + 1).trimEnd() === name) {
+      const value = line.slice(0, space);
+      return oid.test(value) ? value : void 0;
+    }
+  }
+  return null;
+}
 
 // src/integrity.ts
 import { createHash, createPublicKey, verify as verifySignature } from "node:crypto";
@@ -18815,10 +18874,11 @@ ${upperFirst(ASK_OWNER)}`
   }
   async #snapshot(force) {
     const location = await this.#locate();
-    const root = location.kind === "local" ? location.repo.root : location.dir;
-    if (!this.#autoPull) return this.#worktree(root);
-    if (location.kind === "local" && await upstreamRemote(location.repo) === null) {
-      return this.#worktree(root);
+    if (location.kind === "local") {
+      if (await upstreamRemote(location.repo) === null) return this.#worktree(location.repo.root);
+      if (!this.#autoPull) return this.#upstreamOrWorktree(location.repo, false);
+    } else if (!this.#autoPull) {
+      return this.#worktree(location.dir);
     }
     const current = this.#current;
     if (!force && current && Date.now() - current.at < this.#refreshIntervalMs) return current.source;
@@ -18840,38 +18900,60 @@ ${upperFirst(ASK_OWNER)}`
     if (warning) this.#warn(warning);
     return this.#worktree(dir);
   }
-  /** Like the CLI: fetch the upstream; read its tree from git objects if it is ahead of HEAD. */
+  /** Like the CLI: fetch the upstream, then read it if it is ahead of HEAD (even if the fetch failed). */
   async #freshLocal(repo) {
-    const worktree = this.#worktree(repo.root);
     const remote = await upstreamRemote(repo);
-    if (remote === null) return worktree;
-    try {
-      if (remote !== ".") {
+    if (remote === null) return this.#worktree(repo.root);
+    if (remote !== ".") {
+      let failure = null;
+      try {
         const fetch = await runGit(["fetch", "--quiet", "--no-tags", "--", remote], {
           cwd: repo.root,
           timeoutMs: this.#fetchTimeoutMs
         });
-        if (fetch.code !== 0) {
-          this.#warn(`\`git fetch ${remote}\` failed (exit ${fetch.code}); reading the local state, which may be stale`);
-          return worktree;
-        }
+        if (fetch.code !== 0) failure = `exit ${fetch.code}`;
+      } catch (e) {
+        failure = e instanceof Error ? e.message : String(e);
       }
-      const names = await runGit(["rev-parse", "HEAD", "@{upstream}", "--abbrev-ref", "@{upstream}"], {
-        cwd: repo.root
-      });
-      const [ours, theirs, label2] = names.stdout.toString("utf8").trim().split("\n");
-      if (names.code !== 0 || !ours || !theirs) return worktree;
-      if (ours === theirs) return worktree;
+      if (failure !== null) {
+        this.#warn(`\`git fetch ${remote}\` failed (${failure}); reading the local state, which may be stale`);
+      }
+    }
+    return this.#upstreamOrWorktree(repo, true);
+  }
+  /**
+   * The upstream commit's tree if it is a strict descendant of HEAD (the upstream is ahead and
+   * HEAD has nothing of its own), else the working tree. The refs are read from `.git` files
+   * first, so an up-to-date branch or a never-fetched upstream costs no git process.
+   */
+  async #upstreamOrWorktree(repo, warnDiverged) {
+    const worktree = this.#worktree(repo.root);
+    try {
+      const quick = await readUpstreamState(repo);
+      if (quick && (quick.upstream === null || quick.upstream === quick.head)) return worktree;
+      let ours = quick?.head ?? null;
+      let theirs = quick?.upstream ?? null;
+      let label2 = quick?.label ?? null;
+      if (!quick) {
+        const names = await runGit(["rev-parse", "HEAD", "@{upstream}", "--abbrev-ref", "@{upstream}"], {
+          cwd: repo.root
+        });
+        if (names.code !== 0) return worktree;
+        [ours = null, theirs = null, label2 = null] = names.stdout.toString("utf8").trim().split("\n");
+      }
+      if (!ours || !theirs || ours === theirs) return worktree;
       const counts = await runGit(["rev-list", "--left-right", "--count", `${ours}...${theirs}`], {
         cwd: repo.root
       });
-      const [ahead, behind] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
       if (counts.code !== 0) return worktree;
+      const [ahead, behind] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
       if (behind === 0) return worktree;
       if (ahead !== 0) {
-        this.#warn(
-          `your branch and ${label2 ?? "its upstream"} have diverged; reading the local state (run \`git pull\` to combine them)`
-        );
+        if (warnDiverged) {
+          this.#warn(
+            `your branch and ${label2 ?? "its upstream"} have diverged; reading the local state (run \`git pull\` to combine them)`
+          );
+        }
         return worktree;
       }
       return new TreeSource(repo.root, theirs, label2 ?? "upstream");

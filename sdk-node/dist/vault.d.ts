@@ -16,7 +16,8 @@ export interface VaultOptions {
      * Read the newest state (default `true`): fetch the current branch's upstream and read it from
      * git objects when it is ahead (the working tree, index and branches are never changed), or
      * refresh the clone of a URL. When a key is refused, refresh once and retry before throwing.
-     * With `false` no `git` process is started for a local repository.
+     * With `false` nothing is fetched; an upstream fetched earlier that is ahead of HEAD is still
+     * read (git is started only when its ref differs from HEAD).
      */
     autoPull?: boolean;
     /**

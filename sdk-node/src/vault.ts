@@ -25,7 +25,7 @@ import {
   type Manifest,
   type SecretMeta,
 } from "./format.js";
-import { discoverRepo, runGit, upstreamRemote, type RepoLocation } from "./git.js";
+import { discoverRepo, readUpstreamState, runGit, upstreamRemote, type RepoLocation } from "./git.js";
 import {
   ASK_OWNER,
   KEY_FILE_COMMENT,
@@ -64,7 +64,8 @@ export interface VaultOptions {
    * Read the newest state (default `true`): fetch the current branch's upstream and read it from
    * git objects when it is ahead (the working tree, index and branches are never changed), or
    * refresh the clone of a URL. When a key is refused, refresh once and retry before throwing.
-   * With `false` no `git` process is started for a local repository.
+   * With `false` nothing is fetched; an upstream fetched earlier that is ahead of HEAD is still
+   * read (git is started only when its ref differs from HEAD).
    */
   autoPull?: boolean;
   /**
@@ -532,10 +533,14 @@ export class Vault {
 
   async #snapshot(force: boolean): Promise<Source> {
     const location = await this.#locate();
-    const root = location.kind === "local" ? location.repo.root : location.dir;
-    if (!this.#autoPull) return this.#worktree(root);
-    if (location.kind === "local" && (await upstreamRemote(location.repo)) === null) {
-      return this.#worktree(root);
+    if (location.kind === "local") {
+      // Without an upstream, the working tree is all there is: no git process at all.
+      if ((await upstreamRemote(location.repo)) === null) return this.#worktree(location.repo.root);
+      // Without fetching, an upstream ref fetched earlier may still be ahead of HEAD: read it
+      // (its higher signed state may already be pinned, so HEAD would look like a rollback).
+      if (!this.#autoPull) return this.#upstreamOrWorktree(location.repo, false);
+    } else if (!this.#autoPull) {
+      return this.#worktree(location.dir);
     }
     const current = this.#current;
     if (!force && current && Date.now() - current.at < this.#refreshIntervalMs) return current.source;
@@ -562,38 +567,61 @@ export class Vault {
     return this.#worktree(dir);
   }
 
-  /** Like the CLI: fetch the upstream; read its tree from git objects if it is ahead of HEAD. */
+  /** Like the CLI: fetch the upstream, then read it if it is ahead of HEAD (even if the fetch failed). */
   async #freshLocal(repo: RepoLocation): Promise<Source> {
-    const worktree = this.#worktree(repo.root);
     const remote = await upstreamRemote(repo);
-    if (remote === null) return worktree;
-    try {
-      if (remote !== ".") {
+    if (remote === null) return this.#worktree(repo.root);
+    if (remote !== ".") {
+      let failure: string | null = null;
+      try {
         const fetch = await runGit(["fetch", "--quiet", "--no-tags", "--", remote], {
           cwd: repo.root,
           timeoutMs: this.#fetchTimeoutMs,
         });
-        if (fetch.code !== 0) {
-          this.#warn(`\`git fetch ${remote}\` failed (exit ${fetch.code}); reading the local state, which may be stale`);
-          return worktree;
-        }
+        if (fetch.code !== 0) failure = `exit ${fetch.code}`;
+      } catch (e) {
+        failure = e instanceof Error ? e.message : String(e);
       }
-      const names = await runGit(["rev-parse", "HEAD", "@{upstream}", "--abbrev-ref", "@{upstream}"], {
-        cwd: repo.root,
-      });
-      const [ours, theirs, label] = names.stdout.toString("utf8").trim().split("\n");
-      if (names.code !== 0 || !ours || !theirs) return worktree;
-      if (ours === theirs) return worktree;
+      if (failure !== null) {
+        this.#warn(`\`git fetch ${remote}\` failed (${failure}); reading the local state, which may be stale`);
+      }
+    }
+    return this.#upstreamOrWorktree(repo, true);
+  }
+
+  /**
+   * The upstream commit's tree if it is a strict descendant of HEAD (the upstream is ahead and
+   * HEAD has nothing of its own), else the working tree. The refs are read from `.git` files
+   * first, so an up-to-date branch or a never-fetched upstream costs no git process.
+   */
+  async #upstreamOrWorktree(repo: RepoLocation, warnDiverged: boolean): Promise<Source> {
+    const worktree = this.#worktree(repo.root);
+    try {
+      const quick = await readUpstreamState(repo);
+      if (quick && (quick.upstream === null || quick.upstream === quick.head)) return worktree;
+      let ours = quick?.head ?? null;
+      let theirs = quick?.upstream ?? null;
+      let label = quick?.label ?? null;
+      if (!quick) {
+        const names = await runGit(["rev-parse", "HEAD", "@{upstream}", "--abbrev-ref", "@{upstream}"], {
+          cwd: repo.root,
+        });
+        if (names.code !== 0) return worktree;
+        [ours = null, theirs = null, label = null] = names.stdout.toString("utf8").trim().split("\n");
+      }
+      if (!ours || !theirs || ours === theirs) return worktree;
       const counts = await runGit(["rev-list", "--left-right", "--count", `${ours}...${theirs}`], {
         cwd: repo.root,
       });
-      const [ahead, behind] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
       if (counts.code !== 0) return worktree;
+      const [ahead, behind] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
       if (behind === 0) return worktree;
       if (ahead !== 0) {
-        this.#warn(
-          `your branch and ${label ?? "its upstream"} have diverged; reading the local state (run \`git pull\` to combine them)`,
-        );
+        if (warnDiverged) {
+          this.#warn(
+            `your branch and ${label ?? "its upstream"} have diverged; reading the local state (run \`git pull\` to combine them)`,
+          );
+        }
         return worktree;
       }
       return new TreeSource(repo.root, theirs, label ?? "upstream");

@@ -1,7 +1,7 @@
 // End-to-end tests of the Node SDK against vaults written by the real agent-vault CLI.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, before } from "node:test";
 
@@ -425,13 +425,78 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     // The cached state is an hour "fresh", so only the retry's forced refresh can see the grant.
     assert.equal(await vault.get("stripe/a"), "granted-later");
 
-    // Another machine (its own pins) reading the stale clone without pulling. On this machine
-    // the stale state is a rollback: it has already seen the newer signed state.
+    // Without pulling, the fetched upstream (ahead of HEAD) is still what is read, here and on
+    // another machine (its own pins).
     const elsewhere = { ...BASE_ENV, AGENT_VAULT_HOME: tempDir() };
-    const noPull = new Vault({ repoPath: clone, keyPath: v.agentKey("ci"), env: elsewhere, autoPull: false });
-    await rejects(noPull.get("stripe/a"), NotAuthorizedError, 4);
-    const here = new Vault({ ...opts(v, { agent: "ci" }), repoPath: clone, autoPull: false });
-    assert.match((await rejects(here.get("stripe/a"), IntegrityError, 5)).message, /rollback/);
+    const noPull = () => new Vault({ repoPath: clone, keyPath: v.agentKey("ci"), env: elsewhere, autoPull: false });
+    const here = () => new Vault({ ...opts(v, { agent: "ci" }), repoPath: clone, autoPull: false });
+    assert.equal(await noPull().get("stripe/a"), "granted-later");
+    assert.equal(await here().get("stripe/a"), "granted-later");
+
+    // Someone rewinds the upstream ref to the old state: on another machine, that is simply
+    // the old state; on this machine, which has seen the newer signed state, a rollback.
+    const branchOfClone = git(["rev-parse", "--abbrev-ref", "HEAD"], { cwd: clone });
+    git(["update-ref", `refs/remotes/origin/${branchOfClone}`, "HEAD"], { cwd: clone });
+    await rejects(new Vault({ repoPath: clone, keyPath: v.agentKey("ci"), env: { ...BASE_ENV, AGENT_VAULT_HOME: tempDir() }, autoPull: false }).get("stripe/a"), NotAuthorizedError, 4);
+    assert.match((await rejects(here().get("stripe/a"), IntegrityError, 5)).message, /rollback/);
+  });
+
+  it("keeps reading a fetched upstream that is ahead with autoPull off or when a fetch fails (no false rollback)", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "v1" } });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    const clone = join(v.dir, "clone");
+    git(["clone", "-q", bare, clone]);
+    git(["remote", "add", "origin", bare], { cwd: v.repo });
+    setSecret(v.av, "stripe/a", "v2");
+    git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
+    const head = git(["rev-parse", "HEAD"], { cwd: clone });
+
+    // A read with autoPull fetches, reads the upstream and pins its higher sequence number.
+    const online = new Vault({ ...opts(v), repoPath: clone, autoPull: true, refreshIntervalMs: 0 });
+    assert.equal(await online.get("stripe/a"), "v2");
+    // A later read without pulling still reads the upstream, which is ahead of HEAD.
+    const warnings = [];
+    const offline = new Vault({ ...opts(v), repoPath: clone, onWarning: (m) => warnings.push(m) });
+    assert.equal(await offline.get("stripe/a"), "v2");
+    assert.deepEqual((await offline.listSecrets()).map((s) => s.path), ["stripe/a"]);
+    assert.deepEqual(warnings, []);
+    // A failed fetch warns, and reads the upstream fetched earlier.
+    const moved = join(v.dir, "moved.git");
+    renameSync(bare, moved);
+    const failing = [];
+    const unreachable = new Vault({ ...opts(v), repoPath: clone, autoPull: true, onWarning: (m) => failing.push(m) });
+    assert.equal(await unreachable.get("stripe/a"), "v2");
+    assert.match(failing.join("\n"), /git fetch origin` failed/);
+    // Nothing in the clone changed.
+    assert.equal(git(["rev-parse", "HEAD"], { cwd: clone }), head);
+    assert.equal(git(["status", "--porcelain"], { cwd: clone }), "");
+  });
+
+  it("starts no git process with autoPull off when the upstream is at HEAD or was never fetched", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "value-a" } });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    const clone = join(v.dir, "clone");
+    git(["clone", "-q", bare, clone]);
+    git(["pack-refs", "--all"], { cwd: clone });
+    const fake = failingGitDir();
+    const saved = process.env.PATH;
+    process.env.PATH = `${fake.dir}:${saved}`;
+    try {
+      const vault = new Vault({ ...opts(v), repoPath: clone });
+      assert.equal(await vault.get("stripe/a"), "value-a");
+      assert.equal((await vault.listSecrets()).length, 1);
+      // The branch's upstream was never fetched (its ref does not exist).
+      process.env.PATH = saved;
+      const branch = git(["rev-parse", "--abbrev-ref", "HEAD"], { cwd: clone });
+      git(["update-ref", "-d", `refs/remotes/origin/${branch}`], { cwd: clone });
+      process.env.PATH = `${fake.dir}:${saved}`;
+      assert.equal(await new Vault({ ...opts(v), repoPath: clone }).get("stripe/a"), "value-a");
+    } finally {
+      process.env.PATH = saved;
+    }
+    assert.equal(existsSync(fake.marker), false, "a git process was started");
   });
 
   it("reads a remote URL through a ciphertext-only clone in the cache directory", async () => {
