@@ -18565,7 +18565,7 @@ var Vault = class {
     }
     const env = { ...options.env ?? process.env };
     this.#repoPath = repoPath;
-    this.#autoPull = Boolean(autoPull);
+    this.#autoPull = Boolean(autoPull) && !isSet(env["AGENT_VAULT_OFFLINE"]);
     this.#refreshIntervalMs = interval;
     this.#fetchTimeoutMs = seconds(env["AGENT_VAULT_FETCH_TIMEOUT"], 10) * 1e3;
     this.#cacheDir = options.cacheDir ?? defaultCacheDir(env);
@@ -18969,6 +18969,9 @@ function upperFirst(text) {
 }
 function isNotAuthorized(e) {
   return e instanceof Error && e.code === 4;
+}
+function isSet(value) {
+  return value !== void 0 && !["", "n", "no", "f", "false", "off", "0"].includes(value.toLowerCase());
 }
 function seconds(value, fallback) {
   const n = value === void 0 ? NaN : Number(value.trim());

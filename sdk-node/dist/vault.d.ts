@@ -18,6 +18,7 @@ export interface VaultOptions {
      * refresh the clone of a URL. When a key is refused, refresh once and retry before throwing.
      * With `false` nothing is fetched; an upstream fetched earlier that is ahead of HEAD is still
      * read (git is started only when its ref differs from HEAD).
+     * `AGENT_VAULT_OFFLINE=1` in `env` turns it off, like the CLI's `--offline`.
      */
     autoPull?: boolean;
     /**
@@ -29,7 +30,7 @@ export interface VaultOptions {
     cacheDir?: string;
     /**
      * The environment to read `AGENT_VAULT_KEY`, `AGENT_VAULT_VERIFY_KEY`, `AGENT_VAULT_HOME`,
-     * `XDG_CACHE_HOME`, `HOME` and `AGENT_VAULT_FETCH_TIMEOUT` from (default `process.env`), read once when the vault is created.
+     * `AGENT_VAULT_OFFLINE`, `XDG_CACHE_HOME`, `HOME` and `AGENT_VAULT_FETCH_TIMEOUT` from (default `process.env`), read once when the vault is created.
      */
     env?: NodeJS.ProcessEnv;
     /**

@@ -66,6 +66,7 @@ export interface VaultOptions {
    * refresh the clone of a URL. When a key is refused, refresh once and retry before throwing.
    * With `false` nothing is fetched; an upstream fetched earlier that is ahead of HEAD is still
    * read (git is started only when its ref differs from HEAD).
+   * `AGENT_VAULT_OFFLINE=1` in `env` turns it off, like the CLI's `--offline`.
    */
   autoPull?: boolean;
   /**
@@ -77,7 +78,7 @@ export interface VaultOptions {
   cacheDir?: string;
   /**
    * The environment to read `AGENT_VAULT_KEY`, `AGENT_VAULT_VERIFY_KEY`, `AGENT_VAULT_HOME`,
-   * `XDG_CACHE_HOME`, `HOME` and `AGENT_VAULT_FETCH_TIMEOUT` from (default `process.env`), read once when the vault is created.
+   * `AGENT_VAULT_OFFLINE`, `XDG_CACHE_HOME`, `HOME` and `AGENT_VAULT_FETCH_TIMEOUT` from (default `process.env`), read once when the vault is created.
    */
   env?: NodeJS.ProcessEnv;
   /**
@@ -192,7 +193,8 @@ export class Vault {
     }
     const env = { ...(options.env ?? process.env) };
     this.#repoPath = repoPath;
-    this.#autoPull = Boolean(autoPull);
+    // As the CLI's --offline: AGENT_VAULT_OFFLINE set to anything but a false value.
+    this.#autoPull = Boolean(autoPull) && !isSet(env["AGENT_VAULT_OFFLINE"]);
     this.#refreshIntervalMs = interval;
     this.#fetchTimeoutMs = seconds(env["AGENT_VAULT_FETCH_TIMEOUT"], 10) * 1000;
     this.#cacheDir = options.cacheDir ?? defaultCacheDir(env);
@@ -648,6 +650,11 @@ function upperFirst(text: string): string {
 
 function isNotAuthorized(e: unknown): boolean {
   return e instanceof Error && (e as { code?: unknown }).code === 4;
+}
+
+/** An on/off environment variable, read as the CLI's (clap's falsey parser) does. */
+function isSet(value: string | undefined): boolean {
+  return value !== undefined && !["", "n", "no", "f", "false", "off", "0"].includes(value.toLowerCase());
 }
 
 function seconds(value: string | undefined, fallback: number): number {

@@ -473,6 +473,31 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     assert.equal(git(["status", "--porcelain"], { cwd: clone }), "");
   });
 
+  it("honours AGENT_VAULT_OFFLINE like the CLI's --offline: no fetch, no git process", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "v1" } });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    const clone = join(v.dir, "clone");
+    git(["clone", "-q", bare, clone]);
+    git(["remote", "add", "origin", bare], { cwd: v.repo });
+    setSecret(v.av, "stripe/a", "v2");
+    git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
+    const at = (value) => new Vault({ ...opts(v, { autoPull: true, refreshIntervalMs: 0 }, { AGENT_VAULT_OFFLINE: value }), repoPath: clone });
+
+    const fake = failingGitDir();
+    const saved = process.env.PATH;
+    process.env.PATH = `${fake.dir}:${saved}`;
+    try {
+      for (const value of ["1", "true", "yes"]) assert.equal(await at(value).get("stripe/a"), "v1");
+    } finally {
+      process.env.PATH = saved;
+    }
+    assert.equal(existsSync(fake.marker), false, "a git process was started");
+    assert.equal(cli(["--vault", clone, "get", "stripe/a"], { env: { ...v.env, AGENT_VAULT_OFFLINE: "1" } }).stdout.toString(), "v1");
+    // A false value (as the CLI reads it) fetches.
+    for (const value of ["0", "false", "off", ""]) assert.equal(await at(value).get("stripe/a"), "v2");
+  });
+
   it("starts no git process with autoPull off when the upstream is at HEAD or was never fetched", async () => {
     const v = makeVault({ secrets: { "stripe/a": "value-a" } });
     const bare = join(v.dir, "origin.git");
