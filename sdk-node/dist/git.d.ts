@@ -5,6 +5,11 @@ export interface GitResult {
     readonly stderr: string;
 }
 /**
+ * Environment for spawned git: never prompt (for a password, a passphrase or an unknown host
+ * key: ssh runs in batch mode unless `GIT_SSH_COMMAND` is set), never open an editor or pager.
+ */
+export declare function gitEnv(base?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+/**
  * Runs `git args…` and resolves with its exit code and output (a non-zero exit is not an
  * error here). Rejects with a {@link FormatError} if git cannot be started or times out.
  */

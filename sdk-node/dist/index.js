@@ -17443,11 +17443,12 @@ function parseMeta(path, bytes) {
 import { execFile, spawn } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-function gitEnv() {
+function gitEnv(base = process.env) {
   return {
-    ...process.env,
+    ...base,
     GIT_TERMINAL_PROMPT: "0",
-    GIT_ASKPASS: process.env["GIT_ASKPASS"] ?? "",
+    GIT_SSH_COMMAND: base["GIT_SSH_COMMAND"] || "ssh -o BatchMode=yes",
+    GIT_ASKPASS: base["GIT_ASKPASS"] ?? "",
     GIT_PAGER: "cat",
     GIT_EDITOR: ":"
   };

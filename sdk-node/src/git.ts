@@ -17,12 +17,16 @@ export interface GitResult {
   readonly stderr: string;
 }
 
-/** Environment for spawned git: never prompt, never open an editor or pager. */
-function gitEnv(): NodeJS.ProcessEnv {
+/**
+ * Environment for spawned git: never prompt (for a password, a passphrase or an unknown host
+ * key: ssh runs in batch mode unless `GIT_SSH_COMMAND` is set), never open an editor or pager.
+ */
+export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return {
-    ...process.env,
+    ...base,
     GIT_TERMINAL_PROMPT: "0",
-    GIT_ASKPASS: process.env["GIT_ASKPASS"] ?? "",
+    GIT_SSH_COMMAND: base["GIT_SSH_COMMAND"] || "ssh -o BatchMode=yes",
+    GIT_ASKPASS: base["GIT_ASKPASS"] ?? "",
     GIT_PAGER: "cat",
     GIT_EDITOR: ":",
   };

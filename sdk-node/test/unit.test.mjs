@@ -8,7 +8,7 @@ import * as sdk from "../build/lib/index.js";
 import { checkName, checkSecretPath } from "../build/lib/names.js";
 import { parseStoredTime, isExpired } from "../build/lib/time.js";
 import { parseIdentities, chooseKeySource } from "../build/lib/keys.js";
-import { parseGitConfig } from "../build/lib/git.js";
+import { gitEnv, parseGitConfig } from "../build/lib/git.js";
 import { isRemoteUrl, redactUrl, clonePath } from "../build/lib/remote.js";
 
 describe("names", () => {
@@ -219,5 +219,18 @@ describe("integrity: statements, shards and pins", async () => {
     assert.equal(pins.get("/other").seq, 18446744073709551615n);
     writeFileSync(file, "{not json");
     assert.throws(() => pins.get("/v"), (e) => e instanceof sdk.FormatError && /pins\.json/.test(e.message));
+  });
+});
+
+describe("git processes", () => {
+  it("never prompt: no terminal prompt, ssh in batch mode unless GIT_SSH_COMMAND is set", () => {
+    const env = gitEnv({ PATH: "/bin", GIT_TERMINAL_PROMPT: "1" });
+    assert.equal(env.GIT_TERMINAL_PROMPT, "0");
+    assert.equal(env.GIT_SSH_COMMAND, "ssh -o BatchMode=yes");
+    assert.equal(env.PATH, "/bin");
+    assert.equal(gitEnv({ GIT_SSH_COMMAND: "ssh -i /k" }).GIT_SSH_COMMAND, "ssh -i /k");
+    assert.equal(gitEnv({}).GIT_EDITOR, ":");
+    // The default is process.env.
+    assert.equal(gitEnv().PATH, process.env.PATH);
   });
 });

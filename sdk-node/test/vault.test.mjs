@@ -473,6 +473,33 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     assert.equal(git(["status", "--porcelain"], { cwd: clone }), "");
   });
 
+  it("runs every git process so that it cannot prompt", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "v1" } });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    const clone = join(v.dir, "clone");
+    git(["clone", "-q", bare, clone]);
+    git(["remote", "add", "origin", bare], { cwd: v.repo });
+    setSecret(v.av, "stripe/a", "v2");
+    git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
+    const realGit = spawnSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).stdout.trim();
+    const dir = tempDir("av-node-gitenv-");
+    const log = join(dir, "log");
+    writeFileSync(join(dir, "git"), `#!/bin/sh\necho "$1|$GIT_TERMINAL_PROMPT|$GIT_SSH_COMMAND" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
+    const saved = process.env.PATH;
+    process.env.PATH = `${dir}:${saved}`;
+    try {
+      const vault = new Vault({ ...opts(v, { autoPull: true, refreshIntervalMs: 0 }), repoPath: clone });
+      assert.equal(await vault.get("stripe/a"), "v2");
+      await vault.listSecrets();
+    } finally {
+      process.env.PATH = saved;
+    }
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    assert.ok(lines.some((l) => l.startsWith("fetch|")), lines.join("\n"));
+    for (const line of lines) assert.match(line, /^[a-z-]+\|0\|ssh -o BatchMode=yes$/);
+  });
+
   it("honours AGENT_VAULT_OFFLINE like the CLI's --offline: no fetch, no git process", async () => {
     const v = makeVault({ secrets: { "stripe/a": "v1" } });
     const bare = join(v.dir, "origin.git");
