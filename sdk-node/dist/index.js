@@ -18542,6 +18542,7 @@ var Vault = class {
    * for conflicting or malformed options.
    */
   constructor(options = {}) {
+    checkOptions(options);
     const { repoPath = ".", keyPath, key, agent, autoPull = true } = options;
     if (typeof repoPath !== "string" || repoPath === "") {
       throw new InvalidInputError("repoPath must be a non-empty string (a local path or a git URL)");
@@ -18964,6 +18965,57 @@ ${upperFirst(ASK_OWNER)}`
     }
   }
 };
+var OPTION_NAMES = [
+  "repoPath",
+  "keyPath",
+  "key",
+  "agent",
+  "autoPull",
+  "refreshIntervalMs",
+  "cacheDir",
+  "env",
+  "verifyKey",
+  "onWarning"
+];
+function checkOptions(options) {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    const what = options === null ? "null" : Array.isArray(options) ? "an array" : `a ${typeof options}`;
+    throw new InvalidInputError(
+      `new Vault() takes an options object, not ${what}; pass the repository as { repoPath: "\u2026" }`
+    );
+  }
+  const given = options;
+  const unknown = Object.keys(given).filter((k) => !OPTION_NAMES.includes(k));
+  if (unknown.length > 0) {
+    throw new InvalidInputError(
+      `unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} for new Vault(); the options are ${OPTION_NAMES.join(", ")}`
+    );
+  }
+  const expect = (name, type, ok, nullIsDefault = false) => {
+    const value = given[name];
+    if (value !== void 0 && !(nullIsDefault && value === null) && !ok(value)) {
+      throw new InvalidInputError(`the ${name} option must be ${type}, not ${value === null ? "null" : typeof value}`);
+    }
+  };
+  const string = (v) => typeof v === "string";
+  expect("repoPath", "a string (a local path or a git URL)", string);
+  expect("keyPath", "a string (the path of an identity file)", string);
+  expect("key", "a string holding AGE-SECRET-KEY-1\u2026 identity text", string);
+  expect("agent", "a string (an agent name)", string);
+  expect("autoPull", "a boolean", (v) => typeof v === "boolean");
+  expect("refreshIntervalMs", "a number \u2265 0", (v) => typeof v === "number" && v >= 0, true);
+  expect("cacheDir", "a non-empty string (a folder)", (v) => typeof v === "string" && v !== "", true);
+  expect("verifyKey", "a string (ed25519:<base64>, as printed by `agent-vault verify`)", string);
+  expect("onWarning", "a function", (v) => typeof v === "function", true);
+  expect("env", "an object mapping names to strings (like process.env)", (v) => typeof v === "object" && v !== null && !Array.isArray(v), true);
+  if (given["env"] !== void 0 && given["env"] !== null) {
+    for (const [name, value] of Object.entries(given["env"])) {
+      if (value !== void 0 && typeof value !== "string") {
+        throw new InvalidInputError(`the env option's ${JSON.stringify(name)} must be a string, not ${value === null ? "null" : typeof value}`);
+      }
+    }
+  }
+}
 var PENDING_FILE = "agent-vault.pending";
 function upperFirst(text) {
   return text.charAt(0).toUpperCase() + text.slice(1);

@@ -169,6 +169,7 @@ export class Vault {
    * for conflicting or malformed options.
    */
   constructor(options: VaultOptions = {}) {
+    checkOptions(options);
     const { repoPath = ".", keyPath, key, agent, autoPull = true } = options;
     if (typeof repoPath !== "string" || repoPath === "") {
       throw new InvalidInputError("repoPath must be a non-empty string (a local path or a git URL)");
@@ -630,6 +631,66 @@ export class Vault {
     } catch (e) {
       this.#warn(`cannot read the upstream state (${e instanceof Error ? e.message : String(e)}); reading the local state`);
       return worktree;
+    }
+  }
+}
+
+const OPTION_NAMES = [
+  "repoPath",
+  "keyPath",
+  "key",
+  "agent",
+  "autoPull",
+  "refreshIntervalMs",
+  "cacheDir",
+  "env",
+  "verifyKey",
+  "onWarning",
+] as const;
+
+/**
+ * Rejects what JavaScript callers can pass by mistake — a path instead of the options
+ * object, an unknown (misspelled) option, a wrongly typed one — with {@link InvalidInputError}
+ * rather than ignoring it or failing later with a raw `TypeError`. Values are never echoed
+ * (`key` holds key material).
+ */
+function checkOptions(options: unknown): asserts options is VaultOptions {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    const what = options === null ? "null" : Array.isArray(options) ? "an array" : `a ${typeof options}`;
+    throw new InvalidInputError(
+      `new Vault() takes an options object, not ${what}; pass the repository as { repoPath: "…" }`,
+    );
+  }
+  const given = options as Record<string, unknown>;
+  const unknown = Object.keys(given).filter((k) => !(OPTION_NAMES as readonly string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new InvalidInputError(
+      `unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} for new Vault(); the options are ${OPTION_NAMES.join(", ")}`,
+    );
+  }
+  // null means "the default" for the options that have one (as `??` always treated it).
+  const expect = (name: string, type: string, ok: (v: unknown) => boolean, nullIsDefault = false): void => {
+    const value = given[name];
+    if (value !== undefined && !(nullIsDefault && value === null) && !ok(value)) {
+      throw new InvalidInputError(`the ${name} option must be ${type}, not ${value === null ? "null" : typeof value}`);
+    }
+  };
+  const string = (v: unknown) => typeof v === "string";
+  expect("repoPath", "a string (a local path or a git URL)", string);
+  expect("keyPath", "a string (the path of an identity file)", string);
+  expect("key", "a string holding AGE-SECRET-KEY-1… identity text", string);
+  expect("agent", "a string (an agent name)", string);
+  expect("autoPull", "a boolean", (v) => typeof v === "boolean");
+  expect("refreshIntervalMs", "a number ≥ 0", (v) => typeof v === "number" && v >= 0, true);
+  expect("cacheDir", "a non-empty string (a folder)", (v) => typeof v === "string" && v !== "", true);
+  expect("verifyKey", "a string (ed25519:<base64>, as printed by `agent-vault verify`)", string);
+  expect("onWarning", "a function", (v) => typeof v === "function", true);
+  expect("env", "an object mapping names to strings (like process.env)", (v) => typeof v === "object" && v !== null && !Array.isArray(v), true);
+  if (given["env"] !== undefined && given["env"] !== null) {
+    for (const [name, value] of Object.entries(given["env"] as object)) {
+      if (value !== undefined && typeof value !== "string") {
+        throw new InvalidInputError(`the env option's ${JSON.stringify(name)} must be a string, not ${value === null ? "null" : typeof value}`);
+      }
     }
   }
 }

@@ -305,6 +305,47 @@ describe("broken and missing vaults", () => {
     assert.throws(() => new Vault({ agent: "../owner" }), InvalidInputError);
     assert.throws(() => new Vault({ repoPath: "" }), InvalidInputError);
   });
+
+  it("rejects a non-object or wrongly typed options with InvalidInputError, never a raw TypeError", () => {
+    const invalid = (fn, pattern) => {
+      let error;
+      try {
+        fn();
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(error instanceof InvalidInputError && error.code === 2, `expected InvalidInputError, got ${error}`);
+      if (pattern) assert.match(error.message, pattern);
+      return error;
+    };
+    invalid(() => new Vault("/srv/app"), /options object.*repoPath/);
+    for (const bad of [null, 5, true, ["/srv/app"], () => {}]) invalid(() => new Vault(bad));
+    invalid(() => new Vault({ path: "/srv/app" }), /unknown option "path"/);
+    invalid(() => new Vault({ repo_path: "/a", keypath: "/k" }), /unknown options "repo_path", "keypath"/);
+    const wrong = {
+      repoPath: 5,
+      keyPath: 5,
+      key: Buffer.from("AGE-SECRET-KEY-1X"),
+      agent: 5,
+      autoPull: "false",
+      refreshIntervalMs: "5",
+      cacheDir: 5,
+      env: "HOME=/x",
+      verifyKey: 5,
+      onWarning: "console.log",
+    };
+    for (const [name, value] of Object.entries(wrong)) invalid(() => new Vault({ [name]: value }), new RegExp(name));
+    invalid(() => new Vault({ cacheDir: "" }), /cacheDir/);
+    invalid(() => new Vault({ env: [] }), /env/);
+    invalid(() => new Vault({ env: { AGENT_VAULT_FETCH_TIMEOUT: 5 } }), /AGENT_VAULT_FETCH_TIMEOUT/);
+    const e = invalid(() => new Vault({ key: { secret: "AGE-SECRET-KEY-1HUNTER2" } }));
+    assert.ok(!e.message.includes("HUNTER2"));
+    // undefined is "not given"; null is the default for the options that have one.
+    new Vault({ repoPath: ".", keyPath: undefined, autoPull: undefined });
+    new Vault({ refreshIntervalMs: null, cacheDir: null, env: null, onWarning: null });
+    new Vault();
+    new Vault({ autoPull: false, refreshIntervalMs: 0, env: { HOME: "/h", UNSET: undefined } });
+  });
 });
 
 describe("seed-style vaults written by stock age and plain git", () => {
