@@ -6,6 +6,7 @@
 import { parse as parseYaml } from "yaml";
 
 import { FormatError } from "./errors.js";
+import { decodeUtf8 } from "./text.js";
 
 /** The format version this SDK reads. */
 export const FORMAT_VERSION = 1;
@@ -102,7 +103,7 @@ class Fields {
 function parseMapping(path: string, bytes: Uint8Array): Fields {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = decodeUtf8(bytes);
   } catch {
     throw new FormatError(
       `${path}: cannot parse (it is not UTF-8 text); restore it from git history (\`git log -p -- ${path}\`)`,

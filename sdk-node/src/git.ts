@@ -17,12 +17,16 @@ export interface GitResult {
   readonly stderr: string;
 }
 
-/** Environment for spawned git: never prompt, never open an editor or pager. */
-function gitEnv(): NodeJS.ProcessEnv {
+/**
+ * Environment for spawned git: never prompt (for a password, a passphrase or an unknown host
+ * key: ssh runs in batch mode unless `GIT_SSH_COMMAND` is set), never open an editor or pager.
+ */
+export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return {
-    ...process.env,
+    ...base,
     GIT_TERMINAL_PROMPT: "0",
-    GIT_ASKPASS: process.env["GIT_ASKPASS"] ?? "",
+    GIT_SSH_COMMAND: base["GIT_SSH_COMMAND"] || "ssh -o BatchMode=yes",
+    GIT_ASKPASS: base["GIT_ASKPASS"] ?? "",
     GIT_PAGER: "cat",
     GIT_EDITOR: ":",
   };
@@ -253,4 +257,74 @@ export function catFileBatch(cwd: string, oids: readonly string[]): Promise<Arra
     });
     child.stdin.end(oids.map((o) => `${o}\n`).join(""));
   });
+}
+
+/**
+ * HEAD's commit and its upstream's, read from `.git` files without spawning git: `upstream`
+ * is `null` when the upstream's ref does not exist locally (never fetched). Returns `null`
+ * when only git can tell (no upstream, a detached HEAD, a symbolic ref, a fetch refspec
+ * other than the default one, or the reftable ref storage).
+ */
+export async function readUpstreamState(
+  repo: RepoLocation,
+): Promise<{ readonly head: string | null; readonly upstream: string | null; readonly label: string } | null> {
+  let headText: string;
+  let config: Map<string, string>;
+  try {
+    headText = (await readFile(join(repo.gitDir, "HEAD"), "utf8")).trim();
+    config = parseGitConfig(await readFile(join(repo.commonDir, "config"), "utf8"));
+  } catch {
+    return null;
+  }
+  const storage = config.get("extensions.refstorage");
+  if (storage !== undefined && storage.toLowerCase() !== "files") return null;
+  const m = /^ref:\s*(refs\/heads\/(.+))$/.exec(headText);
+  if (!m?.[1] || !m[2]) return null;
+  const branch = m[2];
+  const remote = config.get(`branch.${branch}.remote`);
+  const merge = config.get(`branch.${branch}.merge`);
+  if (!remote || !merge?.startsWith("refs/heads/")) return null;
+  const mergeBranch = merge.slice("refs/heads/".length);
+  let upstreamRef: string;
+  let label: string;
+  if (remote === ".") {
+    upstreamRef = merge;
+    label = mergeBranch;
+  } else {
+    const fetch = config.get(`remote.${remote}.fetch`);
+    if (fetch?.replace(/^\+/, "") !== `refs/heads/*:refs/remotes/${remote}/*`) return null;
+    upstreamRef = `refs/remotes/${remote}/${mergeBranch}`;
+    label = `${remote}/${mergeBranch}`;
+  }
+  const head = await readRef(repo, m[1]);
+  const upstream = await readRef(repo, upstreamRef);
+  if (head === undefined || upstream === undefined) return null;
+  return { head, upstream, label };
+}
+
+/** A branch or remote-tracking ref's commit id; `null` if absent, `undefined` if unsure. */
+async function readRef(repo: RepoLocation, name: string): Promise<string | null | undefined> {
+  const oid = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+  try {
+    const text = (await readFile(join(repo.commonDir, name), "utf8")).trim();
+    return oid.test(text) ? text : undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") return undefined;
+  }
+  let packed: string;
+  try {
+    packed = await readFile(join(repo.commonDir, "packed-refs"), "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? null : undefined;
+  }
+  for (const line of packed.split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0 && line.slice(space + 1).trimEnd() === name) {
+      const value = line.slice(0, space);
+      return oid.test(value) ? value : undefined;
+    }
+  }
+  return null;
 }

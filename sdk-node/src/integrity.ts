@@ -12,6 +12,7 @@ import { createHash, createPublicKey, verify as verifySignature, type KeyObject 
 
 import { IntegrityError, InvalidInputError } from "./errors.js";
 import type { Source } from "./source.js";
+import { decodeUtf8, trimText } from "./text.js";
 
 /** The signed statement, repository-relative. */
 export const STATEMENT_PATH = ".agent-vault/integrity/statement";
@@ -92,7 +93,7 @@ export class VerifyKey {
 
   /** Parses `ed25519:<base64>`; `null` if it is not one. */
   static tryParse(text: string): VerifyKey | null {
-    const trimmed = text.trim();
+    const trimmed = trimText(text);
     if (!trimmed.startsWith("ed25519:")) return null;
     const raw = decodeBase64(trimmed.slice("ed25519:".length));
     if (!raw || raw.length !== 32) return null;
@@ -165,7 +166,7 @@ function statementError(why: string): IntegrityError {
 export function parseStatement(bytes: Uint8Array): Statement {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = decodeUtf8(bytes);
   } catch {
     throw statementError("is not text");
   }
@@ -232,7 +233,7 @@ function parseShard(name: string, bytes: Buffer): Shard {
   const bad = () => new IntegrityError(`shard ${shardPath(name)} is malformed; ${ASK_OWNER}`);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = decodeUtf8(bytes);
   } catch {
     throw bad();
   }

@@ -9,6 +9,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
 import { FormatError, KeyNotFoundError } from "./errors.js";
+import { decodeUtf8, trimStartText, trimText } from "./text.js";
 
 /** The environment variable holding a key file's path or a raw `AGE-SECRET-KEY-1…`. */
 export const KEY_ENV = "AGENT_VAULT_KEY";
@@ -70,7 +71,7 @@ export function chooseKeySource(
   if (fromEnv !== undefined && fromEnv.trim() !== "") {
     // Identity text, also a whole key file with its comments (as in
     // AGENT_VAULT_KEY="$(cat bot.key)"); never treated, or echoed, as a path.
-    if (fromEnv.split(/\r?\n/).some((line) => line.trimStart().startsWith(SECRET_KEY_PREFIX))) {
+    if (fromEnv.split(/\r?\n/).some((line) => trimStartText(line).startsWith(SECRET_KEY_PREFIX))) {
       return { kind: "text", text: fromEnv, origin: `the key in ${KEY_ENV}` };
     }
     const path = resolve(fromEnv.trim());
@@ -110,10 +111,10 @@ export function parseIdentities(text: string, origin: string): LoadedIdentities 
   const comments: string[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? "").trim();
+    const line = trimText(lines[i] ?? "");
     if (line === "") continue;
     if (line.startsWith("#")) {
-      comments.push(line.slice(1).trim());
+      comments.push(trimText(line.slice(1)));
       continue;
     }
     if (line.startsWith(SECRET_KEY_PREFIX)) {
@@ -157,7 +158,7 @@ export async function loadIdentities(source: KeySource): Promise<LoadedIdentitie
   try {
     let text: string;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      text = decodeUtf8(bytes);
     } catch {
       throw new FormatError(`${source.origin}: it is not UTF-8 text`);
     }

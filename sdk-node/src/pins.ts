@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node
 import { dirname, join } from "node:path";
 
 import { FormatError } from "./errors.js";
+import { HOME_ENV } from "./keys.js";
 
 /** One remembered vault. */
 export interface Pin {
@@ -96,20 +97,25 @@ export class Pins {
 
   #write(file: PinsFile): void {
     const dir = dirname(this.path);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Sequence numbers are bigint: write them as exact JSON numbers.
     const json = JSON.stringify(file, (_k, v: unknown) => (typeof v === "bigint" ? `${U64_MARK}${v}` : v), 2);
     const text = `${json.replace(new RegExp(`"${U64_MARK}(\\d+)"`, "g"), "$1")}\n`;
     const tmp = join(dir, `.pins.json.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
     try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeFileSync(tmp, text, { mode: 0o600, flag: "wx" });
       renameSync(tmp, this.path);
     } catch (e) {
-      rmSync(tmp, { force: true });
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // The folder may not exist or be usable: nothing to clean up.
+      }
       const code = (e as NodeJS.ErrnoException).code;
-      throw new FormatError(`cannot write ${this.path} (${code ?? String(e)}); check the folder's permissions`, {
-        cause: e,
-      });
+      throw new FormatError(
+        `cannot write ${this.path} (${code ?? String(e)}), where this machine records the vault keys it trusts; fix the permissions of ${dir} or set ${HOME_ENV} to a writable folder`,
+        { cause: e },
+      );
     }
   }
 }

@@ -25,7 +25,7 @@ import {
   type Manifest,
   type SecretMeta,
 } from "./format.js";
-import { discoverRepo, runGit, upstreamRemote, type RepoLocation } from "./git.js";
+import { discoverRepo, readUpstreamState, runGit, upstreamRemote, type RepoLocation } from "./git.js";
 import {
   ASK_OWNER,
   KEY_FILE_COMMENT,
@@ -44,6 +44,7 @@ import { checkName, checkSecretPath } from "./names.js";
 import { clonePath, defaultCacheDir, ensureClone, isRemoteUrl, redactUrl, refreshClone } from "./remote.js";
 import { TreeSource, WorktreeSource, type Source } from "./source.js";
 import { isExpired } from "./time.js";
+import { decodeUtf8, trimText } from "./text.js";
 
 /** Options for {@link Vault}. Every option is optional. */
 export interface VaultOptions {
@@ -63,7 +64,9 @@ export interface VaultOptions {
    * Read the newest state (default `true`): fetch the current branch's upstream and read it from
    * git objects when it is ahead (the working tree, index and branches are never changed), or
    * refresh the clone of a URL. When a key is refused, refresh once and retry before throwing.
-   * With `false` no `git` process is started for a local repository.
+   * With `false` nothing is fetched; an upstream fetched earlier that is ahead of HEAD is still
+   * read (git is started only when its ref differs from HEAD).
+   * `AGENT_VAULT_OFFLINE=1` in `env` turns it off, like the CLI's `--offline`.
    */
   autoPull?: boolean;
   /**
@@ -75,7 +78,7 @@ export interface VaultOptions {
   cacheDir?: string;
   /**
    * The environment to read `AGENT_VAULT_KEY`, `AGENT_VAULT_VERIFY_KEY`, `AGENT_VAULT_HOME`,
-   * `XDG_CACHE_HOME`, `HOME` and `AGENT_VAULT_FETCH_TIMEOUT` from (default `process.env`), read once when the vault is created.
+   * `AGENT_VAULT_OFFLINE`, `XDG_CACHE_HOME`, `HOME` and `AGENT_VAULT_FETCH_TIMEOUT` from (default `process.env`), read once when the vault is created.
    */
   env?: NodeJS.ProcessEnv;
   /**
@@ -166,6 +169,7 @@ export class Vault {
    * for conflicting or malformed options.
    */
   constructor(options: VaultOptions = {}) {
+    checkOptions(options);
     const { repoPath = ".", keyPath, key, agent, autoPull = true } = options;
     if (typeof repoPath !== "string" || repoPath === "") {
       throw new InvalidInputError("repoPath must be a non-empty string (a local path or a git URL)");
@@ -190,7 +194,8 @@ export class Vault {
     }
     const env = { ...(options.env ?? process.env) };
     this.#repoPath = repoPath;
-    this.#autoPull = Boolean(autoPull);
+    // As the CLI's --offline: AGENT_VAULT_OFFLINE set to anything but a false value.
+    this.#autoPull = Boolean(autoPull) && !isSet(env["AGENT_VAULT_OFFLINE"]);
     this.#refreshIntervalMs = interval;
     this.#fetchTimeoutMs = seconds(env["AGENT_VAULT_FETCH_TIMEOUT"], 10) * 1000;
     this.#cacheDir = options.cacheDir ?? defaultCacheDir(env);
@@ -208,7 +213,7 @@ export class Vault {
   async get(path: string): Promise<string> {
     const bytes = await this.getBytes(path);
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      return decodeUtf8(bytes);
     } catch {
       throw new FormatError(
         `secret '${path}' is not UTF-8 text (it holds binary data); read it with getBytes()`,
@@ -291,7 +296,7 @@ export class Vault {
       return {
         name: a.name,
         groups: [...a.groups].sort(compareBytes),
-        publicKey: pub ? pub.toString("utf8").trim() : null,
+        publicKey: pub ? trimText(pub.toString("utf8")) : null,
         escrow: files[2 * i + 1] != null,
       };
     });
@@ -531,10 +536,14 @@ export class Vault {
 
   async #snapshot(force: boolean): Promise<Source> {
     const location = await this.#locate();
-    const root = location.kind === "local" ? location.repo.root : location.dir;
-    if (!this.#autoPull) return this.#worktree(root);
-    if (location.kind === "local" && (await upstreamRemote(location.repo)) === null) {
-      return this.#worktree(root);
+    if (location.kind === "local") {
+      // Without an upstream, the working tree is all there is: no git process at all.
+      if ((await upstreamRemote(location.repo)) === null) return this.#worktree(location.repo.root);
+      // Without fetching, an upstream ref fetched earlier may still be ahead of HEAD: read it
+      // (its higher signed state may already be pinned, so HEAD would look like a rollback).
+      if (!this.#autoPull) return this.#upstreamOrWorktree(location.repo, false);
+    } else if (!this.#autoPull) {
+      return this.#worktree(location.dir);
     }
     const current = this.#current;
     if (!force && current && Date.now() - current.at < this.#refreshIntervalMs) return current.source;
@@ -561,44 +570,127 @@ export class Vault {
     return this.#worktree(dir);
   }
 
-  /** Like the CLI: fetch the upstream; read its tree from git objects if it is ahead of HEAD. */
+  /** Like the CLI: fetch the upstream, then read it if it is ahead of HEAD (even if the fetch failed). */
   async #freshLocal(repo: RepoLocation): Promise<Source> {
-    const worktree = this.#worktree(repo.root);
     const remote = await upstreamRemote(repo);
-    if (remote === null) return worktree;
-    try {
-      if (remote !== ".") {
+    if (remote === null) return this.#worktree(repo.root);
+    if (remote !== ".") {
+      let failure: string | null = null;
+      try {
         const fetch = await runGit(["fetch", "--quiet", "--no-tags", "--", remote], {
           cwd: repo.root,
           timeoutMs: this.#fetchTimeoutMs,
         });
-        if (fetch.code !== 0) {
-          this.#warn(`\`git fetch ${remote}\` failed (exit ${fetch.code}); reading the local state, which may be stale`);
-          return worktree;
-        }
+        if (fetch.code !== 0) failure = `exit ${fetch.code}`;
+      } catch (e) {
+        failure = e instanceof Error ? e.message : String(e);
       }
-      const names = await runGit(["rev-parse", "HEAD", "@{upstream}", "--abbrev-ref", "@{upstream}"], {
-        cwd: repo.root,
-      });
-      const [ours, theirs, label] = names.stdout.toString("utf8").trim().split("\n");
-      if (names.code !== 0 || !ours || !theirs) return worktree;
-      if (ours === theirs) return worktree;
+      if (failure !== null) {
+        this.#warn(`\`git fetch ${remote}\` failed (${failure}); reading the local state, which may be stale`);
+      }
+    }
+    return this.#upstreamOrWorktree(repo, true);
+  }
+
+  /**
+   * The upstream commit's tree if it is a strict descendant of HEAD (the upstream is ahead and
+   * HEAD has nothing of its own), else the working tree. The refs are read from `.git` files
+   * first, so an up-to-date branch or a never-fetched upstream costs no git process.
+   */
+  async #upstreamOrWorktree(repo: RepoLocation, warnDiverged: boolean): Promise<Source> {
+    const worktree = this.#worktree(repo.root);
+    try {
+      const quick = await readUpstreamState(repo);
+      if (quick && (quick.upstream === null || quick.upstream === quick.head)) return worktree;
+      let ours = quick?.head ?? null;
+      let theirs = quick?.upstream ?? null;
+      let label = quick?.label ?? null;
+      if (!quick) {
+        const names = await runGit(["rev-parse", "HEAD", "@{upstream}", "--abbrev-ref", "@{upstream}"], {
+          cwd: repo.root,
+        });
+        if (names.code !== 0) return worktree;
+        [ours = null, theirs = null, label = null] = names.stdout.toString("utf8").trim().split("\n");
+      }
+      if (!ours || !theirs || ours === theirs) return worktree;
       const counts = await runGit(["rev-list", "--left-right", "--count", `${ours}...${theirs}`], {
         cwd: repo.root,
       });
-      const [ahead, behind] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
       if (counts.code !== 0) return worktree;
+      const [ahead, behind] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
       if (behind === 0) return worktree;
       if (ahead !== 0) {
-        this.#warn(
-          `your branch and ${label ?? "its upstream"} have diverged; reading the local state (run \`git pull\` to combine them)`,
-        );
+        if (warnDiverged) {
+          this.#warn(
+            `your branch and ${label ?? "its upstream"} have diverged; reading the local state (run \`git pull\` to combine them)`,
+          );
+        }
         return worktree;
       }
       return new TreeSource(repo.root, theirs, label ?? "upstream");
     } catch (e) {
       this.#warn(`cannot read the upstream state (${e instanceof Error ? e.message : String(e)}); reading the local state`);
       return worktree;
+    }
+  }
+}
+
+const OPTION_NAMES = [
+  "repoPath",
+  "keyPath",
+  "key",
+  "agent",
+  "autoPull",
+  "refreshIntervalMs",
+  "cacheDir",
+  "env",
+  "verifyKey",
+  "onWarning",
+] as const;
+
+/**
+ * Rejects what JavaScript callers can pass by mistake — a path instead of the options
+ * object, an unknown (misspelled) option, a wrongly typed one — with {@link InvalidInputError}
+ * rather than ignoring it or failing later with a raw `TypeError`. Values are never echoed
+ * (`key` holds key material).
+ */
+function checkOptions(options: unknown): asserts options is VaultOptions {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    const what = options === null ? "null" : Array.isArray(options) ? "an array" : `a ${typeof options}`;
+    throw new InvalidInputError(
+      `new Vault() takes an options object, not ${what}; pass the repository as { repoPath: "…" }`,
+    );
+  }
+  const given = options as Record<string, unknown>;
+  const unknown = Object.keys(given).filter((k) => !(OPTION_NAMES as readonly string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new InvalidInputError(
+      `unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} for new Vault(); the options are ${OPTION_NAMES.join(", ")}`,
+    );
+  }
+  // null means "the default" for the options that have one (as `??` always treated it).
+  const expect = (name: string, type: string, ok: (v: unknown) => boolean, nullIsDefault = false): void => {
+    const value = given[name];
+    if (value !== undefined && !(nullIsDefault && value === null) && !ok(value)) {
+      throw new InvalidInputError(`the ${name} option must be ${type}, not ${value === null ? "null" : typeof value}`);
+    }
+  };
+  const string = (v: unknown) => typeof v === "string";
+  expect("repoPath", "a string (a local path or a git URL)", string);
+  expect("keyPath", "a string (the path of an identity file)", string);
+  expect("key", "a string holding AGE-SECRET-KEY-1… identity text", string);
+  expect("agent", "a string (an agent name)", string);
+  expect("autoPull", "a boolean", (v) => typeof v === "boolean");
+  expect("refreshIntervalMs", "a number ≥ 0", (v) => typeof v === "number" && v >= 0, true);
+  expect("cacheDir", "a non-empty string (a folder)", (v) => typeof v === "string" && v !== "", true);
+  expect("verifyKey", "a string (ed25519:<base64>, as printed by `agent-vault verify`)", string);
+  expect("onWarning", "a function", (v) => typeof v === "function", true);
+  expect("env", "an object mapping names to strings (like process.env)", (v) => typeof v === "object" && v !== null && !Array.isArray(v), true);
+  if (given["env"] !== undefined && given["env"] !== null) {
+    for (const [name, value] of Object.entries(given["env"] as object)) {
+      if (value !== undefined && typeof value !== "string") {
+        throw new InvalidInputError(`the env option's ${JSON.stringify(name)} must be a string, not ${value === null ? "null" : typeof value}`);
+      }
     }
   }
 }
@@ -619,6 +711,11 @@ function upperFirst(text: string): string {
 
 function isNotAuthorized(e: unknown): boolean {
   return e instanceof Error && (e as { code?: unknown }).code === 4;
+}
+
+/** An on/off environment variable, read as the CLI's (clap's falsey parser) does. */
+function isSet(value: string | undefined): boolean {
+  return value !== undefined && !["", "n", "no", "f", "false", "off", "0"].includes(value.toLowerCase());
 }
 
 function seconds(value: string | undefined, fallback: number): number {

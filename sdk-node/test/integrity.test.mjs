@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 
 import {
   AgentVaultError,
+  FormatError,
   IntegrityError,
   InvalidInputError,
   SecretNotFoundError,
@@ -298,5 +299,38 @@ describe("integrity: a signed vault", () => {
     writeFileSync(join(v.repo, VAULT, "secrets/stripe/a.enc"), ageEncrypt("half-written", recipientsOf(v, ["bot"])));
     assert.equal(await reader(v).get("stripe/a"), "value-a");
     assert.equal(cliGet(v, "stripe/a").stdout.toString(), "value-a");
+  });
+});
+
+describe("integrity: byte order marks", () => {
+  it("refuses a statement with a BOM prepended, as the CLI does", async () => {
+    const v = fresh();
+    const path = join(v.repo, VAULT, "integrity/statement");
+    writeFileSync(path, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(path)]));
+    commitVault(v.repo, "prepend a BOM to the statement");
+    await rejects(reader(v).get("stripe/a"), IntegrityError, 5);
+    await rejects(reader(v).listSecrets(), IntegrityError, 5);
+    assert.equal(cli(["--vault", v.repo, "get", "stripe/a"], { env: v.env, check: false }).code, 5);
+  });
+});
+
+describe("integrity: the pins file cannot be written", () => {
+  it("throws FormatError naming the path and what to do, not a raw Error", async () => {
+    const v = fresh();
+    const file = join(v.dir, "a-regular-file");
+    writeFileSync(file, "not a folder\n");
+    for (const home of [file, join(file, "home")]) {
+      const vault = new Vault({
+        repoPath: v.repo,
+        keyPath: v.ownerKey,
+        autoPull: false,
+        env: { ...BASE_ENV, AGENT_VAULT_HOME: home },
+        onWarning: () => {},
+      });
+      const e = await rejects(vault.get("stripe/a"), FormatError, 1);
+      assert.ok(e.message.includes(join(home, "pins.json")), e.message);
+      assert.match(e.message, /permissions.*AGENT_VAULT_HOME/);
+      await rejects(vault.listSecrets(), FormatError, 1);
+    }
   });
 });

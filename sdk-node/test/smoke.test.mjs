@@ -2,7 +2,7 @@
 // use it as a user would: import it (ESM and types), read a secret from a CLI-made vault.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { it } from "node:test";
 
@@ -17,7 +17,8 @@ function run(cmd, args, cwd, env = ORIGINAL_ENV) {
 it("installs from the packed tarball and works when imported", () => {
   const dir = tempDir("av-node-smoke-");
   // npm uses the real HOME for its cache; the vault and its keys stay hermetic.
-  run("npm", ["pack", "--silent", "--pack-destination", dir], SDK_DIR);
+  // dist/ is committed and checked by dist.test.mjs: skip the prepack check here.
+  run("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", dir], SDK_DIR);
   const [tarball] = readdirSync(dir).filter((f) => f.endsWith(".tgz"));
   assert.ok(tarball, "npm pack made no tarball");
   const listing = run("tar", ["-tzf", join(dir, tarball)], dir);
@@ -60,4 +61,23 @@ export const code: number = new NotAuthorizedError("x").code;
     [join(SDK_DIR, "node_modules/typescript/bin/tsc"), "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--types", "node", "--typeRoots", join(SDK_DIR, "node_modules/@types"), "check.ts"],
     project,
   );
+});
+
+it("installs from a checkout's folder with no build step and no dependencies", () => {
+  // What `npm install ./sdk-node` sees on a fresh clone: the committed files, no node_modules.
+  const dir = tempDir("av-node-link-");
+  const checkout = join(dir, "sdk-node");
+  for (const f of ["package.json", "README.md", "dist"]) cpSync(join(SDK_DIR, f), join(checkout, f), { recursive: true });
+  const project = join(dir, "app");
+  run("mkdir", ["-p", project], dir);
+  run("npm", ["init", "-y"], project);
+  run("npm", ["install", "--no-audit", "--no-fund", "--offline", "--silent", checkout], project);
+  const v = makeVault({ secrets: { "stripe/api-key": "from-the-folder" } });
+  const out = run(
+    "node",
+    ["-e", `import("agent-vault").then(async (m) => console.log(typeof m.Vault, await new m.Vault({ repoPath: process.argv[1], agent: "bot", autoPull: false }).get("stripe/api-key")))`, v.repo],
+    project,
+    { ...ORIGINAL_ENV, ...v.env, AGENT_VAULT_KEY: "" },
+  );
+  assert.equal(out, "function from-the-folder\n");
 });

@@ -1,13 +1,15 @@
 // Unit tests of the pure parts: names, timestamps, identity files, git config, error classes.
+// They import the modules one by one from build/lib/ (tsc output, made by `npm test`): the
+// published bundle in dist/ exports only the public API.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import * as sdk from "../dist/index.js";
-import { checkName, checkSecretPath } from "../dist/names.js";
-import { parseStoredTime, isExpired } from "../dist/time.js";
-import { parseIdentities, chooseKeySource } from "../dist/keys.js";
-import { parseGitConfig } from "../dist/git.js";
-import { isRemoteUrl, redactUrl, clonePath } from "../dist/remote.js";
+import * as sdk from "../build/lib/index.js";
+import { checkName, checkSecretPath } from "../build/lib/names.js";
+import { parseStoredTime, isExpired } from "../build/lib/time.js";
+import { parseIdentities, chooseKeySource } from "../build/lib/keys.js";
+import { gitEnv, parseGitConfig } from "../build/lib/git.js";
+import { isRemoteUrl, redactUrl, clonePath } from "../build/lib/remote.js";
 
 describe("names", () => {
   it("accepts the format's secret paths and rejects everything else", () => {
@@ -114,7 +116,7 @@ describe("error classes", () => {
 
 describe(".meta fast path", () => {
   it("agrees with the YAML parser on simple files and defers on everything else", async () => {
-    const { parseMeta } = await import("../dist/format.js");
+    const { parseMeta } = await import("../build/lib/format.js");
     const { parse } = await import("yaml");
     const files = [
       "name: a/b\ngroup: a\ncreated: 2026-11-22T10:00:00Z\nrotated: 2026-11-22T10:00:00Z\nexpires: '2027-01-01'\nauthorized_agents:\n- bot\n- ci\nextra_agents: []\nrecipients: sha256:abc\n",
@@ -141,8 +143,8 @@ describe(".meta fast path", () => {
 
 describe("integrity: statements, shards and pins", async () => {
   const { generateKeyPairSync, sign } = await import("node:crypto");
-  const { parseStatement, VerifyKey, shardName } = await import("../dist/integrity.js");
-  const { Pins } = await import("../dist/pins.js");
+  const { parseStatement, VerifyKey, shardName } = await import("../build/lib/integrity.js");
+  const { Pins } = await import("../build/lib/pins.js");
   const { mkdtempSync, readFileSync, writeFileSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
@@ -217,5 +219,18 @@ describe("integrity: statements, shards and pins", async () => {
     assert.equal(pins.get("/other").seq, 18446744073709551615n);
     writeFileSync(file, "{not json");
     assert.throws(() => pins.get("/v"), (e) => e instanceof sdk.FormatError && /pins\.json/.test(e.message));
+  });
+});
+
+describe("git processes", () => {
+  it("never prompt: no terminal prompt, ssh in batch mode unless GIT_SSH_COMMAND is set", () => {
+    const env = gitEnv({ PATH: "/bin", GIT_TERMINAL_PROMPT: "1" });
+    assert.equal(env.GIT_TERMINAL_PROMPT, "0");
+    assert.equal(env.GIT_SSH_COMMAND, "ssh -o BatchMode=yes");
+    assert.equal(env.PATH, "/bin");
+    assert.equal(gitEnv({ GIT_SSH_COMMAND: "ssh -i /k" }).GIT_SSH_COMMAND, "ssh -i /k");
+    assert.equal(gitEnv({}).GIT_EDITOR, ":");
+    // The default is process.env.
+    assert.equal(gitEnv().PATH, process.env.PATH);
   });
 });

@@ -1,7 +1,7 @@
 // End-to-end tests of the Node SDK against vaults written by the real agent-vault CLI.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, before } from "node:test";
 
@@ -229,6 +229,28 @@ describe("a vault written by the CLI", () => {
   });
 });
 
+describe("byte order marks (U+FEFF), as the CLI and the Python SDK", () => {
+  it("keeps a leading BOM in a value: get() returns it, getBytes() the exact bytes", async () => {
+    const value = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("bom-value")]);
+    const v = makeVault({ secrets: { "stripe/bom": value } });
+    const vault = new Vault(opts(v));
+    assert.equal(await vault.get("stripe/bom"), "\ufeffbom-value");
+    assert.deepEqual(Buffer.from(await vault.getBytes("stripe/bom")), value);
+    assert.deepEqual(v.av(["get", "stripe/bom"]).stdout, value);
+  });
+
+  it("refuses a key file that starts with a BOM with FormatError, like the CLI (exit 1)", async () => {
+    const v = makeVault({ secrets: { "stripe/api-key": "x" } });
+    const keyFile = join(v.dir, "bom.key");
+    writeFileSync(keyFile, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(v.agentKey("bot"))]));
+    await rejects(new Vault(opts(v, { keyPath: keyFile })).get("stripe/api-key"), FormatError, 1);
+    const text = `\ufeff${readFileSync(v.agentKey("bot"), "utf8")}`;
+    await rejects(new Vault(opts(v, { key: text })).get("stripe/api-key"), FormatError, 1);
+    const r = cli(["--vault", v.repo, "get", "stripe/api-key"], { env: { ...v.env, AGENT_VAULT_KEY: keyFile }, check: false });
+    assert.equal(r.code, 1, r.stderr);
+  });
+});
+
 describe("broken and missing vaults", () => {
   it("reports a corrupted ciphertext and a corrupted manifest as FormatError", async () => {
     const v = makeVault({ secrets: { "stripe/a": "value-a", "stripe/b": "value-b" } });
@@ -282,6 +304,47 @@ describe("broken and missing vaults", () => {
     assert.throws(() => new Vault({ key: "AGE-SECRET-KEY-1X", keyPath: "/k" }), InvalidInputError);
     assert.throws(() => new Vault({ agent: "../owner" }), InvalidInputError);
     assert.throws(() => new Vault({ repoPath: "" }), InvalidInputError);
+  });
+
+  it("rejects a non-object or wrongly typed options with InvalidInputError, never a raw TypeError", () => {
+    const invalid = (fn, pattern) => {
+      let error;
+      try {
+        fn();
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(error instanceof InvalidInputError && error.code === 2, `expected InvalidInputError, got ${error}`);
+      if (pattern) assert.match(error.message, pattern);
+      return error;
+    };
+    invalid(() => new Vault("/srv/app"), /options object.*repoPath/);
+    for (const bad of [null, 5, true, ["/srv/app"], () => {}]) invalid(() => new Vault(bad));
+    invalid(() => new Vault({ path: "/srv/app" }), /unknown option "path"/);
+    invalid(() => new Vault({ repo_path: "/a", keypath: "/k" }), /unknown options "repo_path", "keypath"/);
+    const wrong = {
+      repoPath: 5,
+      keyPath: 5,
+      key: Buffer.from("AGE-SECRET-KEY-1X"),
+      agent: 5,
+      autoPull: "false",
+      refreshIntervalMs: "5",
+      cacheDir: 5,
+      env: "HOME=/x",
+      verifyKey: 5,
+      onWarning: "console.log",
+    };
+    for (const [name, value] of Object.entries(wrong)) invalid(() => new Vault({ [name]: value }), new RegExp(name));
+    invalid(() => new Vault({ cacheDir: "" }), /cacheDir/);
+    invalid(() => new Vault({ env: [] }), /env/);
+    invalid(() => new Vault({ env: { AGENT_VAULT_FETCH_TIMEOUT: 5 } }), /AGENT_VAULT_FETCH_TIMEOUT/);
+    const e = invalid(() => new Vault({ key: { secret: "AGE-SECRET-KEY-1HUNTER2" } }));
+    assert.ok(!e.message.includes("HUNTER2"));
+    // undefined is "not given"; null is the default for the options that have one.
+    new Vault({ repoPath: ".", keyPath: undefined, autoPull: undefined });
+    new Vault({ refreshIntervalMs: null, cacheDir: null, env: null, onWarning: null });
+    new Vault();
+    new Vault({ autoPull: false, refreshIntervalMs: 0, env: { HOME: "/h", UNSET: undefined } });
   });
 });
 
@@ -403,13 +466,130 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     // The cached state is an hour "fresh", so only the retry's forced refresh can see the grant.
     assert.equal(await vault.get("stripe/a"), "granted-later");
 
-    // Another machine (its own pins) reading the stale clone without pulling. On this machine
-    // the stale state is a rollback: it has already seen the newer signed state.
+    // Without pulling, the fetched upstream (ahead of HEAD) is still what is read, here and on
+    // another machine (its own pins).
     const elsewhere = { ...BASE_ENV, AGENT_VAULT_HOME: tempDir() };
-    const noPull = new Vault({ repoPath: clone, keyPath: v.agentKey("ci"), env: elsewhere, autoPull: false });
-    await rejects(noPull.get("stripe/a"), NotAuthorizedError, 4);
-    const here = new Vault({ ...opts(v, { agent: "ci" }), repoPath: clone, autoPull: false });
-    assert.match((await rejects(here.get("stripe/a"), IntegrityError, 5)).message, /rollback/);
+    const noPull = () => new Vault({ repoPath: clone, keyPath: v.agentKey("ci"), env: elsewhere, autoPull: false });
+    const here = () => new Vault({ ...opts(v, { agent: "ci" }), repoPath: clone, autoPull: false });
+    assert.equal(await noPull().get("stripe/a"), "granted-later");
+    assert.equal(await here().get("stripe/a"), "granted-later");
+
+    // Someone rewinds the upstream ref to the old state: on another machine, that is simply
+    // the old state; on this machine, which has seen the newer signed state, a rollback.
+    const branchOfClone = git(["rev-parse", "--abbrev-ref", "HEAD"], { cwd: clone });
+    git(["update-ref", `refs/remotes/origin/${branchOfClone}`, "HEAD"], { cwd: clone });
+    await rejects(new Vault({ repoPath: clone, keyPath: v.agentKey("ci"), env: { ...BASE_ENV, AGENT_VAULT_HOME: tempDir() }, autoPull: false }).get("stripe/a"), NotAuthorizedError, 4);
+    assert.match((await rejects(here().get("stripe/a"), IntegrityError, 5)).message, /rollback/);
+  });
+
+  it("keeps reading a fetched upstream that is ahead with autoPull off or when a fetch fails (no false rollback)", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "v1" } });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    const clone = join(v.dir, "clone");
+    git(["clone", "-q", bare, clone]);
+    git(["remote", "add", "origin", bare], { cwd: v.repo });
+    setSecret(v.av, "stripe/a", "v2");
+    git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
+    const head = git(["rev-parse", "HEAD"], { cwd: clone });
+
+    // A read with autoPull fetches, reads the upstream and pins its higher sequence number.
+    const online = new Vault({ ...opts(v), repoPath: clone, autoPull: true, refreshIntervalMs: 0 });
+    assert.equal(await online.get("stripe/a"), "v2");
+    // A later read without pulling still reads the upstream, which is ahead of HEAD.
+    const warnings = [];
+    const offline = new Vault({ ...opts(v), repoPath: clone, onWarning: (m) => warnings.push(m) });
+    assert.equal(await offline.get("stripe/a"), "v2");
+    assert.deepEqual((await offline.listSecrets()).map((s) => s.path), ["stripe/a"]);
+    assert.deepEqual(warnings, []);
+    // A failed fetch warns, and reads the upstream fetched earlier.
+    const moved = join(v.dir, "moved.git");
+    renameSync(bare, moved);
+    const failing = [];
+    const unreachable = new Vault({ ...opts(v), repoPath: clone, autoPull: true, onWarning: (m) => failing.push(m) });
+    assert.equal(await unreachable.get("stripe/a"), "v2");
+    assert.match(failing.join("\n"), /git fetch origin` failed/);
+    // Nothing in the clone changed.
+    assert.equal(git(["rev-parse", "HEAD"], { cwd: clone }), head);
+    assert.equal(git(["status", "--porcelain"], { cwd: clone }), "");
+  });
+
+  it("runs every git process so that it cannot prompt", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "v1" } });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    const clone = join(v.dir, "clone");
+    git(["clone", "-q", bare, clone]);
+    git(["remote", "add", "origin", bare], { cwd: v.repo });
+    setSecret(v.av, "stripe/a", "v2");
+    git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
+    const realGit = spawnSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).stdout.trim();
+    const dir = tempDir("av-node-gitenv-");
+    const log = join(dir, "log");
+    writeFileSync(join(dir, "git"), `#!/bin/sh\necho "$1|$GIT_TERMINAL_PROMPT|$GIT_SSH_COMMAND" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
+    const saved = process.env.PATH;
+    process.env.PATH = `${dir}:${saved}`;
+    try {
+      const vault = new Vault({ ...opts(v, { autoPull: true, refreshIntervalMs: 0 }), repoPath: clone });
+      assert.equal(await vault.get("stripe/a"), "v2");
+      await vault.listSecrets();
+    } finally {
+      process.env.PATH = saved;
+    }
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    assert.ok(lines.some((l) => l.startsWith("fetch|")), lines.join("\n"));
+    for (const line of lines) assert.match(line, /^[a-z-]+\|0\|ssh -o BatchMode=yes$/);
+  });
+
+  it("honours AGENT_VAULT_OFFLINE like the CLI's --offline: no fetch, no git process", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "v1" } });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    const clone = join(v.dir, "clone");
+    git(["clone", "-q", bare, clone]);
+    git(["remote", "add", "origin", bare], { cwd: v.repo });
+    setSecret(v.av, "stripe/a", "v2");
+    git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
+    const at = (value) => new Vault({ ...opts(v, { autoPull: true, refreshIntervalMs: 0 }, { AGENT_VAULT_OFFLINE: value }), repoPath: clone });
+
+    const fake = failingGitDir();
+    const saved = process.env.PATH;
+    process.env.PATH = `${fake.dir}:${saved}`;
+    try {
+      for (const value of ["1", "true", "yes"]) assert.equal(await at(value).get("stripe/a"), "v1");
+    } finally {
+      process.env.PATH = saved;
+    }
+    assert.equal(existsSync(fake.marker), false, "a git process was started");
+    assert.equal(cli(["--vault", clone, "get", "stripe/a"], { env: { ...v.env, AGENT_VAULT_OFFLINE: "1" } }).stdout.toString(), "v1");
+    // A false value (as the CLI reads it) fetches.
+    for (const value of ["0", "false", "off", ""]) assert.equal(await at(value).get("stripe/a"), "v2");
+  });
+
+  it("starts no git process with autoPull off when the upstream is at HEAD or was never fetched", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "value-a" } });
+    const bare = join(v.dir, "origin.git");
+    git(["clone", "-q", "--bare", v.repo, bare]);
+    const clone = join(v.dir, "clone");
+    git(["clone", "-q", bare, clone]);
+    git(["pack-refs", "--all"], { cwd: clone });
+    const fake = failingGitDir();
+    const saved = process.env.PATH;
+    process.env.PATH = `${fake.dir}:${saved}`;
+    try {
+      const vault = new Vault({ ...opts(v), repoPath: clone });
+      assert.equal(await vault.get("stripe/a"), "value-a");
+      assert.equal((await vault.listSecrets()).length, 1);
+      // The branch's upstream was never fetched (its ref does not exist).
+      process.env.PATH = saved;
+      const branch = git(["rev-parse", "--abbrev-ref", "HEAD"], { cwd: clone });
+      git(["update-ref", "-d", `refs/remotes/origin/${branch}`], { cwd: clone });
+      process.env.PATH = `${fake.dir}:${saved}`;
+      assert.equal(await new Vault({ ...opts(v), repoPath: clone }).get("stripe/a"), "value-a");
+    } finally {
+      process.env.PATH = saved;
+    }
+    assert.equal(existsSync(fake.marker), false, "a git process was started");
   });
 
   it("reads a remote URL through a ciphertext-only clone in the cache directory", async () => {

@@ -1,0 +1,43 @@
+/** The environment variable holding a key file's path or a raw `AGE-SECRET-KEY-1…`. */
+export declare const KEY_ENV = "AGENT_VAULT_KEY";
+/** The environment variable naming the folder that holds keys. */
+export declare const HOME_ENV = "AGENT_VAULT_HOME";
+/** Where the identities for decryption come from. */
+export type KeySource = {
+    readonly kind: "text";
+    readonly text: string;
+    readonly origin: string;
+} | {
+    readonly kind: "file";
+    readonly path: string;
+    readonly origin: string;
+    readonly hint: string;
+    /** When set, the whole "not found" message: the path must not be shown. */
+    readonly redacted?: string;
+};
+/** Identities loaded from one source; `origin` describes the source for messages. */
+export interface LoadedIdentities {
+    /** `AGE-SECRET-KEY-1…` strings, in file order, with their 1-based line numbers. */
+    readonly identities: ReadonlyArray<{
+        readonly line: number;
+        readonly value: string;
+    }>;
+    readonly origin: string;
+    /** The `#` comment lines, without the `#` and trimmed (they may name verify keys). */
+    readonly comments: readonly string[];
+}
+/** The folder holding this user's keys: `AGENT_VAULT_HOME`, or `~/.agent-vault`. */
+export declare function keyHome(env: NodeJS.ProcessEnv): string;
+/** Chooses the key source from explicit options and the environment, without reading it. */
+export declare function chooseKeySource(options: {
+    keyPath?: string | undefined;
+    key?: string | undefined;
+    agent?: string | undefined;
+}, env: NodeJS.ProcessEnv): KeySource;
+/**
+ * Parses identity-file text in the `age-keygen` format: blank lines, `#` comments and
+ * `AGE-SECRET-KEY-1…` lines. Errors name the line, never its content.
+ */
+export declare function parseIdentities(text: string, origin: string): LoadedIdentities;
+/** Reads and parses the identities of a key source. */
+export declare function loadIdentities(source: KeySource): Promise<LoadedIdentities>;
