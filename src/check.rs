@@ -419,7 +419,7 @@ fn check_meta(
     recipients.extend(expected.iter().filter_map(|a| agent_keys.get(a).cloned()));
     let fingerprint = crypto::recipients_fingerprint(&recipients);
     match &meta.recipients {
-        None => add(Severity::Warning, "no-fingerprint", path, "no recipient fingerprint recorded (written by an older tool); setting or re-granting it records one".into()),
+        None => add(Severity::Warning, "no-fingerprint", path, "no recipient fingerprint recorded (written by an older tool), so key drift cannot be checked; `agent-vault set` of this secret (or any grant or revoke that changes who can read it) records one".into()),
         Some(recorded) if *recorded != fingerprint => add(Severity::Error, "recipient-drift", path, "its ciphertext was made for a different set of keys than the manifest and public keys name; set it again or re-run the grant".into()),
         Some(_) => {}
     }

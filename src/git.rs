@@ -310,8 +310,19 @@ impl VaultRepo {
 
     /// Opens the repository containing `dir`, creating one at `dir` if there is none.
     /// Returns whether it was created.
-    pub fn open_or_init(dir: &Path) -> Result<(Self, bool)> {
-        match Repository::discover(dir) {
+    pub fn open_or_init(dir: &Path, new_folder: bool) -> Result<(Self, bool)> {
+        // A folder created for the vault gets its own repository, even inside another
+        // repository's working tree (never a vault in some enclosing repository).
+        let found = if new_folder {
+            Err(git2::Error::new(
+                ErrorCode::NotFound,
+                git2::ErrorClass::Repository,
+                "new folder",
+            ))
+        } else {
+            Repository::discover(dir)
+        };
+        match found {
             Ok(repo) => Ok((Self::from_repo(repo)?, false)),
             Err(e) if e.code() == ErrorCode::NotFound => {
                 let repo = Repository::init(dir)
@@ -327,7 +338,7 @@ impl VaultRepo {
 
     fn from_repo(repo: Repository) -> Result<Self> {
         let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
-            return Err(Error::RepoState(format!(
+            return Err(Error::Invalid(format!(
                 "{} is a bare repository: a vault needs a working tree; clone it (`git clone {0} DIR`) and run agent-vault in the clone",
                 repo.path().display()
             )));
@@ -591,6 +602,19 @@ impl VaultRepo {
     /// interrupted there): the working tree may then mix old and new files.
     pub fn update_pending(&self) -> bool {
         self.pending_path().exists()
+    }
+
+    /// Whether a writer is at work on this vault right now (it holds the lock) or was
+    /// interrupted in its working-tree update: the working tree may mix two states.
+    pub fn writer_active(&self) -> bool {
+        if self.update_pending() {
+            return true;
+        }
+        let path = self.repo.commondir().join(LOCK_FILE);
+        match fs::OpenOptions::new().read(true).open(&path) {
+            Ok(file) => matches!(file.try_lock_shared(), Err(fs::TryLockError::WouldBlock)),
+            Err(_) => false,
+        }
     }
 
     /// Reads from HEAD's tree, or `None` on an unborn branch.

@@ -176,6 +176,14 @@ impl Statement {
             ))
         };
         let text = std::str::from_utf8(bytes).map_err(|_| bad("is not text"))?;
+        if text
+            .lines()
+            .any(|l| l.starts_with("<<<<<<< ") || l.starts_with(">>>>>>> "))
+        {
+            return Err(Error::Integrity(format!(
+                "{STATEMENT_PATH} has git merge conflict markers: two owners changed the vault at the same time. Finish the merge (resolve the other files; for the statement and shards take either side, e.g. `git checkout --theirs .agent-vault/integrity`), commit it, review the result with `agent-vault verify`, then re-sign with `agent-vault sign`"
+            )));
+        }
         let split = text
             .rfind("signature ")
             .ok_or_else(|| bad("has no signature"))?;

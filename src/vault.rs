@@ -233,7 +233,7 @@ impl Vault {
                 e,
             )
         })?;
-        let (repo, repo_created) = VaultRepo::open_or_init(dir)?;
+        let (repo, repo_created) = VaultRepo::open_or_init(dir, cleanup.dir.is_some())?;
         if repo_created {
             cleanup.git_dir = Some(repo.repo().path().to_path_buf());
         }
@@ -692,9 +692,11 @@ impl Vault {
         };
         match verify(&source, warnings.clone()) {
             Ok(warnings) => Ok((source, warnings)),
-            // As for `get`: a writer may be updating the working tree right now; HEAD's tree
-            // is consistent and, if it verifies, the truth.
-            Err(Error::Integrity(why)) if matches!(source, Source::Worktree { .. }) => {
+            // A writer is updating the working tree right now; HEAD's tree is consistent
+            // and, if it verifies, the truth.
+            Err(Error::Integrity(why))
+                if matches!(source, Source::Worktree { .. }) && self.repo.writer_active() =>
+            {
                 match self.repo.head_source()? {
                     Some(head) => {
                         let warnings = verify(&head, warnings)?;
@@ -1082,14 +1084,14 @@ impl Vault {
         };
         if worktree_failed
             && matches!(source, Source::Worktree { .. })
+            && self.repo.writer_active()
             && let Some(head) = self.repo.head_source()?
             && let Ok(mut at_head) = self.verify_source(&head, options, warnings)
             && at_head.problems.is_empty()
         {
-            // A writer updating the working tree right now (or edits not yet committed):
-            // what git holds verifies.
+            // A writer is updating the working tree right now: what git holds verifies.
             at_head.warnings.push(
-                "the working tree of .agent-vault differs from HEAD (a command writing right now, or uncommitted edits); verified HEAD".into(),
+                "another agent-vault command is writing the vault right now; verified HEAD".into(),
             );
             return Ok(at_head);
         }

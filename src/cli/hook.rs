@@ -21,10 +21,17 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Action {
     /// Install (or update) the hook, chaining an existing one.
+    #[command(
+        after_help = "Example:\n  agent-vault hook install   # then `git commit` runs the scan"
+    )]
     Install,
     /// Remove the hook, putting a chained hook back.
+    #[command(after_help = "Example:\n  agent-vault hook uninstall")]
     Uninstall,
     /// Report whether the hook is installed and current (exit 1 if not).
+    #[command(
+        after_help = "Examples:\n  agent-vault hook status\n  agent-vault hook status --json"
+    )]
     Status {
         /// Print JSON on stdout.
         #[arg(long)]

@@ -44,6 +44,14 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         .as_deref()
         .map(|w| agent_vault::time::parse_expiry(w, agent_vault::time::now()))
         .transpose()?;
+    if let Some(when) = expires
+        && when <= agent_vault::time::now()
+    {
+        output::warn(format!(
+            "--expires {} is in the past: the secret is stored as already expired (readers will warn)",
+            args.expires.as_deref().unwrap_or_default()
+        ));
+    }
     let vault = globals.open()?;
     let value = read_value(&args)?;
     if value.is_empty() {

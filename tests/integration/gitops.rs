@@ -278,11 +278,24 @@ fn readers_in_the_middle_of_a_write_read_what_git_holds() {
         let bytes = env.git_bytes(&["show", &format!("{old}:.agent-vault/{file}")], None);
         std::fs::write(env.vault_dir().join(file), bytes).unwrap();
     }
+    // Without a writer at work, a working tree that differs from what was signed is
+    // reported, not papered over.
+    env.av(&["verify", "--offline"]).code(5);
+    env.av(&["list", "--offline"]).code(5);
+    // The writer holds the vault lock (this test process plays it).
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(env.repo.join(".git/agent-vault.lock"))
+        .unwrap();
+    lock.lock().unwrap();
     let list = env.av(&["list", "--offline", "--json"]).ok().json();
     assert_eq!(list.as_array().unwrap().len(), 1);
     env.av(&["list-agents", "--offline"]).ok();
     env.av(&["verify", "--offline"])
         .ok()
-        .stderr_has("differs from HEAD");
+        .stderr_has("writing the vault right now");
     assert_eq!(env.get("app/one"), b"rotated value");
+    drop(lock);
 }

@@ -29,6 +29,23 @@ fn second_init_elsewhere_reuses_the_owner_key_and_twice_in_one_repo_fails() {
 }
 
 #[test]
+fn init_of_a_new_folder_inside_a_repository_makes_its_own_repository() {
+    // `agent-vault init ~/my-vault` when ~ is a dotfiles repository: the vault belongs in
+    // the new folder, not in the enclosing repository.
+    let env = Env::new();
+    let inner = env.repo.join("projects/my-vault");
+    let run = env
+        .av(&["init", inner.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(run["repo_created"], true);
+    assert!(inner.join(".git").is_dir());
+    assert!(inner.join(".agent-vault/manifest.yaml").is_file());
+    assert!(!env.repo.join(".agent-vault").exists());
+    assert_eq!(env.git(&["status", "--porcelain"]), "?? projects/");
+}
+
+#[test]
 fn init_on_a_bare_repo_fails_leaving_nothing() {
     let env = Env::new();
     let bare = env.root().join("bare.git");
@@ -37,9 +54,10 @@ fn init_on_a_bare_repo_fails_leaving_nothing() {
         &["init", "-q", "--bare", bare.to_str().unwrap()],
     );
     let before = snapshot(&bare);
-    let run = env.av_in(env.root(), &["init", bare.to_str().unwrap()]);
-    assert_ne!(run.code, 0);
-    let run = run.stderr_has("bare");
+    let run = env
+        .av_in(env.root(), &["init", bare.to_str().unwrap()])
+        .code(2)
+        .stderr_has("bare");
     assert!(!run.stderr.contains("panicked"));
     assert_same_tree(&before, &snapshot(&bare), "bare repo");
     assert!(

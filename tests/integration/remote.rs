@@ -163,3 +163,44 @@ fn after_a_fetch_offline_and_failed_fetches_read_the_state_fetched_last() {
     env.av_in(&b, &["list", "--offline"]).ok();
     env.av_in(&b, &["verify", "--offline"]).ok();
 }
+
+#[test]
+fn a_merge_of_two_owners_changes_is_explained_and_re_signed() {
+    let Clones { env, a, b } = two_clones();
+    env.av_stdin_in(&a, &["set", "app/from-a", "--from-file", "-"], b"value a")
+        .ok();
+    env.git_in(&a, &["push", "-q"]);
+    env.av_stdin_in(&b, &["set", "app/from-b", "--from-file", "-"], b"value b")
+        .ok();
+    let pull = env
+        .cmd_in(&b, "git", &["pull", "-q", "--no-rebase", "--no-edit"])
+        .output()
+        .unwrap();
+    assert!(!pull.status.success(), "the statements should conflict");
+
+    env.av_in(&b, &["verify", "--offline"])
+        .code(5)
+        .stderr_has("merge conflict")
+        .stderr_has("agent-vault sign");
+    // The owner finishes the merge, reviews, and re-signs.
+    env.git_in(&b, &["checkout", "--theirs", ".agent-vault"]);
+    env.git_in(&b, &["add", "-A", ".agent-vault"]);
+    env.git_in(&b, &["commit", "-q", "--no-verify", "--no-edit"]);
+    let review = env.av_in(&b, &["verify", "--offline"]).code(5);
+    let listed = String::from_utf8_lossy(&review.stdout);
+    assert!(listed.contains("app/from-b"), "{listed}");
+    env.av_in(&b, &["sign"]).ok();
+    env.av_in(&b, &["verify", "--offline"]).ok();
+    assert_eq!(
+        env.av_in(&b, &["get", "app/from-a", "--offline"])
+            .ok()
+            .stdout,
+        b"value a"
+    );
+    assert_eq!(
+        env.av_in(&b, &["get", "app/from-b", "--offline"])
+            .ok()
+            .stdout,
+        b"value b"
+    );
+}
