@@ -736,6 +736,20 @@ fn core_hooks_path_is_respected() {
 }
 
 #[test]
+fn installing_into_a_tracked_hooks_folder_says_so() {
+    let env = Env::new();
+    let repo = env.repo("r");
+    std::fs::create_dir_all(repo.join(".githooks")).unwrap();
+    std::fs::write(repo.join(".githooks/pre-commit"), "#!/bin/sh\nexit 0\n").unwrap();
+    env.git(&repo, &["add", ".githooks"]);
+    env.git(&repo, &["commit", "-q", "--no-verify", "-m", "team hooks"]);
+    env.git(&repo, &["config", "core.hooksPath", ".githooks"]);
+    let out = env.av(&repo, &["hook", "install"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("is tracked by git"), "{}", text(&out));
+}
+
+#[test]
 fn a_hooks_path_from_git_config_global_is_respected() {
     // The environment's GIT_CONFIG_GLOBAL file (not ~/.gitconfig) sets core.hooksPath, as
     // for users who keep their git config elsewhere.
@@ -762,6 +776,48 @@ fn a_hooks_path_from_git_config_global_is_respected() {
         "the key was committed: {}",
         text(&out)
     );
+}
+
+#[test]
+fn a_dispatching_hook_such_as_huskys_still_runs_when_chained() {
+    // husky (v9) sets core.hooksPath to .husky/_ where every hook is a stub that sources
+    // `h`, which runs .husky/<basename of $0>. Chained under another name it would find no
+    // hook and succeed silently.
+    let env = Env::new();
+    let repo = env.repo("r");
+    let hooks = repo.join(".husky/_");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let h = "#!/usr/bin/env sh\nn=$(basename \"$0\")\ns=$(dirname \"$(dirname \"$0\")\")/$n\n[ ! -f \"$s\" ] && exit 0\nsh -e \"$s\" \"$@\"\n";
+    let stub = "#!/usr/bin/env sh\n. \"$(dirname \"$0\")/h\"\n";
+    let user =
+        "echo husky-ran >> \"$(git rev-parse --git-dir)/husky.log\"\nexit \"${HUSKY_EXIT:-0}\"\n";
+    for (path, text) in [
+        (hooks.join("h"), h),
+        (hooks.join("pre-commit"), stub),
+        (repo.join(".husky/pre-commit"), user),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    env.git(&repo, &["config", "core.hooksPath", ".husky/_"]);
+    install_hook(&env, &repo);
+    let log = repo.join(".git/husky.log");
+    for (i, with_binary) in [true, false].into_iter().enumerate() {
+        let name = format!("f{i}.txt");
+        std::fs::write(repo.join(&name), "x\n").unwrap();
+        env.git(&repo, &["add", &name]);
+        let out = env.commit(&repo, with_binary, &[("HUSKY_EXIT", "1")]);
+        assert!(
+            !out.status.success(),
+            "the user's husky hook did not block (binary: {with_binary}): {}",
+            text(&out)
+        );
+        let runs = std::fs::read_to_string(&log).unwrap().lines().count();
+        assert_eq!(runs, 2 * i + 1, "the user's husky hook ran");
+        let out = env.commit(&repo, with_binary, &[]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
 }
 
 #[test]

@@ -68,6 +68,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
                 }
                 (_, other) => output::warn(format!("unexpected state after install: {other:?}")),
             }
+            warn_if_tracked(&repo);
             warn_if_not_on_path();
             Ok(Exit::Ok)
         }
@@ -151,5 +152,26 @@ fn warn_if_not_on_path() {
         output::warn(
             "agent-vault is not on PATH, so the hook falls back to a git-only scan for key material and skips the known-secret check; put agent-vault on PATH",
         );
+    }
+}
+
+/// A hooks folder committed to the repository (`core.hooksPath = .githooks`) is shared with
+/// the team: installing changed tracked files, which the user should know before committing.
+fn warn_if_tracked(repo: &Repository) {
+    let (Some(workdir), Ok(index)) = (repo.workdir(), repo.index()) else {
+        return;
+    };
+    let dir = hook::hooks_dir(repo);
+    let Ok(rel) = dir.strip_prefix(workdir) else {
+        return;
+    };
+    let tracked = ["pre-commit", "pre-commit.agent-vault-chained"]
+        .iter()
+        .any(|name| index.get_path(&rel.join(name), 0).is_some());
+    if tracked {
+        output::warn(format!(
+            "{} is tracked by git: this changed files of your repository (see `git status`); commit them to give the hook to everyone who uses this hooks folder, or run `agent-vault hook uninstall`",
+            dir.display()
+        ));
     }
 }
