@@ -736,6 +736,33 @@ fn core_hooks_path_is_respected() {
 }
 
 #[test]
+fn indexes_libgit2_cannot_read_are_scanned_through_git() {
+    // A split index (`git update-index --split-index`) has a mandatory extension libgit2
+    // does not support; the scan asks git for the staged blobs instead of failing.
+    let env = Env::new();
+    let repo = env.repo("r");
+    std::fs::write(repo.join("README"), "hello\n").unwrap();
+    env.git(&repo, &["add", "README"]);
+    env.git(&repo, &["commit", "-q", "--no-verify", "-m", "first"]);
+    env.git(&repo, &["update-index", "--split-index"]);
+    install_hook(&env, &repo);
+    let kind = write_key(&env, &repo, "deploy key.pem");
+    env.git(&repo, &["add", "deploy key.pem"]);
+    let (out, findings) = staged_findings(&env, &repo);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        findings,
+        vec![("deploy key.pem".to_owned(), kind.to_owned())]
+    );
+    let blocked = env.commit(&repo, true, &[]);
+    assert!(!blocked.status.success(), "{}", text(&blocked));
+    std::fs::write(repo.join(".agent-vault-allow"), "deploy?key.pem\n").unwrap();
+    env.git(&repo, &["add", ".agent-vault-allow"]);
+    let allowed = env.commit(&repo, true, &[]);
+    assert!(allowed.status.success(), "{}", text(&allowed));
+}
+
+#[test]
 fn installing_into_a_tracked_hooks_folder_says_so() {
     let env = Env::new();
     let repo = env.repo("r");

@@ -142,12 +142,27 @@ impl AllowList {
     /// Reads the allow-list the next commit would contain (its index entry): a staged scan
     /// honours exactly what is being committed, not a file lying in the working tree.
     pub fn load_staged(repo: &Repository) -> Result<Self> {
-        let index = commit_index(repo)?;
-        let Some(entry) = index.get_path(Path::new(ALLOW_FILE), 0) else {
-            return Ok(Self::default());
+        let id = match commit_index(repo) {
+            Ok(index) => match index.get_path(Path::new(ALLOW_FILE), 0) {
+                Some(entry) => entry.id,
+                None => return Ok(Self::default()),
+            },
+            // An index libgit2 cannot read (see `staged_files`): ask git.
+            Err(Error::Git { .. }) => {
+                let listed = git_output(repo, &["ls-files", "-s", "-z", "--", ALLOW_FILE])?;
+                let Some(id) = String::from_utf8_lossy(&listed)
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|id| Oid::from_str(id).ok())
+                else {
+                    return Ok(Self::default());
+                };
+                id
+            }
+            Err(e) => return Err(e),
         };
         let blob = repo
-            .find_blob(entry.id)
+            .find_blob(id)
             .git_context(&format!("reading the staged {ALLOW_FILE}"))?;
         let text = std::str::from_utf8(blob.content()).map_err(|_| {
             Error::Invalid(format!(
@@ -304,6 +319,67 @@ pub struct StagedFile {
     pub blob: Oid,
 }
 
+/// Runs `git ARGS` for `repo` (its environment, such as `GIT_INDEX_FILE` in a hook, is
+/// passed on) and returns its stdout.
+fn git_output(repo: &Repository, args: &[&str]) -> Result<Vec<u8>> {
+    let mut command = std::process::Command::new("git");
+    if let Some(workdir) = repo.workdir() {
+        command.arg("-C").arg(workdir);
+    } else {
+        command.arg("--git-dir").arg(repo.path());
+    }
+    let output = command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .io_context(|| "cannot run git (is it installed?)".to_owned())?;
+    if !output.status.success() {
+        return Err(Error::Invalid(format!(
+            "`git {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(output.stdout)
+}
+
+/// [`staged_files`] through the `git` command, for indexes libgit2 cannot read: the raw
+/// diff of the index against HEAD, `:<mode> <mode> <old> <new> <status>\0<path>\0` records.
+fn staged_files_with_git(repo: &Repository) -> Result<Vec<StagedFile>> {
+    let raw = git_output(
+        repo,
+        &[
+            "diff",
+            "--cached",
+            "--raw",
+            "-z",
+            "--no-renames",
+            "--no-abbrev",
+            "--diff-filter=ACMT",
+        ],
+    )?;
+    let mut out = Vec::new();
+    let mut fields = raw.split(|&b| b == 0).filter(|f| !f.is_empty());
+    while let (Some(header), Some(path)) = (fields.next(), fields.next()) {
+        let header = String::from_utf8_lossy(header);
+        let parts: Vec<&str> = header.trim_start_matches(':').split(' ').collect();
+        let (Some(mode), Some(blob)) = (parts.get(1), parts.get(3)) else {
+            continue;
+        };
+        if !matches!(*mode, "100644" | "100755" | "100664" | "120000") {
+            continue;
+        }
+        let Ok(blob) = Oid::from_str(blob) else {
+            continue;
+        };
+        out.push(StagedFile {
+            path: String::from_utf8_lossy(path).into_owned(),
+            blob,
+        });
+    }
+    Ok(out)
+}
+
 /// Opens the index the next commit is made from: `GIT_INDEX_FILE` when set (git sets it for
 /// hooks of `git commit -a` / `git commit PATH`), else the repository's index.
 fn commit_index(repo: &Repository) -> Result<Index> {
@@ -324,7 +400,12 @@ fn commit_index(repo: &Repository) -> Result<Index> {
 /// The paths the next commit would add, copy, modify, rename or change the type of, with
 /// their staged blobs. Deletions, submodules and unmerged entries are not listed.
 pub fn staged_files(repo: &Repository) -> Result<Vec<StagedFile>> {
-    let index = commit_index(repo)?;
+    let index = match commit_index(repo) {
+        Ok(index) => index,
+        // libgit2 cannot read every index git writes (split index, sparse index): ask git.
+        Err(Error::Git { .. }) => return staged_files_with_git(repo),
+        Err(e) => return Err(e),
+    };
     let head_tree = match repo.head() {
         Ok(head) => Some(head.peel_to_tree().git_context("reading HEAD's tree")?),
         Err(e)
