@@ -1013,12 +1013,28 @@ fn a_pasted_secret_value_is_blocked_and_never_printed() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 
-    // An agent key that cannot read the secret finds nothing, and says so.
+    // A stray AGENT_VAULT_KEY (an agent's key that cannot read the secret, or a missing
+    // file) does not narrow the check while the owner key is at hand.
     assert!(env.av(&repo, &["add-agent", "bot"]).status.success());
+    let bot_key = env.av_home().join("agents/bot.key");
+    for key in [bot_key.as_path(), Path::new("/nonexistent/key")] {
+        let out = env
+            .command(BIN, &repo, true)
+            .args(["scan", "--staged"])
+            .env("AGENT_VAULT_KEY", key)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(text(&out).contains("known-secret (app/db-password)"));
+    }
+    // Only the agent's key (no owner key on this machine): it finds nothing, and says so.
+    let agent_home = env.root().join("agent-home");
+    std::fs::create_dir_all(&agent_home).unwrap();
     let out = env
         .command(BIN, &repo, true)
         .args(["scan", "--staged"])
-        .env("AGENT_VAULT_KEY", env.av_home().join("agents/bot.key"))
+        .env("AGENT_VAULT_HOME", &agent_home)
+        .env("AGENT_VAULT_KEY", &bot_key)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -15,8 +15,8 @@ use super::{Exit, Globals, UsageError, output};
 /// keys. Also flagged: anything under .agent-vault/secrets/ that is not an age ciphertext, and
 /// files named like agent-vault's private key files.
 ///
-/// Known secrets: when a key that opens the vault is available (AGENT_VAULT_KEY or the owner
-/// key), every secret it can read is decrypted in memory and content holding any of their
+/// Known secrets: when a key that opens the vault is available (AGENT_VAULT_KEY and the owner
+/// key, whichever are at hand), every secret they can read is decrypted in memory and content holding any of their
 /// values (8 bytes or longer) is reported with the secret's path, never its value.
 ///
 /// Deliberate fixtures can be listed in .agent-vault-allow at the repository root: one

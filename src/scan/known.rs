@@ -185,20 +185,44 @@ pub struct Loaded {
     pub notes: Vec<String>,
 }
 
-/// Decrypts, in memory, every secret of the vault containing `start` that the key chosen by
-/// `AGENT_VAULT_KEY` or the owner key can read.
+/// Decrypts, in memory, every secret of the vault containing `start` that the keys at hand
+/// can read: `AGENT_VAULT_KEY` and the owner key.
 pub fn load(start: &Path, home: KeyHome) -> Result<std::result::Result<Loaded, Unavailable>> {
     let vault = match Vault::discover(start, home.clone()) {
         Ok(vault) => vault,
         Err(Error::VaultNotFound(_)) => return Ok(Err(Unavailable::NoVault)),
         Err(e) => return Err(e),
     };
-    let identities = match keys::load(&KeyChoice::Auto, &home) {
-        Ok(identities) => identities,
-        Err(e @ (Error::KeyNotFound(_) | Error::BadKey { .. })) => {
-            return Ok(Err(Unavailable::NoKey(e)));
+    // Every key at hand counts: the hook runs in a developer's shell, where a stray
+    // AGENT_VAULT_KEY (an agent's or CI's key) must not narrow the check when the owner key
+    // is here too. Matching only blocks commits, so using more keys never reveals anything.
+    let mut notes = Vec::new();
+    let from_env = std::env::var(keys::KEY_ENV).is_ok_and(|v| !v.trim().is_empty());
+    let mut loaded = vec![keys::load(&KeyChoice::Auto, &home)];
+    if from_env {
+        loaded.push(keys::load_owner(&home));
+    }
+    let mut identities: Option<keys::Identities> = None;
+    let mut first_error = None;
+    for result in loaded {
+        match result {
+            Ok(found) => match &mut identities {
+                Some(all) => all.identities.extend(found.identities),
+                None => identities = Some(found),
+            },
+            Err(e @ (Error::KeyNotFound(_) | Error::BadKey { .. })) => {
+                if from_env && first_error.is_none() && identities.is_none() {
+                    notes.push(format!("{e}; checking with the owner key instead"));
+                }
+                first_error.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
         }
-        Err(e) => return Err(e),
+    }
+    let Some(identities) = identities else {
+        return Ok(Err(Unavailable::NoKey(
+            first_error.expect("one load was attempted"),
+        )));
     };
     let (infos, _) = vault.list(
         None,
@@ -231,7 +255,6 @@ pub fn load(start: &Path, home: KeyHome) -> Result<std::result::Result<Loaded, U
         .collect();
     let mut readable = Vec::new();
     let mut unreadable = 0;
-    let mut notes = Vec::new();
     for (path, result) in results {
         match result {
             Ok(value) => readable.push((path, value)),
