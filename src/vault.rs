@@ -132,6 +132,8 @@ pub struct AddAgentOutcome {
     /// Where the new private key was written; `None` for `--public-key`.
     pub key_path: Option<PathBuf>,
     pub commit: Option<Oid>,
+    /// The vault's verify key (a signed vault), which the agent's readers must trust.
+    pub verify_key: Option<VerifyKey>,
 }
 
 /// Options for `set`.
@@ -877,11 +879,13 @@ impl Vault {
         change.put_manifest();
         let message =
             CommitMessage::new("add-agent", format!("add agent {name}")).trailer("Agent", name);
+        let verify_key = change.signing.as_ref().map(|(s, _)| s.verify_key);
         match change.commit(message) {
             Ok(outcome) => Ok(AddAgentOutcome {
                 public_key: recipient.to_string(),
                 key_path: written_key,
                 commit: outcome.commit,
+                verify_key,
             }),
             Err(e) => {
                 if let Some(path) = written_key {

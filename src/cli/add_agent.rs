@@ -45,7 +45,15 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             "its private key is in {} (mode 0600); give it to the agent, e.g. as AGENT_VAULT_KEY, and keep it out of git",
             path.display()
         )),
-        None => output::info("registered its public key; nothing was escrowed"),
+        None => {
+            output::info("registered its public key; nothing was escrowed");
+            if let Some(verify_key) = &outcome.verify_key {
+                output::info(format!(
+                    "so that its readers trust this vault, add this line to the agent's key file (or set AGENT_VAULT_VERIFY_KEY):\n  # {} {verify_key}",
+                    agent_vault::integrity::KEY_FILE_COMMENT
+                ));
+            }
+        }
     }
     output::info(format!(
         "grant it access with `agent-vault grant {} <group>`",
@@ -57,6 +65,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             "public_key": outcome.public_key,
             "key_path": outcome.key_path,
             "commit": outcome.commit.map(|c| c.to_string()),
+            "verify_key": outcome.verify_key.as_ref().map(ToString::to_string),
         }))?;
     } else {
         output::stdout_line(&outcome.public_key)?;

@@ -19,6 +19,12 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     let (outcome, verify_key) = globals.open()?.sign(args.new_key)?;
     output::outcome(&outcome, "signed the vault's current state");
     output::info(format!("verify key: {verify_key}"));
+    if args.new_key {
+        output::warn(format!(
+            "agents that trust the old key will refuse this vault until they trust the new one: add `# {} {verify_key}` to their key files (`agent-vault recover-agent NAME` writes a new key file with it), or set AGENT_VAULT_VERIFY_KEY",
+            agent_vault::integrity::KEY_FILE_COMMENT
+        ));
+    }
     output::stdout_line(verify_key)?;
     Ok(Exit::Ok)
 }

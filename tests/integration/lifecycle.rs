@@ -178,7 +178,16 @@ fn add_agent_never_overwrites_and_public_key_agents_have_no_escrow() {
     // --public-key: no escrow, recover/restore say so
     let ext_key = env.root().join("ext.key");
     let ext_pub = env.age_keygen(&ext_key);
-    env.av(&["add-agent", "ext", "--public-key", &ext_pub]).ok();
+    // Its key file was made elsewhere: the command says which verify-key line to add.
+    let statement = fs::read_to_string(env.vault_dir().join("integrity/statement")).unwrap();
+    let verify_key = statement
+        .lines()
+        .find_map(|l| l.strip_prefix("verify-key "))
+        .unwrap()
+        .to_owned();
+    env.av(&["add-agent", "ext", "--public-key", &ext_pub])
+        .ok()
+        .stderr_has(&format!("# agent-vault verify-key: {verify_key}"));
     env.av(&["add-agent", "bad", "--public-key", "age1notakey"])
         .code(2)
         .stderr_has("recipient");
