@@ -36,7 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Decrypt a secret and write its exact bytes to stdout')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List secrets with their group, agents and dates. Needs no key; values are never shown')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a secret from the vault (git history keeps its old ciphertexts)')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Audit the vault without decrypting anything: expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files, key files readable by others')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Audit the vault without decrypting anything: its signature, expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files; on this machine, key files others can read, a key home or pins others can write, and a clone without the leak guard')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Find private keys and the vault''s secret values in files, or in what the next commit would contain')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage the pre-commit hook that runs `agent-vault scan --staged` before every commit')
             [CompletionResult]::new('recover-agent', 'recover-agent', [CompletionResultType]::ParameterValue, 'Give an agent a new key pair after its key was lost or exposed: the owner opens its escrow, a new key is generated, escrowed and written to this machine, and every secret the agent reads is re-encrypted for the new key')
@@ -106,7 +106,7 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
         'agent-vault;set' {
             [CompletionResult]::new('--from-file', '--from-file', [CompletionResultType]::ParameterName, 'Read the exact bytes of this file (`-` for stdin)')
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'The group whose agents may read it (default: kept, else the first path segment)')
-            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'When it expires: a date (2027-01-31), an RFC 3339 time, or a duration (90d, 12h, 1y)')
+            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 1y), or `never` to remove an expiry')
             [CompletionResult]::new('--agents', '--agents', [CompletionResultType]::ParameterName, 'Agents that may read this secret besides its group''s (comma-separated; replaces the list)')
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -257,7 +257,8 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
         }
         'agent-vault;sign' {
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
-            [CompletionResult]::new('--new-key', '--new-key', [CompletionResultType]::ParameterName, 'Generate a new signing key instead of using the vault''s (agents must then be given the new verify key, e.g. with `recover-agent` or AGENT_VAULT_VERIFY_KEY)')
+            [CompletionResult]::new('--new-key', '--new-key', [CompletionResultType]::ParameterName, 'Generate a new signing key instead of using the vault''s. When the old key is the one this machine trusts, it vouches for the new one and readers follow the change')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Sign even when `agent-vault check` reports errors')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -283,7 +284,7 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Decrypt a secret and write its exact bytes to stdout')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List secrets with their group, agents and dates. Needs no key; values are never shown')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Delete a secret from the vault (git history keeps its old ciphertexts)')
-            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Audit the vault without decrypting anything: expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files, key files readable by others')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Audit the vault without decrypting anything: its signature, expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files; on this machine, key files others can read, a key home or pins others can write, and a clone without the leak guard')
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Find private keys and the vault''s secret values in files, or in what the next commit would contain')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Manage the pre-commit hook that runs `agent-vault scan --staged` before every commit')
             [CompletionResult]::new('recover-agent', 'recover-agent', [CompletionResultType]::ParameterValue, 'Give an agent a new key pair after its key was lost or exposed: the owner opens its escrow, a new key is generated, escrowed and written to this machine, and every secret the agent reads is re-encrypted for the new key')

@@ -986,7 +986,7 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__sign)
-            opts="-h -V --new-key --vault --help --version"
+            opts="-h -V --new-key --force --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

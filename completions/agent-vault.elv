@@ -33,7 +33,7 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand get 'Decrypt a secret and write its exact bytes to stdout'
             cand list 'List secrets with their group, agents and dates. Needs no key; values are never shown'
             cand rm 'Delete a secret from the vault (git history keeps its old ciphertexts)'
-            cand check 'Audit the vault without decrypting anything: expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files, key files readable by others'
+            cand check 'Audit the vault without decrypting anything: its signature, expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files; on this machine, key files others can read, a key home or pins others can write, and a clone without the leak guard'
             cand scan 'Find private keys and the vault''s secret values in files, or in what the next commit would contain'
             cand hook 'Manage the pre-commit hook that runs `agent-vault scan --staged` before every commit'
             cand recover-agent 'Give an agent a new key pair after its key was lost or exposed: the owner opens its escrow, a new key is generated, escrowed and written to this machine, and every secret the agent reads is re-encrypted for the new key'
@@ -96,7 +96,7 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
         &'agent-vault;set'= {
             cand --from-file 'Read the exact bytes of this file (`-` for stdin)'
             cand --group 'The group whose agents may read it (default: kept, else the first path segment)'
-            cand --expires 'When it expires: a date (2027-01-31), an RFC 3339 time, or a duration (90d, 12h, 1y)'
+            cand --expires 'When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 1y), or `never` to remove an expiry'
             cand --agents 'Agents that may read this secret besides its group''s (comma-separated; replaces the list)'
             cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
             cand -h 'Print help (see more with ''--help'')'
@@ -229,7 +229,8 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
         }
         &'agent-vault;sign'= {
             cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
-            cand --new-key 'Generate a new signing key instead of using the vault''s (agents must then be given the new verify key, e.g. with `recover-agent` or AGENT_VAULT_VERIFY_KEY)'
+            cand --new-key 'Generate a new signing key instead of using the vault''s. When the old key is the one this machine trusts, it vouches for the new one and readers follow the change'
+            cand --force 'Sign even when `agent-vault check` reports errors'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -253,7 +254,7 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand get 'Decrypt a secret and write its exact bytes to stdout'
             cand list 'List secrets with their group, agents and dates. Needs no key; values are never shown'
             cand rm 'Delete a secret from the vault (git history keeps its old ciphertexts)'
-            cand check 'Audit the vault without decrypting anything: expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files, key files readable by others'
+            cand check 'Audit the vault without decrypting anything: its signature, expired or soon-expiring secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement, recipient drift, unparsable files; on this machine, key files others can read, a key home or pins others can write, and a clone without the leak guard'
             cand scan 'Find private keys and the vault''s secret values in files, or in what the next commit would contain'
             cand hook 'Manage the pre-commit hook that runs `agent-vault scan --staged` before every commit'
             cand recover-agent 'Give an agent a new key pair after its key was lost or exposed: the owner opens its escrow, a new key is generated, escrowed and written to this machine, and every secret the agent reads is re-encrypted for the new key'

@@ -10,13 +10,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::crypto;
-use crate::format::{self, AGENTS_DIR, CONFIG_PATH, ConfigFile, MANIFEST_PATH, SecretMetaFile};
-use crate::git::Source;
-use crate::keys::{self, KeyHome};
+use crate::error::escape;
+use crate::format::{self, AGENTS_DIR, CONFIG_PATH, MANIFEST_PATH, SecretMetaFile};
+use crate::keys::KeyHome;
 use crate::manifest::Manifest;
-use crate::names::{AgentName, GroupName, SecretPath};
 use crate::time;
-use crate::vault::{read_all_metas, read_owner_recipients};
+use crate::vault::snapshot::{SecretFiles, Snapshot};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -40,269 +39,74 @@ pub struct Finding {
     pub message: String,
 }
 
-/// Runs every check over `source`. `soon` is how far ahead expiry counts as "soon".
-pub fn run(
-    source: &Source<'_>,
-    home: &KeyHome,
-    now: DateTime<Utc>,
-    soon: chrono::Duration,
-) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let mut add = |severity, code, subject: &str, message: String| {
-        findings.push(Finding {
+/// Collects findings; the closure form keeps each check short.
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn add(&mut self, severity: Severity, code: &'static str, subject: &str, message: String) {
+        self.0.push(Finding {
             severity,
             code,
             subject: subject.to_owned(),
             message,
-        })
-    };
-    match source.read(CONFIG_PATH) {
-        Ok(Some(bytes)) => {
-            if let Err(e) = ConfigFile::parse(&bytes) {
-                add(Severity::Error, "unparsable", CONFIG_PATH, e.to_string());
-            }
-        }
-        Ok(None) => add(
-            Severity::Error,
-            "missing-file",
-            CONFIG_PATH,
-            "the vault config is missing; restore it from git history".into(),
-        ),
-        Err(e) => add(Severity::Error, "unreadable", CONFIG_PATH, e.to_string()),
+        });
     }
-    let manifest = match source.read(MANIFEST_PATH).and_then(|b| {
-        b.ok_or_else(|| {
-            crate::Error::corrupt(
-                MANIFEST_PATH,
-                "the manifest is missing; restore it from git history",
-            )
-        })
-        .and_then(|b| Manifest::parse(&b))
-    }) {
+}
+
+/// What the per-secret checks need to know about the vault.
+struct Context<'a> {
+    manifest: &'a Manifest,
+    owners: Vec<String>,
+    agent_keys: BTreeMap<String, String>,
+    registered: BTreeSet<String>,
+    now: DateTime<Utc>,
+    soon: chrono::Duration,
+}
+
+/// Runs every check over a snapshot of the whole vault (its secrets loaded). `soon` is how far
+/// ahead expiry counts as "soon". Needs no key.
+pub fn run(
+    snapshot: &Snapshot<'_>,
+    home: &KeyHome,
+    now: DateTime<Utc>,
+    soon: chrono::Duration,
+) -> Vec<Finding> {
+    let mut findings = Findings(Vec::new());
+    if let Err(e) = snapshot.config() {
+        findings.add(Severity::Error, "unparsable", CONFIG_PATH, e.to_string());
+    }
+    let manifest = match snapshot.manifest() {
         Ok(m) => m,
         Err(e) => {
-            add(Severity::Error, "unparsable", MANIFEST_PATH, e.to_string());
-            check_key_permissions(home, &mut add);
-            return findings;
+            findings.add(Severity::Error, "unparsable", MANIFEST_PATH, e.to_string());
+            check_local_files(home, &mut findings);
+            return sorted(findings);
         }
     };
-    let owners = match read_owner_recipients(source, &manifest) {
-        Ok(o) => o.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+    let owners = match snapshot.owner_recipients(&manifest) {
+        Ok(o) => o.iter().map(ToString::to_string).collect(),
         Err(e) => {
-            add(Severity::Error, "unparsable", "owner.pub", e.to_string());
+            findings.add(Severity::Error, "unparsable", "owner.pub", e.to_string());
             Vec::new()
         }
     };
-
-    // Agents: names, keys, access.
-    let mut agent_keys: BTreeMap<String, String> = BTreeMap::new();
     let registered: BTreeSet<String> = manifest.agents().iter().map(|a| a.name.clone()).collect();
-    for agent in manifest.agents() {
-        if AgentName::parse(&agent.name).is_err() {
-            add(
-                Severity::Error,
-                "invalid-name",
-                &agent.name,
-                "agent name is not valid; remove it from the manifest".into(),
-            );
-            continue;
-        }
-        for group in &agent.groups {
-            if GroupName::parse(group).is_err() {
-                add(
-                    Severity::Error,
-                    "invalid-name",
-                    &agent.name,
-                    format!(
-                        "granted group '{}' has an invalid name",
-                        group.escape_debug()
-                    ),
-                );
-            }
-        }
-        let key_path = format::agent_public_key_path(&agent.name);
-        match source.read(&key_path) {
-            Ok(Some(bytes)) => {
-                match keys::parse_recipient(&String::from_utf8_lossy(&bytes), &key_path) {
-                    Ok(r) => {
-                        agent_keys.insert(agent.name.clone(), r.to_string());
-                    }
-                    Err(e) => add(Severity::Error, "unparsable", &key_path, e.to_string()),
-                }
-            }
-            Ok(None) => add(
-                Severity::Error,
-                "missing-file",
-                &key_path,
-                format!(
-                    "agent '{}' has no public key; restore it from git history or remove the agent",
-                    agent.name
-                ),
-            ),
-            Err(e) => add(Severity::Error, "unreadable", &key_path, e.to_string()),
-        }
-    }
-
-    let metas = match read_all_metas(source) {
-        Ok(m) => m,
-        Err(e) => {
-            add(
-                Severity::Error,
-                "unreadable",
-                format::SECRETS_DIR,
-                e.to_string(),
-            );
-            BTreeMap::new()
-        }
+    let agent_keys = check_agents(snapshot, &manifest, &mut findings);
+    let context = Context {
+        manifest: &manifest,
+        owners,
+        agent_keys,
+        registered,
+        now,
+        soon,
     };
-    let mut agents_with_access: BTreeSet<String> = BTreeSet::new();
-    for agent in manifest.agents() {
-        if agent
-            .groups
-            .iter()
-            .any(|g| !manifest.group_secrets(g).is_empty())
-        {
-            agents_with_access.insert(agent.name.clone());
-        }
-    }
-
-    // Secrets listed in the manifest.
-    let listed = manifest.all_secrets();
-    let listed_paths: BTreeSet<&str> = listed.iter().map(|(p, _)| p.as_str()).collect();
-    for (path, group) in &listed {
-        if SecretPath::parse(path).is_err() {
-            add(
-                Severity::Error,
-                "invalid-name",
-                path,
-                "secret path is not valid; remove it from the manifest".into(),
-            );
-            continue;
-        }
-        let enc_path = format::secret_enc_path(path);
-        match source.read(&enc_path) {
-            Ok(Some(bytes)) if !crypto::looks_like_age(&bytes) => add(
-                Severity::Error,
-                "unparsable",
-                &enc_path,
-                "not an age ciphertext; restore it from git history or set the secret again".into(),
-            ),
-            Ok(Some(_)) => {}
-            Ok(None) => add(
-                Severity::Error,
-                "missing-file",
-                path,
-                format!(
-                    "the manifest lists '{path}' but {enc_path} is missing; set it again or `agent-vault rm {path}`"
-                ),
-            ),
-            Err(e) => add(Severity::Error, "unreadable", &enc_path, e.to_string()),
-        }
-        let meta = match metas.get(path.as_str()) {
-            Some(Ok(meta)) => meta,
-            Some(Err(e)) => {
-                add(
-                    Severity::Error,
-                    "unparsable",
-                    &format::secret_meta_path(path),
-                    e.to_string(),
-                );
-                continue;
-            }
-            None => {
-                add(
-                    Severity::Error,
-                    "missing-file",
-                    path,
-                    format!(
-                        "metadata {} is missing; set the secret again",
-                        format::secret_meta_path(path)
-                    ),
-                );
-                continue;
-            }
-        };
-        check_meta(
-            path,
-            group,
-            meta,
-            &manifest,
-            &owners,
-            &agent_keys,
-            &registered,
-            now,
-            soon,
-            &mut add,
-        );
-        for extra in &meta.extra_agents {
-            agents_with_access.insert(extra.clone());
-        }
-    }
-
-    // Files nobody lists.
-    for (secret, meta) in &metas {
-        if !listed_paths.contains(secret.as_str()) && meta.is_ok() {
-            add(
-                Severity::Warning,
-                "orphaned",
-                secret,
-                format!(
-                    "{} is not listed in the manifest; `agent-vault set {secret}` to adopt it or delete the files",
-                    format::secret_meta_path(secret)
-                ),
-            );
-        }
-    }
-    if let Ok(files) = source.list_files(format::SECRETS_DIR) {
-        let prefix = format!("{}/", format::SECRETS_DIR);
-        for file in files {
-            let Some(rest) = file.strip_prefix(&prefix) else {
-                continue;
-            };
-            if let Some(secret) = rest.strip_suffix(format::ENC_SUFFIX) {
-                if !listed_paths.contains(secret) && !metas.contains_key(secret) {
-                    add(
-                        Severity::Warning,
-                        "orphaned",
-                        secret,
-                        format!(
-                            "{file} has no metadata and is not in the manifest; delete it or set the secret again"
-                        ),
-                    );
-                }
-            } else if !rest.ends_with(format::META_SUFFIX) && !rest.ends_with("/.gitkeep") {
-                add(
-                    Severity::Warning,
-                    "stray-file",
-                    &file,
-                    "not a vault file; move it out of .agent-vault/secrets/".into(),
-                );
-            }
-        }
-    }
-    if let Ok(files) = source.list_files(AGENTS_DIR) {
-        for file in files {
-            let name = file
-                .trim_start_matches(AGENTS_DIR)
-                .trim_start_matches('/')
-                .split('/')
-                .next()
-                .unwrap_or_default();
-            if !registered.contains(name) {
-                add(
-                    Severity::Warning,
-                    "orphaned",
-                    &file,
-                    format!(
-                        "agent '{name}' is not in the manifest; delete {AGENTS_DIR}/{name}/ or add the agent again"
-                    ),
-                );
-            }
-        }
-    }
-    for agent in &registered {
-        if !agents_with_access.contains(agent) {
-            add(
+    let empty = BTreeMap::new();
+    let all = snapshot.all_secrets().unwrap_or(&empty);
+    let with_access = check_listed_secrets(all, &context, &mut findings);
+    check_orphans(snapshot, all, &context, &mut findings);
+    for agent in &context.registered {
+        if !with_access.contains(agent) {
+            findings.add(
                 Severity::Warning,
                 "no-access",
                 agent,
@@ -312,24 +116,179 @@ pub fn run(
             );
         }
     }
-    check_key_permissions(home, &mut add);
+    check_local_files(home, &mut findings);
+    sorted(findings)
+}
+
+fn sorted(findings: Findings) -> Vec<Finding> {
+    let mut findings = findings.0;
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.subject.cmp(&b.subject)));
     findings
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Agent names, granted group names and public keys; returns the parsed keys.
+fn check_agents(
+    snapshot: &Snapshot<'_>,
+    manifest: &Manifest,
+    findings: &mut Findings,
+) -> BTreeMap<String, String> {
+    let mut agent_keys = BTreeMap::new();
+    for agent in manifest.agents() {
+        let key_path = format::agent_public_key_path(&agent.name);
+        match snapshot.agent_recipient(&agent.name) {
+            Ok(Some(r)) => {
+                agent_keys.insert(agent.name.clone(), r.to_string());
+            }
+            Ok(None) => findings.add(
+                Severity::Error,
+                "missing-file",
+                &key_path,
+                format!(
+                    "agent '{}' has no public key; restore it from git history or remove the agent",
+                    agent.name
+                ),
+            ),
+            Err(e) => findings.add(Severity::Error, "unparsable", &key_path, e.to_string()),
+        }
+    }
+    agent_keys
+}
+
+/// The secrets the manifest lists: files present, metadata parsable and consistent. Returns
+/// the agents that can read at least one secret.
+fn check_listed_secrets(
+    all: &BTreeMap<String, SecretFiles>,
+    context: &Context<'_>,
+    findings: &mut Findings,
+) -> BTreeSet<String> {
+    let manifest = context.manifest;
+    let mut with_access: BTreeSet<String> = manifest
+        .agents()
+        .iter()
+        .filter(|a| {
+            a.groups
+                .iter()
+                .any(|g| !manifest.group_secrets(g).is_empty())
+        })
+        .map(|a| a.name.clone())
+        .collect();
+    for (path, group) in &manifest.all_secrets() {
+        let enc_path = format::secret_enc_path(path);
+        let files = all.get(path.as_str()).cloned().unwrap_or_default();
+        match &files.enc {
+            Some(bytes) if !crypto::looks_like_age(bytes) => findings.add(
+                Severity::Error,
+                "unparsable",
+                &enc_path,
+                "not an age ciphertext; restore it from git history or set the secret again".into(),
+            ),
+            Some(_) => {}
+            None => findings.add(
+                Severity::Error,
+                "missing-file",
+                path,
+                format!(
+                    "the manifest lists '{path}' but {enc_path} is missing; set it again or `agent-vault rm {path}`"
+                ),
+            ),
+        }
+        let meta_path = format::secret_meta_path(path);
+        let meta = match files
+            .meta
+            .as_deref()
+            .map(|b| SecretMetaFile::parse(&meta_path, b))
+        {
+            Some(Ok(meta)) => meta,
+            Some(Err(e)) => {
+                findings.add(Severity::Error, "unparsable", &meta_path, e.to_string());
+                continue;
+            }
+            None => {
+                findings.add(
+                    Severity::Error,
+                    "missing-file",
+                    path,
+                    format!("metadata {meta_path} is missing; set the secret again"),
+                );
+                continue;
+            }
+        };
+        check_meta(path, group, &meta, context, findings);
+        with_access.extend(meta.extra_agents.iter().cloned());
+    }
+    with_access
+}
+
+/// Files nobody lists: secrets outside the manifest, folders of unregistered agents.
+fn check_orphans(
+    snapshot: &Snapshot<'_>,
+    all: &BTreeMap<String, SecretFiles>,
+    context: &Context<'_>,
+    findings: &mut Findings,
+) {
+    let listed: BTreeSet<String> = context
+        .manifest
+        .all_secrets()
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    for (secret, files) in all {
+        if listed.contains(secret) {
+            continue;
+        }
+        let what = if files.meta.is_some() {
+            format::secret_meta_path(secret)
+        } else {
+            format::secret_enc_path(secret)
+        };
+        findings.add(
+            Severity::Warning,
+            "orphaned",
+            secret,
+            format!("{what} is not listed in the manifest; `agent-vault set {secret}` to adopt it or delete the files"),
+        );
+    }
+    for name in snapshot.policy_files().keys() {
+        let Some(agent) = name
+            .strip_prefix("agents/")
+            .and_then(|r| r.split('/').next())
+        else {
+            continue;
+        };
+        if !context.registered.contains(agent) {
+            findings.add(
+                Severity::Warning,
+                "orphaned",
+                &format!("{AGENTS_DIR}/{}", escape(agent)),
+                format!(
+                    "agent '{}' is not in the manifest; delete {AGENTS_DIR}/{}/ or add the agent again",
+                    escape(agent),
+                    escape(agent)
+                ),
+            );
+        }
+    }
+}
+
 fn check_meta(
     path: &str,
     group: &str,
     meta: &SecretMetaFile,
-    manifest: &Manifest,
-    owners: &[String],
-    agent_keys: &BTreeMap<String, String>,
-    registered: &BTreeSet<String>,
-    now: DateTime<Utc>,
-    soon: chrono::Duration,
-    add: &mut impl FnMut(Severity, &'static str, &str, String),
+    context: &Context<'_>,
+    findings: &mut Findings,
 ) {
+    let Context {
+        manifest,
+        owners,
+        agent_keys,
+        registered,
+        now,
+        soon,
+    } = context;
+    let (now, soon) = (*now, *soon);
+    let mut add = |severity, code, subject: &str, message: String| {
+        findings.add(severity, code, subject, message)
+    };
     if meta.name != path {
         add(
             Severity::Error,
@@ -337,7 +296,7 @@ fn check_meta(
             path,
             format!(
                 "its metadata names it '{}'; set the secret again",
-                meta.name.escape_debug()
+                escape(&meta.name)
             ),
         );
     }
@@ -348,7 +307,7 @@ fn check_meta(
             path,
             format!(
                 "the manifest lists it in group '{group}' but its metadata says '{}'; set it again with --group",
-                meta.group
+                escape(&meta.group)
             ),
         );
     }
@@ -359,7 +318,7 @@ fn check_meta(
             path,
             format!(
                 "expiry '{}' is not a date; set it again with --expires",
-                raw.escape_debug()
+                escape(raw)
             ),
         ),
         Some((_, Some(t))) if t <= now => add(
@@ -386,7 +345,8 @@ fn check_meta(
                 "disagreement",
                 path,
                 format!(
-                    "extra agent '{extra}' is not registered; set the secret again with --agents"
+                    "extra agent '{}' is not registered; set the secret again with --agents",
+                    escape(extra)
                 ),
             );
         }
@@ -415,7 +375,7 @@ fn check_meta(
     if owners.is_empty() {
         return;
     }
-    let mut recipients: Vec<String> = owners.to_vec();
+    let mut recipients: Vec<String> = owners.clone();
     recipients.extend(expected.iter().filter_map(|a| agent_keys.get(a).cloned()));
     let fingerprint = crypto::recipients_fingerprint(&recipients);
     match &meta.recipients {
@@ -425,33 +385,41 @@ fn check_meta(
     }
 }
 
-fn check_key_permissions(
-    home: &KeyHome,
-    add: &mut impl FnMut(Severity, &'static str, &str, String),
-) {
+/// Key files, the key home and its `agents/` folder, and `pins.json` must be private to
+/// this user: others who can read a key read secrets; others who can write the home or the
+/// pins can swap keys or reset what this machine trusts.
+pub fn local_files(home: &KeyHome) -> Vec<Finding> {
+    let mut findings = Findings(Vec::new());
+    check_local_files(home, &mut findings);
+    findings.0
+}
+
+fn check_local_files(home: &KeyHome, findings: &mut Findings) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mut files = vec![home.owner_key_path()];
+        let mut keys = vec![home.owner_key_path()];
         if let Ok(entries) = std::fs::read_dir(home.root().join("agents")) {
-            files.extend(
+            keys.extend(
                 entries
                     .flatten()
                     .map(|e| e.path())
                     .filter(|p| p.extension().is_some_and(|e| e == "key")),
             );
         }
-        for file in files {
-            let Ok(metadata) = std::fs::metadata(&file) else {
-                continue;
-            };
-            let mode = metadata.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                let shown = file.display().to_string();
-                add(
+        let mode = |path: &Path| {
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| m.permissions().mode() & 0o777)
+        };
+        for file in keys {
+            if let Some(mode) = mode(&file)
+                && mode & 0o077 != 0
+            {
+                findings.add(
                     Severity::Error,
                     "key-permissions",
-                    &shown,
+                    &file.display().to_string(),
                     format!(
                         "key file is readable by others (mode {mode:o}); run `chmod 600 {}`",
                         shell_quote(&file)
@@ -459,9 +427,38 @@ fn check_key_permissions(
                 );
             }
         }
+        let pins = home.root().join("pins.json");
+        for path in [home.root().to_path_buf(), home.root().join("agents"), pins] {
+            if let Some(mode) = mode(&path)
+                && mode & 0o022 != 0
+            {
+                findings.add(
+                    Severity::Error,
+                    "home-permissions",
+                    &path.display().to_string(),
+                    format!(
+                        "others can write it (mode {mode:o}), so they could swap keys or reset which vault keys this machine trusts; run `chmod go-w {}`",
+                        shell_quote(&path)
+                    ),
+                );
+            } else if let Some(mode) = mode(&path)
+                && path.is_dir()
+                && mode & 0o077 != 0
+            {
+                findings.add(
+                    Severity::Warning,
+                    "home-permissions",
+                    &path.display().to_string(),
+                    format!(
+                        "others can list it (mode {mode:o}); run `chmod 700 {}`",
+                        shell_quote(&path)
+                    ),
+                );
+            }
+        }
     }
     #[cfg(not(unix))]
-    let _ = (home, add);
+    let _ = (home, findings);
 }
 
 fn shell_quote(path: &Path) -> String {

@@ -44,12 +44,21 @@ pub fn encrypt(
     Ok(out)
 }
 
-/// Decrypts a binary or ASCII-armored age ciphertext with any of `identities`.
+/// The most recipient stanzas a header may hold before anything is tried.
+pub const MAX_STANZAS: usize = 4096;
+/// The largest header accepted.
+pub const MAX_HEADER: usize = 1 << 20;
+
+/// Decrypts a binary or ASCII-armored age ciphertext with any of `identities`. Headers with
+/// more than [`MAX_STANZAS`] stanzas or larger than [`MAX_HEADER`] are refused before any key is
+/// tried (a hostile header must not cost minutes).
 pub fn decrypt(
     ciphertext: &[u8],
     identities: &[x25519::Identity],
 ) -> Result<SecretSlice<u8>, DecryptFailure> {
-    let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(ciphertext))
+    let binary = dearmor(ciphertext)?;
+    check_header(&binary)?;
+    let decryptor = age::Decryptor::new_buffered(&binary[..])
         .map_err(|e| DecryptFailure::Malformed(e.to_string()))?;
     let mut reader = decryptor
         .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
@@ -62,6 +71,32 @@ pub fn decrypt(
         .read_to_end(&mut plaintext)
         .map_err(|e| DecryptFailure::Malformed(e.to_string()))?;
     Ok(SecretSlice::from(std::mem::take(&mut *plaintext)))
+}
+
+/// The binary form of an age file: armored input decoded, binary input as is.
+fn dearmor(ciphertext: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, DecryptFailure> {
+    if ciphertext.starts_with(b"age-encryption.org/") {
+        return Ok(std::borrow::Cow::Borrowed(ciphertext));
+    }
+    let mut binary = Vec::with_capacity(ciphertext.len());
+    ArmoredReader::new(ciphertext)
+        .read_to_end(&mut binary)
+        .map_err(|e| DecryptFailure::Malformed(e.to_string()))?;
+    Ok(std::borrow::Cow::Owned(binary))
+}
+
+/// Refuses a header that is too large or holds too many stanzas.
+fn check_header(binary: &[u8]) -> Result<(), DecryptFailure> {
+    let window = &binary[..binary.len().min(MAX_HEADER + 1)];
+    let end = memchr::memmem::find(window, b"\n---")
+        .ok_or_else(|| DecryptFailure::Malformed("the header is missing or too large".into()))?;
+    let stanzas = memchr::memmem::find_iter(&window[..end], b"\n-> ").count();
+    if stanzas > MAX_STANZAS {
+        return Err(DecryptFailure::Malformed(format!(
+            "the header has {stanzas} recipient stanzas (at most {MAX_STANZAS} are read)"
+        )));
+    }
+    Ok(())
 }
 
 /// Whether `bytes` start like an age file (binary or armored).
@@ -89,6 +124,12 @@ pub fn recipients_fingerprint<S: AsRef<str>>(recipients: &[S]) -> String {
     format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
+impl From<EncryptFailure> for crate::Error {
+    fn from(e: EncryptFailure) -> Self {
+        crate::Error::Crypto(e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +154,37 @@ mod tests {
             decrypt(b"garbage", &[a]),
             Err(DecryptFailure::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn hostile_headers_are_refused_before_any_key_is_tried() {
+        let id = x25519::Identity::generate();
+        let mut header = String::from("age-encryption.org/v1\n");
+        for _ in 0..(MAX_STANZAS + 1) {
+            header.push_str("-> X25519 AAAA\nAAAA\n");
+        }
+        header.push_str("--- AAAA\n");
+        let start = std::time::Instant::now();
+        assert!(matches!(
+            decrypt(header.as_bytes(), std::slice::from_ref(&id)),
+            Err(DecryptFailure::Malformed(m)) if m.contains("stanzas")
+        ));
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        let endless = vec![b'a'; MAX_HEADER + 10];
+        assert!(decrypt(&endless, &[id]).is_err());
+    }
+
+    #[test]
+    fn armored_files_decrypt() {
+        let id = x25519::Identity::generate();
+        let binary = encrypt(b"v", &[id.to_public()]).unwrap();
+        let mut armored = Vec::new();
+        let mut w =
+            age::armor::ArmoredWriter::wrap_output(&mut armored, age::armor::Format::AsciiArmor)
+                .unwrap();
+        std::io::Write::write_all(&mut w, &binary).unwrap();
+        w.finish().unwrap();
+        assert_eq!(decrypt(&armored, &[id]).unwrap().expose_secret(), b"v");
     }
 
     #[test]

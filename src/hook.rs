@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use git2::Repository;
 
 use crate::error::IoContext;
+use crate::settings::GitEnv;
 use crate::{Error, Result};
 
 /// The hook script, as shipped in `hooks/pre-commit`.
@@ -34,8 +35,8 @@ pub enum HookStatus {
 
 /// The hooks folder git uses for this repository: `core.hooksPath` (relative paths are
 /// relative to the working tree) or `<git dir>/hooks`.
-pub fn hooks_dir(repo: &Repository) -> PathBuf {
-    let configured = crate::git::git_config(repo)
+pub fn hooks_dir(repo: &Repository, git: &GitEnv) -> PathBuf {
+    let configured = crate::git::git_config(repo, git)
         .ok()
         .and_then(|c| c.get_path("core.hooksPath").ok());
     match configured {
@@ -46,8 +47,8 @@ pub fn hooks_dir(repo: &Repository) -> PathBuf {
 }
 
 /// Reports whether the hook is installed.
-pub fn status(repo: &Repository) -> HookStatus {
-    let dir = hooks_dir(repo);
+pub fn status(repo: &Repository, git: &GitEnv) -> HookStatus {
+    let dir = hooks_dir(repo, git);
     let hook = dir.join("pre-commit");
     let chained = dir.join(CHAINED_NAME);
     match fs::read_to_string(&hook) {
@@ -74,13 +75,13 @@ fn is_ours(text: &str) -> bool {
 }
 
 /// Installs (or updates) the hook, chaining an existing foreign hook.
-pub fn install(repo: &Repository) -> Result<HookStatus> {
-    let dir = hooks_dir(repo);
+pub fn install(repo: &Repository, git: &GitEnv) -> Result<HookStatus> {
+    let dir = hooks_dir(repo, git);
     fs::create_dir_all(&dir)
         .io_context(|| format!("cannot create hooks folder {}", dir.display()))?;
     let hook = dir.join("pre-commit");
     let chained = dir.join(CHAINED_NAME);
-    if let HookStatus::Foreign(_) = status(repo) {
+    if let HookStatus::Foreign(_) = status(repo, git) {
         if chained.exists() {
             return Err(Error::AlreadyExists {
                 what: format!("{}", chained.display()),
@@ -94,15 +95,15 @@ pub fn install(repo: &Repository) -> Result<HookStatus> {
             .io_context(|| format!("cannot move the existing hook {} aside", hook.display()))?;
     }
     write_executable(&hook, HOOK_SCRIPT)?;
-    Ok(status(repo))
+    Ok(status(repo, git))
 }
 
 /// Removes our hook, putting a chained hook back in its place.
-pub fn uninstall(repo: &Repository) -> Result<HookStatus> {
-    let dir = hooks_dir(repo);
+pub fn uninstall(repo: &Repository, git: &GitEnv) -> Result<HookStatus> {
+    let dir = hooks_dir(repo, git);
     let hook = dir.join("pre-commit");
     let chained = dir.join(CHAINED_NAME);
-    match status(repo) {
+    match status(repo, git) {
         HookStatus::Installed(_) | HookStatus::InstalledChained(..) | HookStatus::Outdated(_) => {
             fs::remove_file(&hook).io_context(|| format!("cannot remove {}", hook.display()))?;
             if chained.exists() {
@@ -112,11 +113,16 @@ pub fn uninstall(repo: &Repository) -> Result<HookStatus> {
         }
         HookStatus::Foreign(_) | HookStatus::Missing(_) => {}
     }
-    Ok(status(repo))
+    Ok(status(repo, git))
 }
 
 fn write_executable(path: &Path, contents: &str) -> Result<()> {
-    crate::git::write_atomically(path, contents.as_bytes())?;
+    crate::fsutil::write_atomically(
+        path,
+        contents.as_bytes(),
+        crate::fsutil::Durability::Atomic,
+        false,
+    )?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

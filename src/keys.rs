@@ -13,36 +13,27 @@ use age::x25519;
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use crate::error::IoContext;
+use crate::fsutil::{self, CappedReadError};
 use crate::names::AgentName;
+use crate::settings::KeyEnv;
 use crate::{Error, Result};
 
-/// Environment variable naming the folder that holds keys.
+/// Environment variable naming the folder that holds keys (read by the CLI).
 pub const HOME_ENV: &str = "AGENT_VAULT_HOME";
-/// Environment variable holding a key file's path or a raw `AGE-SECRET-KEY-…`.
+/// Environment variable holding a key file's path or a raw `AGE-SECRET-KEY-…` (read by the CLI).
 pub const KEY_ENV: &str = "AGENT_VAULT_KEY";
+
+/// The largest identity file read (a path to `/dev/zero` is an error, not an endless read).
+pub const MAX_KEY_FILE: u64 = 1 << 20;
 const SECRET_KEY_PREFIX: &str = "AGE-SECRET-KEY-";
 
-/// The folder holding this user's keys.
+/// The folder holding this user's keys (`$AGENT_VAULT_HOME`, default `~/.agent-vault`).
 #[derive(Debug, Clone)]
 pub struct KeyHome {
     root: PathBuf,
 }
 
 impl KeyHome {
-    /// `AGENT_VAULT_HOME`, or `~/.agent-vault`.
-    pub fn from_env() -> Result<Self> {
-        if let Some(dir) = std::env::var_os(HOME_ENV).filter(|d| !d.is_empty()) {
-            return Ok(KeyHome::at(PathBuf::from(dir)));
-        }
-        let home = dirs::home_dir().ok_or_else(|| {
-            Error::KeyNotFound(format!(
-                "cannot find the home directory; set {HOME_ENV} to the folder holding your keys"
-            ))
-        })?;
-        Ok(KeyHome::at(home.join(".agent-vault")))
-    }
-
     /// A key home at an explicit folder.
     pub fn at(root: PathBuf) -> Self {
         KeyHome { root }
@@ -106,13 +97,28 @@ impl Identities {
         let ours: Vec<String> = self.recipients().iter().map(|r| r.to_string()).collect();
         recipients.iter().any(|r| ours.contains(&r.to_string()))
     }
+
+    /// The verify keys named by `# agent-vault verify-key: …` comments (one per vault the key
+    /// is used with). A malformed one is invalid input.
+    pub fn verify_key_comments(&self) -> Result<Vec<crate::integrity::VerifyKey>> {
+        self.comments
+            .iter()
+            .filter_map(|c| c.strip_prefix(crate::integrity::KEY_FILE_COMMENT))
+            .map(|key| key.trim().parse())
+            .collect()
+    }
 }
 
 /// Parses identity-file text. `origin` names the source in errors; the key itself is never
-/// echoed.
+/// echoed, nor is any other line (it may be a mangled key).
 pub fn parse_identities(text: &str, origin: &str) -> Result<Identities> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut identities = Vec::new();
     let mut comments = Vec::new();
+    let bad = |reason: String| Error::BadKey {
+        origin: origin.to_owned(),
+        reason,
+    };
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -122,40 +128,31 @@ pub fn parse_identities(text: &str, origin: &str) -> Result<Identities> {
             comments.push(comment.trim().to_owned());
             continue;
         }
+        let number = number + 1;
         if starts_with_key_prefix(line) {
             // Bech32 is case-insensitive: a key lowercased on the way (`tr A-Z a-z`, a
             // config system) is still the key.
             let upper = Zeroizing::new(line.to_ascii_uppercase());
             let identity = upper
                 .parse::<x25519::Identity>()
-                .map_err(|_| Error::BadKey {
-                    origin: origin.to_owned(),
-                    reason: format!("line {} is not a valid age identity", number + 1),
-                })?;
+                .map_err(|_| bad(format!("line {number} is not a valid age identity")))?;
             identities.push(identity);
         } else if line.starts_with("AGE-PLUGIN-") {
-            return Err(Error::BadKey {
-                origin: origin.to_owned(),
-                reason: format!(
-                    "line {} is an age plugin identity, which agent-vault does not support; use an X25519 key from age-keygen",
-                    number + 1
-                ),
-            });
+            return Err(bad(format!(
+                "line {number} is an age plugin identity, which agent-vault does not support; use an X25519 key from age-keygen"
+            )));
+        } else if line.starts_with("-----BEGIN") || line.starts_with("ssh-") {
+            return Err(bad(format!(
+                "line {number} looks like an SSH or PEM key; agent-vault uses age X25519 keys (AGE-SECRET-KEY-1…, made by age-keygen or `agent-vault add-agent`)"
+            )));
         } else {
-            return Err(Error::BadKey {
-                origin: origin.to_owned(),
-                reason: format!(
-                    "line {} is neither a comment nor an AGE-SECRET-KEY-1… identity",
-                    number + 1
-                ),
-            });
+            return Err(bad(format!(
+                "line {number} is neither a comment nor an AGE-SECRET-KEY-1… identity"
+            )));
         }
     }
     if identities.is_empty() {
-        return Err(Error::BadKey {
-            origin: origin.to_owned(),
-            reason: "it holds no AGE-SECRET-KEY-1… identity".into(),
-        });
+        return Err(bad("it holds no AGE-SECRET-KEY-1… identity".into()));
     }
     Ok(Identities {
         identities,
@@ -170,24 +167,31 @@ fn starts_with_key_prefix(line: &str) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case(SECRET_KEY_PREFIX))
 }
 
-/// Reads an identity file. A missing file is [`Error::KeyNotFound`], never a fallback.
+/// Reads an identity file (at most [`MAX_KEY_FILE`] bytes). A missing file is
+/// [`Error::KeyNotFound`], never a fallback; `hint` says what to do about it.
 pub fn read_identity_file(path: &Path, hint: &str) -> Result<Identities> {
-    let text = match fs::read(path) {
+    let origin = format!("key file {}", path.display());
+    let text = match fsutil::read_capped(path, MAX_KEY_FILE) {
         Ok(bytes) => Zeroizing::new(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(CappedReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::KeyNotFound(format!(
                 "{} does not exist; {hint}",
                 path.display()
             )));
         }
-        Err(e) => {
+        Err(CappedReadError::Io(e)) => {
             return Err(Error::io(
                 format!("cannot read key file {}", path.display()),
                 e,
             ));
         }
+        Err(CappedReadError::TooLarge) => {
+            return Err(Error::BadKey {
+                origin,
+                reason: "it is larger than 1 MiB, so it is not a key file".into(),
+            });
+        }
     };
-    let origin = format!("key file {}", path.display());
     let text = std::str::from_utf8(&text).map_err(|_| Error::BadKey {
         origin: origin.clone(),
         reason: "it is not UTF-8 text".into(),
@@ -195,26 +199,30 @@ pub fn read_identity_file(path: &Path, hint: &str) -> Result<Identities> {
     parse_identities(text, &origin)
 }
 
-/// Loads the identities a reading command should use.
-pub fn load(choice: &KeyChoice, home: &KeyHome) -> Result<Identities> {
+/// Loads the identities a reading command should use: `choice`, where `Auto` means the key
+/// the environment names (`key_env`), else the owner key.
+pub fn load(choice: &KeyChoice, home: &KeyHome, key_env: &KeyEnv) -> Result<Identities> {
     match choice {
         KeyChoice::Path(path) => read_identity_file(path, "check the --key path"),
         KeyChoice::Agent(agent) => read_identity_file(
             &home.agent_key_path(agent),
             &format!(
-                "put agent '{agent}''s key there, pass --key PATH, or set {KEY_ENV} (keys are looked up in {})",
+                "agent '{agent}' has no key file there (keys are looked up in {}); pass --key PATH or set {KEY_ENV}",
                 home.root().display()
             ),
         ),
-        KeyChoice::Auto => match std::env::var(KEY_ENV) {
-            Ok(value) if !value.trim().is_empty() => load_key_env(&Zeroizing::new(value)),
-            _ => load_owner(home),
+        KeyChoice::Auto => match key_env {
+            KeyEnv::Set(value) => load_key_env(value.expose_secret()),
+            KeyEnv::NotUnicode => Err(Error::KeyNotFound(format!(
+                "{KEY_ENV} is set but is not valid UTF-8, so it is neither a key file's path agent-vault can use nor key text (its value is not shown, in case it is a secret)"
+            ))),
+            KeyEnv::Unset => load_owner(home),
         },
     }
 }
 
-/// Loads the identities named by a non-empty `AGENT_VAULT_KEY` value: identity text when it
-/// starts with `AGE-SECRET-KEY-`, else a key file's path.
+/// Loads the identities named by an `AGENT_VAULT_KEY` value: identity text when a line starts
+/// with `AGE-SECRET-KEY-` (any case), else a key file's path. Never echoes the value.
 fn load_key_env(value: &str) -> Result<Identities> {
     // Identity text, also a whole key file with its `#` comments (as in
     // `AGENT_VAULT_KEY="$(cat bot.key)"`); never treated, or echoed, as a path.
@@ -224,15 +232,25 @@ fn load_key_env(value: &str) -> Result<Identities> {
     {
         return parse_identities(value, &format!("the key in {KEY_ENV}"));
     }
+    if value.trim().is_empty() {
+        return Err(Error::KeyNotFound(format!(
+            "{KEY_ENV} is set but empty (a CI secret that is not defined?); set it to a key file's path or to the key itself, or unset it to use the owner key"
+        )));
+    }
     let path = Path::new(value.trim());
     if value.contains(['\n', '\r'])
         || value.to_ascii_uppercase().contains(SECRET_KEY_PREFIX)
         || !path.exists()
     {
+        let hint = if value.starts_with('~') || value.starts_with(['\'', '"']) {
+            " (it starts with `~` or a quote: the shell did not expand it; write the full path)"
+        } else {
+            ""
+        };
         // Not an existing file, and maybe key material (mangled, or a whole key file): the
         // error must not echo the value.
         return Err(Error::KeyNotFound(format!(
-            "{KEY_ENV} is set ({} characters) but is neither an existing key file's path nor age identity text; set it to a key file's path or to the key itself (its value is not shown, in case it is a secret)",
+            "{KEY_ENV} is set ({} characters) but is neither an existing key file's path nor age identity text{hint}; set it to a key file's path or to the key itself (its value is not shown, in case it is a secret)",
             value.chars().count()
         )));
     }
@@ -244,12 +262,7 @@ fn load_key_env(value: &str) -> Result<Identities> {
 
 /// Loads the owner's identity from the key home.
 pub fn load_owner(home: &KeyHome) -> Result<Identities> {
-    read_identity_file(
-        &home.owner_key_path(),
-        &format!(
-            "this machine has no owner key; pass --key or --agent, set {KEY_ENV}, or set {HOME_ENV} to the folder holding owner.key"
-        ),
-    )
+    read_identity_file(&home.owner_key_path(), "this machine has no owner key")
 }
 
 /// A freshly generated identity and the text of its key file.
@@ -291,7 +304,7 @@ pub fn generate(header: &[String]) -> GeneratedKey {
 /// Never overwrites: an existing file is [`Error::AlreadyExists`].
 pub fn write_key_file(path: &Path, contents: &[u8], hint: &str) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        create_private_dir(parent)?;
+        fsutil::create_private_dir(parent)?;
     }
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -322,17 +335,6 @@ pub fn write_key_file(path: &Path, contents: &[u8], hint: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Creates a folder (and its parents) with mode 0700 for the parts it creates.
-pub fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .io_context(|| format!("cannot create key folder {}", dir.display()))
 }
 
 /// Parses one `age1…` recipient.

@@ -1,23 +1,28 @@
 //! agent-vault: a secret store for AI agents and CI jobs that keeps every secret as an
 //! [age](https://age-encryption.org) multi-recipient ciphertext inside a git repository.
 //!
-//! The library owns the vault logic; the `agent-vault` binary is a thin CLI over it.
+//! The library owns the vault logic; the `agent-vault` binary is a thin CLI over it. It never
+//! reads process environment variables: callers pass a [`settings::Settings`].
 //!
 //! * [`names`] validates secret paths, agent and group names before anything touches disk.
 //! * [`format`] defines the versioned on-disk files (see `docs/format.md`).
 //! * [`manifest`] is the access-control policy: agents → groups → secrets.
-//! * [`crypto`] wraps age: encryption to recipient sets, decryption, fingerprints.
-//! * [`keys`] reads and writes identity files and discovers which key to use.
-//! * [`git`] treats git as the database: locking, atomic commits, reads from objects.
-//! * [`integrity`] signs the vault's state and verifies it; [`pins`] remembers trusted keys.
-//! * [`scan`] is the leak guard: key material and secret values in what is about to be committed.
-//! * [`vault`] composes them into the operations the CLI exposes.
+//! * [`crypto`] wraps age: encryption to recipient sets, bounded decryption, fingerprints.
+//! * [`keys`] reads and writes identity files and decides which key to use.
+//! * [`integrity`] is the signed statement, shards, signing keys and endorsements, as data.
+//! * [`pins`] remembers, per machine, which vault keys and states were seen.
+//! * [`git`] treats git as the database: raw tree reads, atomic commits, locking, upstreams.
+//! * [`vault`] composes them: the one trust path (snapshots), and every operation.
+//! * [`check`] audits a vault; [`scan`] is the leak guard; [`hook`] installs it.
+//! * [`changeset`], [`fsutil`], [`settings`], [`time`] are small shared helpers.
 //!
 //! ```no_run
-//! use agent_vault::{keys::{KeyChoice, KeyHome}, names::SecretPath, vault::{ReadOptions, Vault}};
+//! use agent_vault::{keys::{KeyChoice, KeyHome}, names::SecretPath, settings::Settings,
+//!     vault::{ReadOptions, Vault}};
 //! use secrecy::ExposeSecret;
 //!
-//! let vault = Vault::discover(std::path::Path::new("."), KeyHome::from_env()?)?;
+//! let settings = Settings::new(KeyHome::at("/home/me/.agent-vault".into()));
+//! let vault = Vault::discover(std::path::Path::new("."), settings)?;
 //! let path = SecretPath::parse("stripe/api-key")?;
 //! let secret = vault.get(&path, &KeyChoice::Auto, &ReadOptions::default())?;
 //! assert!(!secret.value.expose_secret().is_empty());
@@ -25,10 +30,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod changeset;
 pub mod check;
 pub mod crypto;
 pub mod error;
 pub mod format;
+pub mod fsutil;
 pub mod git;
 pub mod hook;
 pub mod integrity;
@@ -37,6 +44,7 @@ pub mod manifest;
 pub mod names;
 pub mod pins;
 pub mod scan;
+pub mod settings;
 pub mod time;
 pub mod vault;
 

@@ -1164,37 +1164,23 @@ fn vault_plaintext_and_key_files_are_flagged() {
 
 #[test]
 fn agent_vault_refuses_to_commit_key_material_itself() {
+    // Every commit agent-vault makes passes this check first (`vault::change`, `sign`, `init`).
     let env = Env::new();
     let repo = env.repo("r");
     assert!(env.av(&repo, &["init"]).status.success());
     let owner_key = std::fs::read(env.av_home().join("owner.key")).unwrap();
-    let vault = agent_vault::git::VaultRepo::discover(&repo).unwrap();
-    let head = vault.head_commit().unwrap();
-    let lock = vault.lock().unwrap();
-    let mut changes = agent_vault::git::ChangeSet::new();
+    let mut changes = agent_vault::changeset::ChangeSet::new();
     changes.put(".agent-vault/notes.txt", owner_key);
-    let err = vault
-        .commit(
-            &lock,
-            changes,
-            &agent_vault::git::CommitMessage::new("test", "leak"),
-        )
-        .unwrap_err();
-    assert_eq!(err.kind(), agent_vault::ErrorKind::Integrity);
+    let err = agent_vault::vault::check_leaks(&changes).unwrap_err();
+    assert!(matches!(err, agent_vault::Error::Leak(_)), "{err}");
     assert!(err.to_string().contains("age-identity"), "{err}");
     assert!(!err.to_string().contains("AGE-SECRET-KEY"), "{err}");
-    let mut changes = agent_vault::git::ChangeSet::new();
+    let mut changes = agent_vault::changeset::ChangeSet::new();
     changes.put(".agent-vault/secrets/x.enc", b"not a ciphertext".to_vec());
-    assert!(
-        vault
-            .commit(
-                &lock,
-                changes,
-                &agent_vault::git::CommitMessage::new("test", "leak")
-            )
-            .is_err()
-    );
-    assert_eq!(vault.head_commit().unwrap(), head, "nothing was committed");
+    assert!(agent_vault::vault::check_leaks(&changes).is_err());
+    let mut changes = agent_vault::changeset::ChangeSet::new();
+    changes.put(".agent-vault/manifest.yaml", b"version: 1\n".to_vec());
+    assert!(agent_vault::vault::check_leaks(&changes).is_ok());
 }
 
 #[test]

@@ -1,13 +1,14 @@
-use agent_vault::check::{self, Severity};
-use agent_vault::keys::KeyHome;
+use agent_vault::check::Severity;
 
 use super::{Exit, Globals, UsageError, output};
 
-/// Audit the vault without decrypting anything: expired or soon-expiring secrets, agents
-/// with no access, orphaned or missing files, manifest/metadata disagreement, recipient
-/// drift, unparsable files, key files readable by others.
+/// Audit the vault without decrypting anything: its signature, expired or soon-expiring
+/// secrets, agents with no access, orphaned or missing files, manifest/metadata disagreement,
+/// recipient drift, unparsable files; on this machine, key files others can read, a key home
+/// or pins others can write, and a clone without the leak guard.
 ///
-/// Exits 1 when it finds errors (with --strict, also warnings).
+/// Exits 1 when it finds errors (with --strict, also warnings), 5 when the vault is not what
+/// its owner signed.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  agent-vault check\n  agent-vault check --strict --soon 30d --json"
@@ -35,14 +36,11 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             ))
         })?;
     let vault = globals.open()?;
-    let mut findings = integrity_findings(&vault);
-    findings.extend(check::run(
-        &vault.repo().worktree(),
-        &KeyHome::from_env()?,
-        agent_vault::time::now(),
-        soon,
-    ));
-    let tampered = findings.iter().any(|f| f.code == "integrity");
+    let audit = vault.audit(soon)?;
+    for warning in &audit.warnings {
+        output::warn(warning);
+    }
+    let findings = &audit.findings;
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -53,7 +51,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             &serde_json::json!({ "errors": errors, "warnings": warnings, "findings": findings }),
         )?;
     } else {
-        for f in &findings {
+        for f in findings {
             let label = match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
@@ -69,7 +67,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             output::info(format!("{errors} error(s), {warnings} warning(s)"));
         }
     }
-    if tampered {
+    if audit.tampered {
         return Ok(Exit::Integrity);
     }
     Ok(if errors > 0 || (args.strict && warnings > 0) {
@@ -77,35 +75,4 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     } else {
         Exit::Ok
     })
-}
-
-/// The signature check as findings: tampering is an error with code `integrity` (exit 5); an
-/// unsigned vault is a warning.
-fn integrity_findings(vault: &agent_vault::vault::Vault) -> Vec<check::Finding> {
-    let finding = |severity, code, message: String| check::Finding {
-        severity,
-        code,
-        subject: ".agent-vault".into(),
-        message,
-    };
-    let options = agent_vault::vault::ReadOptions {
-        offline: true,
-        verify_key: None,
-    };
-    match vault.verify(&options) {
-        Ok(report) if report.statement.is_none() => vec![finding(
-            Severity::Warning,
-            "unsigned",
-            "the vault is unsigned; review it and run `agent-vault sign`".into(),
-        )],
-        Ok(report) => report
-            .problems
-            .into_iter()
-            .map(|p| finding(Severity::Error, "integrity", p))
-            .collect(),
-        Err(e) if e.kind() == agent_vault::ErrorKind::Integrity => {
-            vec![finding(Severity::Error, "integrity", e.to_string())]
-        }
-        Err(e) => vec![finding(Severity::Error, "unreadable", e.to_string())],
-    }
 }

@@ -48,10 +48,11 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             e.message()
         ))
     })?;
+    let git = super::env::git_env();
     match args.action {
         Action::Install => {
-            let before = hook::status(&repo);
-            let after = hook::install(&repo)?;
+            let before = hook::status(&repo, &git);
+            let after = hook::install(&repo, &git)?;
             match (&before, &after) {
                 (HookStatus::Installed(p) | HookStatus::InstalledChained(p, _), _)
                     if before == after =>
@@ -68,13 +69,13 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
                 }
                 (_, other) => output::warn(format!("unexpected state after install: {other:?}")),
             }
-            warn_if_tracked(&repo);
+            warn_if_tracked(&repo, &git);
             warn_if_not_on_path();
             Ok(Exit::Ok)
         }
         Action::Uninstall => {
-            let before = hook::status(&repo);
-            let after = hook::uninstall(&repo)?;
+            let before = hook::status(&repo, &git);
+            let after = hook::uninstall(&repo, &git)?;
             match (&before, &after) {
                 (HookStatus::Foreign(p), _) => output::info(format!(
                     "{} is not agent-vault's hook; left it alone",
@@ -90,7 +91,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         Action::Status { json } => {
-            let status = hook::status(&repo);
+            let status = hook::status(&repo, &git);
             let (state, path, chained) = match &status {
                 HookStatus::Installed(p) => ("installed", p, None),
                 HookStatus::InstalledChained(p, c) => ("installed", p, Some(c)),
@@ -103,7 +104,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
                     "state": state,
                     "hook": path,
                     "chained": chained,
-                    "hooks_dir": hook::hooks_dir(&repo),
+                    "hooks_dir": hook::hooks_dir(&repo, &git),
                     "binary_on_path": on_path(),
                 }))?;
             } else {
@@ -157,11 +158,11 @@ fn warn_if_not_on_path() {
 
 /// A hooks folder committed to the repository (`core.hooksPath = .githooks`) is shared with
 /// the team: installing changed tracked files, which the user should know before committing.
-fn warn_if_tracked(repo: &Repository) {
+fn warn_if_tracked(repo: &Repository, git: &agent_vault::settings::GitEnv) {
     let (Some(workdir), Ok(index)) = (repo.workdir(), repo.index()) else {
         return;
     };
-    let dir = hook::hooks_dir(repo);
+    let dir = hook::hooks_dir(repo, git);
     let Ok(rel) = dir.strip_prefix(workdir) else {
         return;
     };

@@ -1,7 +1,6 @@
 use std::path::PathBuf;
 
 use agent_vault::hook::HookStatus;
-use agent_vault::keys::KeyHome;
 use agent_vault::vault::Vault;
 
 use super::{Exit, Globals, output};
@@ -26,7 +25,23 @@ pub struct Args {
 
 pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     let dir = args.dir.unwrap_or_else(|| globals.start_dir());
-    let outcome = Vault::init(&dir, KeyHome::from_env()?, args.owner_name.as_deref())?;
+    let outcome = Vault::init(&dir, super::env::settings()?, args.owner_name.as_deref())?;
+    if outcome.already {
+        output::done(format!(
+            "{} already holds a vault; nothing changed (`agent-vault check` reports its state)",
+            outcome.vault_dir.display()
+        ));
+        if args.json {
+            output::stdout_json(&serde_json::json!({
+                "vault": outcome.vault_dir,
+                "already": true,
+            }))?;
+        }
+        return Ok(Exit::Ok);
+    }
+    for note in &outcome.notes {
+        output::warn(note);
+    }
     if outcome.repo_created {
         output::info(format!("created a git repository in {}", dir.display()));
     }
@@ -58,10 +73,11 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         }
         Err(e) => output::warn(format!("could not install the pre-commit hook: {e}")),
     }
-    output::info(format!(
-        "vault verify key: {} (agents' key files carry it; readers check every secret against it)",
-        outcome.verify_key
-    ));
+    if let Some(verify_key) = &outcome.verify_key {
+        output::info(format!(
+            "vault verify key: {verify_key} (agents' key files carry it; readers check every secret against it)"
+        ));
+    }
     output::warn(format!(
         "back up {} now: it is the only key that can decrypt every secret and recover agent keys",
         outcome.owner_key_path.display()
@@ -70,7 +86,8 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         output::stdout_json(&serde_json::json!({
             "vault": outcome.vault_dir,
             "owner_public_key": outcome.owner_public_key,
-            "verify_key": outcome.verify_key.to_string(),
+            "verify_key": outcome.verify_key.map(|k| k.to_string()),
+            "vault_id": outcome.vault_id.map(|v| v.to_string()),
             "owner_key": outcome.owner_key_path,
             "owner_key_created": outcome.owner_key_created,
             "repo_created": outcome.repo_created,

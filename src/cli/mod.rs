@@ -4,9 +4,11 @@
 mod add_agent;
 mod check;
 mod completions;
+mod env;
 mod exit;
 mod get;
 mod grant;
+mod hints;
 mod hook;
 mod init;
 mod list;
@@ -25,7 +27,6 @@ mod verify;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use agent_vault::keys::KeyHome;
 use agent_vault::vault::Vault;
 use clap::{Parser, Subcommand};
 
@@ -84,9 +85,9 @@ impl Globals {
         self.vault.clone().unwrap_or_else(|| PathBuf::from("."))
     }
 
-    /// Opens the vault.
+    /// Opens the vault, with the settings the environment gives.
     fn open(&self) -> anyhow::Result<Vault> {
-        Ok(Vault::discover(&self.start_dir(), KeyHome::from_env()?)?)
+        Ok(Vault::discover(&self.start_dir(), env::settings()?)?)
     }
 }
 
@@ -110,6 +111,14 @@ pub fn main() -> ExitCode {
         }
     };
     let globals = Globals { vault: cli.vault };
+    let reader = matches!(
+        cli.command,
+        Command::Get(_)
+            | Command::List(_)
+            | Command::ListAgents(_)
+            | Command::Verify(_)
+            | Command::Check(_)
+    );
     let result = match cli.command {
         Command::Init(args) => init::run(args, &globals),
         Command::AddAgent(args) => add_agent::run(args, &globals),
@@ -134,6 +143,9 @@ pub fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(error) => {
             output::error(render(&error));
+            if let Some(hint) = hints::hint(&error, reader) {
+                output::info(hint);
+            }
             exit::exit_for(&error).into()
         }
     }

@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
-use agent_vault::keys::KeyHome;
 use agent_vault::scan::{self, AllowList, Kind, Report, Scanner, known};
+use agent_vault::vault::Vault;
 use git2::Repository;
 
 use super::{Exit, Globals, UsageError, output};
@@ -79,10 +79,9 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     let mut known_note = None;
     let mut loaded = None;
     if !args.no_known_secrets {
-        let attempt = match (&vault_start, KeyHome::from_env()) {
-            (None, _) => Ok(Err(known::Unavailable::NoVault)),
-            (Some(dir), Ok(home)) => known::load(dir, home),
-            (Some(_), Err(e)) => Ok(Err(known::Unavailable::NoKey(e))),
+        let attempt = match &vault_start {
+            None => Ok(Err(known::Unavailable::NoVault)),
+            Some(dir) => load_known(dir),
         };
         match attempt {
             Ok(Ok(l)) => loaded = Some(l),
@@ -97,7 +96,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
                 });
             }
             Ok(Err(why)) => known_note = Some(why.to_string()),
-            Err(e) if args.known_secrets => return Err(e.into()),
+            Err(e) if args.known_secrets => return Err(e),
             Err(e) => known_note = Some(e.to_string()),
         }
     } else {
@@ -129,6 +128,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             "findings": report.findings,
             "files": report.files,
             "bytes": report.bytes,
+            "suppressed": report.suppressed,
             "known_secrets": {
                 "checked": loaded.is_some(),
                 "secrets": loaded.as_ref().map_or(0, |l| l.secrets.total()),
@@ -144,6 +144,25 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         Exit::Ok
     } else {
         Exit::Failure
+    })
+}
+
+/// Decrypts, in memory, every secret of the vault at `dir` the keys at hand can read.
+fn load_known(
+    dir: &Path,
+) -> anyhow::Result<std::result::Result<known::Loaded, known::Unavailable>> {
+    let vault = match Vault::discover(dir, super::env::settings()?) {
+        Ok(vault) => vault,
+        Err(agent_vault::Error::VaultNotFound(_)) => return Ok(Err(known::Unavailable::NoVault)),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(match vault.known_values()? {
+        Ok(values) => Ok(known::Loaded {
+            secrets: known::KnownSecrets::new(&values.values),
+            unreadable: values.unreadable,
+            notes: values.notes,
+        }),
+        Err(e) => Err(known::Unavailable::NoKey(e)),
     })
 }
 
@@ -178,6 +197,13 @@ fn print_human(
         (None, None) => {}
     }
     let what = if staged { "staged file(s)" } else { "file(s)" };
+    if report.suppressed > 0 {
+        output::warn(format!(
+            "{} finding(s) suppressed by {} (known secrets are never suppressed)",
+            report.suppressed,
+            scan::ALLOW_FILE
+        ));
+    }
     if report.findings.is_empty() {
         output::done(format!("no key material found in {} {what}", report.files));
         return Ok(());

@@ -2,7 +2,7 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use agent_vault::names::{AgentName, GroupName, SecretPath};
-use agent_vault::vault::SetOptions;
+use agent_vault::vault::{Expiry, SetOptions};
 use anyhow::Context;
 use secrecy::SecretSlice;
 use zeroize::Zeroizing;
@@ -30,7 +30,8 @@ pub struct Args {
     /// The group whose agents may read it (default: kept, else the first path segment).
     #[arg(long, value_name = "GROUP")]
     group: Option<GroupName>,
-    /// When it expires: a date (2027-01-31), an RFC 3339 time, or a duration (90d, 12h, 1y).
+    /// When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 1y), or
+    /// `never` to remove an expiry.
     #[arg(long, value_name = "WHEN")]
     expires: Option<String>,
     /// Agents that may read this secret besides its group's (comma-separated; replaces the list).
@@ -39,12 +40,15 @@ pub struct Args {
 }
 
 pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
-    let expires = args
-        .expires
-        .as_deref()
-        .map(|w| agent_vault::time::parse_expiry(w, agent_vault::time::now()))
-        .transpose()?;
-    if let Some(when) = expires
+    let expires = match args.expires.as_deref().map(str::trim) {
+        None => None,
+        Some("never" | "none" | "") => Some(Expiry::Never),
+        Some(when) => Some(Expiry::At(agent_vault::time::parse_expiry(
+            when,
+            agent_vault::time::now(),
+        )?)),
+    };
+    if let Some(Expiry::At(when)) = expires
         && when <= agent_vault::time::now()
     {
         output::warn(format!(

@@ -37,7 +37,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             "signed": report.statement.is_some(),
             "verify_key": report.statement.as_ref().map(|s| s.verify_key.to_string()),
             "seq": report.statement.as_ref().map(|s| s.seq),
-            "problems": report.problems,
+            "problems": report.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
         }))?;
     } else {
         for problem in &report.problems {

@@ -8,17 +8,11 @@
 //! the values held for matching are zeroized when the matcher is dropped.
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use rayon::prelude::*;
 use secrecy::{ExposeSecret, SecretSlice};
 use zeroize::Zeroizing;
 
-use crate::crypto::{self, DecryptFailure};
-use crate::format::secret_enc_path;
-use crate::keys::{self, KeyChoice, KeyHome};
-use crate::vault::{ReadOptions, Vault};
-use crate::{Error, Result};
+use crate::Error;
 
 /// Values shorter than this are not matched: they would match by chance.
 pub const MIN_SECRET_LEN: usize = 8;
@@ -183,92 +177,6 @@ pub struct Loaded {
     pub unreadable: usize,
     /// Problems worth telling the user (never containing values).
     pub notes: Vec<String>,
-}
-
-/// Decrypts, in memory, every secret of the vault containing `start` that the keys at hand
-/// can read: `AGENT_VAULT_KEY` and the owner key.
-pub fn load(start: &Path, home: KeyHome) -> Result<std::result::Result<Loaded, Unavailable>> {
-    let vault = match Vault::discover(start, home.clone()) {
-        Ok(vault) => vault,
-        Err(Error::VaultNotFound(_)) => return Ok(Err(Unavailable::NoVault)),
-        Err(e) => return Err(e),
-    };
-    // Every key at hand counts: the hook runs in a developer's shell, where a stray
-    // AGENT_VAULT_KEY (an agent's or CI's key) must not narrow the check when the owner key
-    // is here too. Matching only blocks commits, so using more keys never reveals anything.
-    let mut notes = Vec::new();
-    let from_env = std::env::var(keys::KEY_ENV).is_ok_and(|v| !v.trim().is_empty());
-    let mut loaded = vec![keys::load(&KeyChoice::Auto, &home)];
-    if from_env {
-        loaded.push(keys::load_owner(&home));
-    }
-    let mut identities: Option<keys::Identities> = None;
-    let mut first_error = None;
-    for result in loaded {
-        match result {
-            Ok(found) => match &mut identities {
-                Some(all) => all.identities.extend(found.identities),
-                None => identities = Some(found),
-            },
-            Err(e @ (Error::KeyNotFound(_) | Error::BadKey { .. })) => {
-                if from_env && first_error.is_none() && identities.is_none() {
-                    notes.push(format!("{e}; checking with the owner key instead"));
-                }
-                first_error.get_or_insert(e);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    let Some(identities) = identities else {
-        return Ok(Err(Unavailable::NoKey(
-            first_error.expect("one load was attempted"),
-        )));
-    };
-    let (infos, _) = vault.list(
-        None,
-        &ReadOptions {
-            offline: true,
-            ..ReadOptions::default()
-        },
-    )?;
-    let worktree = vault.repo().worktree();
-    let head = match vault.repo().head_commit()? {
-        Some(head) => Some(vault.repo().commit_source(head, "HEAD".into())?),
-        None => None,
-    };
-    let mut ciphertexts = Vec::with_capacity(infos.len());
-    for info in &infos {
-        let enc = secret_enc_path(&info.path);
-        let mut bytes = worktree.read(&enc)?;
-        if bytes.is_none()
-            && let Some(head) = &head
-        {
-            bytes = head.read(&enc)?;
-        }
-        if let Some(bytes) = bytes {
-            ciphertexts.push((info.path.clone(), bytes));
-        }
-    }
-    let results: Vec<(String, std::result::Result<SecretSlice<u8>, DecryptFailure>)> = ciphertexts
-        .par_iter()
-        .map(|(path, bytes)| (path.clone(), crypto::decrypt(bytes, &identities.identities)))
-        .collect();
-    let mut readable = Vec::new();
-    let mut unreadable = 0;
-    for (path, result) in results {
-        match result {
-            Ok(value) => readable.push((path, value)),
-            Err(DecryptFailure::NotARecipient) => unreadable += 1,
-            Err(DecryptFailure::Malformed(why)) => notes.push(format!(
-                "secret '{path}' cannot be decrypted ({why}); not checked"
-            )),
-        }
-    }
-    Ok(Ok(Loaded {
-        secrets: KnownSecrets::new(&readable),
-        unreadable,
-        notes,
-    }))
 }
 
 #[cfg(test)]

@@ -172,8 +172,13 @@ impl AllowList {
         Self::parse(text, &format!("{ALLOW_FILE} (staged)"))
     }
 
-    /// Whether a finding of `kind` in the repository-relative `path` is allowed.
+    /// Whether a finding of `kind` in the repository-relative `path` is allowed. A known
+    /// secret never is: the allow-list is a file anyone can commit, and the vault's own values
+    /// must not be silenced by it.
     pub fn allows(&self, path: &str, kind: Kind) -> bool {
+        if kind == Kind::KnownSecret {
+            return false;
+        }
         self.entries.iter().any(|(glob, allowed)| {
             let kind_ok = match allowed {
                 Some(allowed) => *allowed == kind,
@@ -262,9 +267,10 @@ pub struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
-    /// Findings for one file. `display` is what the report calls the file; `rel` is its
-    /// repository-relative path, used for the path rules and the allow-list.
-    pub fn scan(&self, display: &str, rel: &str, bytes: &[u8]) -> Vec<Finding> {
+    /// Findings for one file, and how many the allow-list suppressed. `display` is what the
+    /// report calls the file; `rel` is its repository-relative path, used for the path rules
+    /// and the allow-list.
+    pub fn scan(&self, display: &str, rel: &str, bytes: &[u8]) -> (Vec<Finding>, usize) {
         let mut raw: Vec<(usize, Kind, Vec<String>)> = Vec::new();
         for kind in path_findings(rel, bytes) {
             raw.push((0, kind, Vec::new()));
@@ -287,8 +293,10 @@ impl Scanner<'_> {
             raw.push((line, kind, secrets));
         }
         let mut out: Vec<Finding> = Vec::new();
+        let mut suppressed = 0;
         for (line, kind, secrets) in raw {
             if self.allow.allows(rel, kind) {
+                suppressed += 1;
                 continue;
             }
             if let Some(same) = out.iter_mut().find(|f| f.line == line && f.kind == kind) {
@@ -306,7 +314,7 @@ impl Scanner<'_> {
                 secrets,
             });
         }
-        out
+        (out, suppressed)
     }
 }
 
@@ -452,6 +460,9 @@ pub fn staged_files(repo: &Repository) -> Result<Vec<StagedFile>> {
     Ok(out)
 }
 
+/// One file's findings, how many the allow-list suppressed, and its size.
+type ScannedFile = ((Vec<Finding>, usize), u64);
+
 /// What a scan found and looked at.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -461,18 +472,21 @@ pub struct Report {
     pub files: usize,
     /// How many bytes were scanned.
     pub bytes: u64,
+    /// How many findings the allow-list suppressed.
+    pub suppressed: usize,
 }
 
 impl Report {
     /// The report of a scan that produced, per file, its findings and size (or an error).
-    fn gather(results: Vec<Result<(Vec<Finding>, u64)>>) -> Result<Report> {
+    fn gather(results: Vec<Result<ScannedFile>>) -> Result<Report> {
         let mut report = Report {
             files: results.len(),
             ..Report::default()
         };
         for result in results {
-            let (findings, bytes) = result?;
+            let ((findings, suppressed), bytes) = result?;
             report.findings.extend(findings);
+            report.suppressed += suppressed;
             report.bytes += bytes;
         }
         Ok(report)
@@ -483,7 +497,7 @@ impl Report {
 pub fn scan_staged(repo: &Repository, scanner: &Scanner<'_>) -> Result<Report> {
     let files = staged_files(repo)?;
     let git_dir = repo.path().to_path_buf();
-    let results: Vec<Result<(Vec<Finding>, u64)>> = files
+    let results: Vec<Result<ScannedFile>> = files
         .par_iter()
         .map_init(
             || Repository::open(&git_dir),
@@ -528,7 +542,7 @@ pub fn scan_paths(
         }
     }
     let root = repo_root.and_then(|r| r.canonicalize().ok());
-    let results: Vec<Result<(Vec<Finding>, u64)>> = files
+    let results: Vec<Result<ScannedFile>> = files
         .par_iter()
         .map(|file| {
             let bytes = fs::read(file).io_context(|| format!("cannot read {}", file.display()))?;
@@ -571,7 +585,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// The check every commit agent-vault makes runs before its tree is written: no private key
 /// material in any file, only age ciphertexts in `.agent-vault/secrets/*.enc`, no key files.
-pub fn check_commit<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Result<()> {
+pub fn check_commit<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> std::result::Result<(), String> {
     let allow = AllowList::default();
     let scanner = Scanner {
         known: None,
@@ -579,16 +595,13 @@ pub fn check_commit<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) ->
     };
     let findings: Vec<String> = files
         .into_iter()
-        .flat_map(|(path, bytes)| scanner.scan(path, path, bytes))
+        .flat_map(|(path, bytes)| scanner.scan(path, path, bytes).0)
         .map(|f| f.render())
         .collect();
     if findings.is_empty() {
         Ok(())
     } else {
-        Err(Error::Integrity(format!(
-            "agent-vault refused to commit content that would leak key material or plaintext: {}; nothing was committed (this is a bug: please report it)",
-            findings.join("; ")
-        )))
+        Err(findings.join("; "))
     }
 }
 
@@ -621,7 +634,13 @@ mod tests {
         .unwrap();
         assert!(allow.allows("tests/fixtures/a.pem", Kind::RsaPrivateKey));
         assert!(!allow.allows("tests/fixtures/a.pem", Kind::KnownSecret));
-        assert!(allow.allows("config/dev.env", Kind::KnownSecret));
+        // A known secret is never silenced, even when the allow-list names the kind.
+        assert!(!allow.allows("config/dev.env", Kind::KnownSecret));
+        assert!(
+            !AllowList::parse("** known-secret\n**\n", "t")
+                .unwrap()
+                .allows("a", Kind::KnownSecret)
+        );
         assert!(!allow.allows("config/dev.env", Kind::RsaPrivateKey));
         assert!(AllowList::parse("x.pem no-such-kind\n", "t").is_err());
     }

@@ -1,5 +1,6 @@
-//! `check` finds each kind of damage, committed by hand, and exits 1 — or 5 when the hand
-//! edit also breaks the owner's signature, which it reports as `integrity` findings.
+//! `check` finds each kind of damage, committed by hand and signed by the owner, and exits 1
+//! — or 5 when the vault is not what its owner signed, which it reports as `integrity`
+//! findings (and then parses nothing of it).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -56,9 +57,12 @@ fn expect_sev(env: &Env, severity: &str, code: &str, subject_part: &str) {
     assert!(text.contains(code), "{text}");
 }
 
+/// Commits a hand-made damage and has the owner sign it (`--force`: `sign` itself refuses a
+/// vault that `check` finds errors in): what `check` finds in a vault that verifies.
 fn commit_all(env: &Env, msg: &str) {
     env.git(&["add", "-A"]);
     env.git(&["commit", "-q", "--no-verify", "-m", msg]);
+    env.av(&["sign", "--force"]).ok();
 }
 
 #[test]
@@ -73,9 +77,12 @@ fn check_finds_each_kind_of_damage() {
     assert_eq!(codes(&env), (0, vec![]));
     let good = env.head();
     let v = env.vault_dir();
+    // Going back to the good state is a revert the owner re-signs (this machine has seen the
+    // later, damaged states: without a new signature that would be a rollback).
     let reset = || {
         env.git(&["reset", "-q", "--hard", &good]);
         env.git(&["clean", "-q", "-fdx", ".agent-vault"]);
+        env.av(&["sign"]).ok();
         assert_eq!(codes(&env).0, 0);
     };
 
@@ -131,9 +138,21 @@ fn check_finds_each_kind_of_damage() {
     commit_all(&env, "garbage meta");
     expect(&env, "unparsable", "stripe/other");
     reset();
+    // A manifest nobody can parse cannot be signed (whose vault is it?): it stays a change
+    // nobody signed, reported as such — and never parsed.
     fs::write(v.join("manifest.yaml"), "version: 1\nowners: {{{\n").unwrap();
-    commit_all(&env, "garbage manifest");
-    expect(&env, "unparsable", "manifest.yaml");
+    env.git(&[
+        "commit",
+        "-q",
+        "-a",
+        "--no-verify",
+        "-m",
+        "garbage manifest",
+    ]);
+    env.av(&["sign", "--force"])
+        .code(1)
+        .stderr_has("manifest.yaml");
+    expect(&env, "integrity", ".agent-vault");
     reset();
     fs::write(v.join("agents/ci/public.key"), "not a key\n").unwrap();
     commit_all(&env, "garbage public key");

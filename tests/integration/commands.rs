@@ -208,7 +208,8 @@ fn full_workflow_every_command() {
     assert_eq!(secret_key_lines(&restored), secret_key_lines(&new_key));
     // …and never overwrites
     env.av(&["restore-agent", "bot", "--to", restored.to_str().unwrap()])
-        .code(2);
+        .code(1)
+        .stderr_has("already exists");
 
     // rm
     env.av(&["rm", "solo"]).ok();

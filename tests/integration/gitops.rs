@@ -266,10 +266,10 @@ fn the_next_writer_completes_an_interrupted_working_tree_update() {
 }
 
 #[test]
-fn readers_in_the_middle_of_a_write_read_what_git_holds() {
-    // A writer has moved the branch and is still updating the working tree: the statement
-    // is new, one secret's files are still the old ones. Listings and `verify` must not
-    // cry tampering; they read HEAD, which is consistent.
+fn readers_read_what_git_holds_whatever_the_working_tree_holds() {
+    // A writer has moved the branch and is still updating the working tree (or someone edits
+    // files without committing): the working tree mixes states. Readers read HEAD's objects,
+    // which are consistent and signed, with or without a writer at work.
     let env = Env::with_vault();
     env.set("app/one", b"first value");
     let old = env.head();
@@ -278,11 +278,17 @@ fn readers_in_the_middle_of_a_write_read_what_git_holds() {
         let bytes = env.git_bytes(&["show", &format!("{old}:.agent-vault/{file}")], None);
         std::fs::write(env.vault_dir().join(file), bytes).unwrap();
     }
-    // Without a writer at work, a working tree that differs from what was signed is
-    // reported, not papered over.
-    env.av(&["verify", "--offline"]).code(5);
-    env.av(&["list", "--offline"]).code(5);
-    // The writer holds the vault lock (this test process plays it).
+    let check = |env: &Env| {
+        env.av(&["verify", "--offline"])
+            .ok()
+            .stderr_has("uncommitted changes");
+        let list = env.av(&["list", "--offline", "--json"]).ok().json();
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        env.av(&["list-agents", "--offline"]).ok();
+        assert_eq!(env.get("app/one"), b"rotated value");
+    };
+    check(&env);
+    // The writer holds the vault lock (this test process plays it): nothing changes.
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -290,12 +296,10 @@ fn readers_in_the_middle_of_a_write_read_what_git_holds() {
         .open(env.repo.join(".git/agent-vault.lock"))
         .unwrap();
     lock.lock().unwrap();
-    let list = env.av(&["list", "--offline", "--json"]).ok().json();
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    env.av(&["list-agents", "--offline"]).ok();
-    env.av(&["verify", "--offline"])
-        .ok()
-        .stderr_has("writing the vault right now");
-    assert_eq!(env.get("app/one"), b"rotated value");
+    check(&env);
     drop(lock);
+    // An owner command refuses the dirty working tree rather than commit over it.
+    env.av_stdin(&["set", "app/two", "--from-file", "-"], b"2")
+        .code(6)
+        .stderr_has("uncommitted changes");
 }

@@ -7,7 +7,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use agent_vault::git::Source;
 use agent_vault::integrity::{self, SigningKey};
 
 use crate::common::*;
@@ -344,24 +343,8 @@ fn forged_truncated_or_removed_signature_is_refused() {
             _ => {
                 // A complete, valid statement signed with the attacker's own key.
                 let key = SigningKey::generate().unwrap();
-                let source = Source::Worktree {
-                    root: fx.env.repo.clone(),
-                    repo: None,
-                };
-                let files = integrity::restate(
-                    &source,
-                    None,
-                    &agent_vault::git::ChangeSet::new(),
-                    &key,
-                    999,
-                )
-                .unwrap();
-                let bytes = files
-                    .get(integrity::STATEMENT_PATH)
-                    .unwrap()
-                    .unwrap()
-                    .to_vec();
-                fs::write(&statement, bytes).unwrap();
+                let id = attacker::vault_id(&fx.vault());
+                attacker::resign(&fx.vault(), &key, 999, Some(id));
             }
         }
         fx.attacker_commit(attack);

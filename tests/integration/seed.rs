@@ -8,6 +8,8 @@ use crate::common::*;
 /// Writes a seed-style vault into `env.repo` and commits it. Returns the agent key path.
 fn write_seed_vault(env: &Env) -> std::path::PathBuf {
     fs::create_dir_all(&env.av_home).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&env.av_home, fs::Permissions::from_mode(0o700)).unwrap();
     let owner_pub = env.age_keygen(&env.owner_key());
     let bot_key = env.root().join("bot.key");
     let bot_pub = env.age_keygen(&bot_key);
@@ -53,7 +55,9 @@ fn write_seed_vault(env: &Env) -> std::path::PathBuf {
         "name: motd\ngroup: default\ncreated: 2025-01-02T03:04:05Z\nauthorized_agents: []\n",
     )
     .unwrap();
+    // 0.1.0's own .gitignore says `*.key`; its CLI committed agents' public keys anyway.
     env.git(&["add", "-A"]);
+    env.git(&["add", "-f", ".agent-vault/agents"]);
     env.git(&["commit", "-q", "-m", "seed vault"]);
     bot_key
 }
@@ -105,6 +109,12 @@ fn seed_layout_vault_reads_lists_grants_revokes_and_keeps_unknown_fields() {
     let check = env.av(&["check"]).ok();
     assert!(String::from_utf8_lossy(&check.stdout).contains("unsigned"));
     env.av(&["sign"]).ok();
+    // a hand-made clone has no leak guard until the hook is installed
+    env.av(&["check", "--strict"])
+        .code(1)
+        .out()
+        .contains("no-leak-guard");
+    env.av(&["hook", "install"]).ok();
     env.av(&["check", "--strict"]).ok();
     env.av(&["verify"]).ok();
 

@@ -1,0 +1,79 @@
+//! The process environment, read in one place: the library takes everything it needs as
+//! [`Settings`], so what a variable means is decided here and documented in README.md.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agent_vault::keys::{HOME_ENV, KEY_ENV, KeyHome};
+use agent_vault::settings::{GitEnv, KeyEnv, Settings};
+use secrecy::SecretString;
+
+/// `AGENT_VAULT_VERIFY_KEY`.
+pub const VERIFY_KEY_ENV: &str = "AGENT_VAULT_VERIFY_KEY";
+/// `AGENT_VAULT_LOCK_TIMEOUT`: seconds to wait for another command's lock.
+pub const LOCK_TIMEOUT_ENV: &str = "AGENT_VAULT_LOCK_TIMEOUT";
+/// `AGENT_VAULT_FETCH_TIMEOUT`: seconds `git fetch` may take.
+pub const FETCH_TIMEOUT_ENV: &str = "AGENT_VAULT_FETCH_TIMEOUT";
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The key home: `AGENT_VAULT_HOME`, else `~/.agent-vault`.
+pub fn key_home() -> anyhow::Result<KeyHome> {
+    if let Some(dir) = std::env::var_os(HOME_ENV).filter(|d| !d.is_empty()) {
+        return Ok(KeyHome::at(PathBuf::from(dir)));
+    }
+    let home = dirs::home_dir().ok_or_else(|| {
+        agent_vault::Error::KeyNotFound(format!(
+            "cannot find the home directory; set {HOME_ENV} to the folder holding your keys"
+        ))
+    })?;
+    Ok(KeyHome::at(home.join(".agent-vault")))
+}
+
+fn seconds(name: &str, default: f64) -> Duration {
+    let seconds = var(name)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(default);
+    Duration::from_secs_f64(seconds.min(86_400.0))
+}
+
+/// Everything the library needs from the environment.
+pub fn settings() -> anyhow::Result<Settings> {
+    let mut settings = Settings::new(key_home()?);
+    settings.key_env = match std::env::var(KEY_ENV) {
+        Ok(value) => KeyEnv::Set(SecretString::from(value)),
+        Err(std::env::VarError::NotPresent) => KeyEnv::Unset,
+        Err(std::env::VarError::NotUnicode(_)) => KeyEnv::NotUnicode,
+    };
+    settings.verify_key_env = var(VERIFY_KEY_ENV);
+    settings.lock_timeout = seconds(LOCK_TIMEOUT_ENV, 30.0);
+    settings.fetch_timeout = seconds(FETCH_TIMEOUT_ENV, 10.0);
+    settings.git = git_env();
+    Ok(settings)
+}
+
+/// Git's settings from the environment, and the environment git processes get: ours
+/// without any `AGENT_VAULT_*` variable.
+pub fn git_env() -> GitEnv {
+    let path = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    GitEnv {
+        author_name: var("GIT_AUTHOR_NAME"),
+        author_email: var("GIT_AUTHOR_EMAIL"),
+        config_global: path("GIT_CONFIG_GLOBAL"),
+        config_system: path("GIT_CONFIG_SYSTEM"),
+        own_ssh_command: ["GIT_SSH_COMMAND", "GIT_SSH"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty())),
+        child_env: std::env::vars_os()
+            .filter(|(name, _)| !name.to_str().is_some_and(|n| n.starts_with("AGENT_VAULT_")))
+            .collect::<Vec<(OsString, OsString)>>(),
+    }
+}

@@ -1,0 +1,252 @@
+//! The `.agent-vault` tree of one commit, read as raw git objects — never the working tree, so
+//! nothing a checkout does (symlinks, filters, ignore rules, line endings) can change what is
+//! read. This module applies the structural rules of the format (docs/format.md, "The vault
+//! tree"): only folders and regular files, sane names, bounded depth and entry count, and a
+//! size cap checked on the object header before a blob is inflated. It does not know about
+//! digests or signatures: the vault's trust module is its only user, and hands out bytes only
+//! after verifying them.
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, Tree};
+
+use crate::error::{GitContext, Problem, escape};
+use crate::format::VAULT_DIR;
+use crate::{Error, Result};
+
+/// Git's mode of a folder.
+const MODE_TREE: i32 = 0o040000;
+/// Git's mode of a regular, non-executable file.
+const MODE_FILE: i32 = 0o100644;
+/// The deepest a vault tree may be.
+pub const MAX_DEPTH: usize = 128;
+/// The most entries a vault tree may hold.
+pub const MAX_ENTRIES: usize = 1_000_000;
+
+/// The `.agent-vault` tree of a commit.
+pub struct RawTree<'r> {
+    repo: &'r Repository,
+    odb: git2::Odb<'r>,
+    root: Tree<'r>,
+    commit: Oid,
+    label: String,
+}
+
+/// What is at a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Nothing (or a folder on the way is missing or not a folder).
+    Absent,
+    /// A regular file.
+    Blob(Oid),
+}
+
+/// One file found by [`RawTree::walk`]: its path relative to `.agent-vault/` and blob id.
+#[derive(Debug, Clone)]
+pub struct WalkedFile {
+    pub path: String,
+    pub oid: Oid,
+}
+
+impl<'r> RawTree<'r> {
+    /// The vault tree of `commit`; `None` when the commit has no `.agent-vault`. A
+    /// `.agent-vault` that is not a folder (a symlink, a submodule, a file) is an integrity
+    /// failure.
+    pub fn open(repo: &'r Repository, commit: Oid, label: String) -> Result<Option<Self>> {
+        let top = repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .git_context(&format!("reading {label}"))?;
+        let Some(entry) = top.get_name(VAULT_DIR) else {
+            return Ok(None);
+        };
+        if entry.filemode() != MODE_TREE {
+            return Err(Error::integrity(Problem::NotRegular {
+                path: VAULT_DIR.into(),
+                mode: entry.filemode() as u32,
+            }));
+        }
+        let root = repo
+            .find_tree(entry.id())
+            .git_context(&format!("reading {VAULT_DIR} in {label}"))?;
+        let odb = repo.odb().git_context("opening the object database")?;
+        Ok(Some(RawTree {
+            repo,
+            odb,
+            root,
+            commit,
+            label,
+        }))
+    }
+
+    /// The commit read.
+    pub fn commit(&self) -> Oid {
+        self.commit
+    }
+
+    /// The id of the `.agent-vault` tree (covers every byte below it).
+    pub fn tree_id(&self) -> Oid {
+        self.root.id()
+    }
+
+    /// What the tree is, for messages (`HEAD`, `origin/main`).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// What is at `rel` (relative to `.agent-vault/`, `/`-separated). A file whose own entry
+    /// is not a regular file is an integrity failure, not absent.
+    pub fn lookup(&self, rel: &str) -> Result<Entry> {
+        let mut tree = self.root.clone();
+        let mut parts = rel.split('/').peekable();
+        while let Some(name) = parts.next() {
+            let Some((id, mode)) = tree.get_name(name).map(|e| (e.id(), e.filemode())) else {
+                return Ok(Entry::Absent);
+            };
+            if parts.peek().is_some() {
+                if mode != MODE_TREE {
+                    return Ok(Entry::Absent);
+                }
+                tree = self
+                    .repo
+                    .find_tree(id)
+                    .git_context(&format!("reading {VAULT_DIR}/{rel} in {}", self.label))?;
+                continue;
+            }
+            return match mode {
+                MODE_FILE => Ok(Entry::Blob(id)),
+                MODE_TREE => Ok(Entry::Absent),
+                other => Err(Error::integrity(Problem::NotRegular {
+                    path: format!("{VAULT_DIR}/{}", escape(rel)),
+                    mode: other as u32,
+                })),
+            };
+        }
+        Ok(Entry::Absent)
+    }
+
+    /// Reads a blob found at `rel`, refusing (without inflating it) one larger than `cap`.
+    pub fn read(&self, rel: &str, oid: Oid, cap: u64) -> Result<Vec<u8>> {
+        let context = || format!("reading {VAULT_DIR}/{rel} in {}", self.label);
+        let (size, kind) = self.odb.read_header(oid).git_context(&context())?;
+        if kind != ObjectType::Blob {
+            return Err(Error::integrity(Problem::NotRegular {
+                path: format!("{VAULT_DIR}/{}", escape(rel)),
+                mode: 0,
+            }));
+        }
+        if size as u64 > cap {
+            return Err(Error::integrity(Problem::TooLarge {
+                path: format!("{VAULT_DIR}/{}", escape(rel)),
+                size: size as u64,
+                cap,
+            }));
+        }
+        let blob = self.repo.find_blob(oid).git_context(&context())?;
+        Ok(blob.content().to_vec())
+    }
+
+    /// Every file below the folder `under` (relative to `.agent-vault/`, `""` for all), except
+    /// the subfolders named in `skip` (relative paths), depth first. Enforces the tree rules:
+    /// a symlink, submodule or executable, a bad name, or a tree too deep or too large is an
+    /// integrity failure. Never recurses: the walk keeps its own stack.
+    pub fn walk(&self, under: &str, skip: &[&str]) -> Result<Vec<WalkedFile>> {
+        let start = if under.is_empty() {
+            self.root.clone()
+        } else {
+            match self.subtree(under)? {
+                Some(tree) => tree,
+                None => return Ok(Vec::new()),
+            }
+        };
+        let mut files = Vec::new();
+        let mut seen = 0usize;
+        let depth0 = if under.is_empty() {
+            0
+        } else {
+            under.split('/').count()
+        };
+        let mut stack = vec![(start, under.to_owned(), depth0)];
+        while let Some((tree, prefix, depth)) = stack.pop() {
+            for entry in tree.iter() {
+                seen += 1;
+                let name = std::str::from_utf8(entry.name_bytes())
+                    .ok()
+                    .filter(|n| valid_name(n));
+                let shown = |name: &str| join(&prefix, name);
+                let Some(name) = name else {
+                    let lossy = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                    return Err(Error::integrity(Problem::BadName {
+                        path: format!("{VAULT_DIR}/{}", escape(&shown(&lossy))),
+                    }));
+                };
+                let path = shown(name);
+                if seen > MAX_ENTRIES || depth >= MAX_DEPTH {
+                    return Err(Error::integrity(Problem::TooBig {
+                        path: format!("{VAULT_DIR}/{}", escape(&path)),
+                    }));
+                }
+                match entry.filemode() {
+                    MODE_TREE => {
+                        if skip.contains(&path.as_str()) {
+                            continue;
+                        }
+                        let sub = self.repo.find_tree(entry.id()).git_context(&format!(
+                            "reading {VAULT_DIR}/{path} in {}",
+                            self.label
+                        ))?;
+                        stack.push((sub, path, depth + 1));
+                    }
+                    MODE_FILE if entry.kind() == Some(ObjectType::Blob) => {
+                        files.push(WalkedFile {
+                            path,
+                            oid: entry.id(),
+                        });
+                    }
+                    other => {
+                        return Err(Error::integrity(Problem::NotRegular {
+                            path: format!("{VAULT_DIR}/{}", escape(&path)),
+                            mode: other as u32,
+                        }));
+                    }
+                }
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+
+    /// The folder at `rel`, if it exists and is a folder.
+    fn subtree(&self, rel: &str) -> Result<Option<Tree<'r>>> {
+        let mut tree = self.root.clone();
+        for name in rel.split('/') {
+            match tree.get_name(name).map(|e| (e.id(), e.filemode())) {
+                Some((id, MODE_TREE)) => {
+                    tree = match self.repo.find_tree(id) {
+                        Ok(t) => t,
+                        Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+                        Err(e) => return Err(Error::git(format!("reading {rel}"), e)),
+                    };
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(tree))
+    }
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
+
+/// Whether a tree entry name is allowed in a vault: 1–255 bytes, no control characters, not
+/// `.` or `..`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name != "."
+        && name != ".."
+        && !name.chars().any(char::is_control)
+}

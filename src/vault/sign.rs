@@ -1,0 +1,294 @@
+//! `sign`: the owner vouches for the vault's current state after reviewing it — adopting an
+//! unsigned vault, re-signing after a merge or a reviewed hand edit, or replacing the signing
+//! key (`--new-key`, vouched for by the old key when it is the trusted one).
+//!
+//! Only trusted sources decide the key and the sequence number: a statement this owner's rules
+//! accept, or this machine's pin, or `AGENT_VAULT_VERIFY_KEY`. An unverified statement's
+//! sequence number never counts (a pusher's `seq 18446744073709551615` must not wrap), and a
+//! signing key nobody vouched for is never used.
+
+use super::restate::{self, Header};
+use super::snapshot::{Mode, Snapshot, rel};
+use super::trust::judge;
+use super::{Outcome, Vault};
+use crate::changeset::ChangeSet;
+use crate::error::Problem;
+use crate::format::{GITATTRIBUTES_CONTENT, GITATTRIBUTES_PATH};
+use crate::git::CommitMessage;
+use crate::integrity::{
+    KeyChange, SIGNING_KEY_PATH, SigningKey, Statement, VaultId, VerifyKey, key_change_message,
+};
+use crate::keys;
+use crate::pins::Pins;
+use crate::{Error, Result, crypto};
+
+/// What `sign` did.
+#[derive(Debug)]
+pub struct SignOutcome {
+    /// The commit (none when the vault was already signed as it is).
+    pub outcome: Outcome,
+    /// The key the vault is now signed with.
+    pub verify_key: VerifyKey,
+    /// The vault's identity.
+    pub vault: VaultId,
+    /// How the signed state differs from the last trusted statement (what was adopted).
+    pub adopted: Vec<Problem>,
+    /// Whether the signing key changed, and whether the old key vouched for the new one.
+    pub new_key: bool,
+    pub vouched: bool,
+}
+
+/// What the owner's machine trusts before signing.
+struct Base {
+    key: Option<VerifyKey>,
+    /// The key of a statement present but trusted by nothing here.
+    unconfirmed: Option<VerifyKey>,
+    seq: u64,
+    vault: Option<VaultId>,
+    chain: Vec<KeyChange>,
+    statement: Option<Statement>,
+}
+
+impl Vault {
+    /// Signs the vault's current state (see the module docs). With `force`, signs even when
+    /// `check` reports errors.
+    pub fn sign(&self, new_key: bool, force: bool) -> Result<SignOutcome> {
+        let lock = self.lock_clean()?;
+        let owner = keys::load_owner(self.home())?;
+        let tree = self
+            .repo
+            .head_tree()?
+            .ok_or_else(|| Error::VaultNotFound(self.repo.workdir().to_path_buf()))?;
+        let base = self.trusted_base(&owner)?;
+        // Everything as it is now: this is what the owner reviewed and signs.
+        let (mut snapshot, _) = Snapshot::build(tree, None, Mode::Unverified)?;
+        snapshot.load_all()?;
+        snapshot.config()?;
+        let manifest = snapshot.manifest()?;
+        let owners = snapshot.owner_recipients(&manifest)?;
+        if !owner.matches_any(&owners) {
+            return Err(super::change::not_owner(&owner, &owners));
+        }
+        let errors: Vec<String> = crate::check::run(
+            &snapshot,
+            self.home(),
+            crate::time::now(),
+            chrono::Duration::zero(),
+        )
+        .into_iter()
+        .filter(|f| f.severity == crate::check::Severity::Error && f.code != "key-permissions")
+        .map(|f| format!("{}: {}", f.subject, f.message))
+        .collect();
+        if !errors.is_empty() && !force {
+            return Err(Error::Invalid(format!(
+                "`check` reports {} error(s), so the vault is not signed as it is:\n  {}\nFix them (or sign anyway with --force)",
+                errors.len(),
+                errors.join("\n  ")
+            )));
+        }
+        let adopted = match &base.statement {
+            Some(statement) => self.differences(statement)?,
+            None => Vec::new(),
+        };
+        let existing = match snapshot.policy_file(rel(SIGNING_KEY_PATH)) {
+            Some(_) => Some(self.signing_key(&snapshot, &owner)?),
+            None => None,
+        };
+        if base.statement.is_some() && adopted.is_empty() && !new_key {
+            let key = base.key.expect("a trusted statement has a key");
+            return Ok(SignOutcome {
+                outcome: Outcome::unchanged(
+                    "the vault is already signed exactly as it is; nothing to do".into(),
+                ),
+                verify_key: key,
+                vault: base.vault.expect("a trusted statement has an identity"),
+                adopted,
+                new_key: false,
+                vouched: false,
+            });
+        }
+        let mut files = ChangeSet::new();
+        if snapshot.policy_file(rel(GITATTRIBUTES_PATH)).is_none() {
+            files.put(
+                GITATTRIBUTES_PATH,
+                GITATTRIBUTES_CONTENT.as_bytes().to_vec(),
+            );
+        }
+        let seq = base.seq.checked_add(1).ok_or_else(|| {
+            Error::integrity(Problem::BadStatement {
+                why: "has the largest possible sequence number".into(),
+            })
+        })?;
+        let vault = match base.vault {
+            Some(vault) => vault,
+            None => VaultId::generate()?,
+        };
+        let mut chain = base.chain.clone();
+        let mut vouched = false;
+        let key = match (new_key, base.key, existing) {
+            (false, Some(trusted), Some(existing)) if existing.verify_key() == trusted => existing,
+            (false, Some(trusted), found) => {
+                return Err(Error::integrity(Problem::SigningKeyReplaced {
+                    found: found.map_or_else(|| "nothing".into(), |k| k.verify_key().to_string()),
+                    expected: trusted.to_string(),
+                }));
+            }
+            (false, None, _) if base.unconfirmed.is_some() => {
+                return Err(Error::integrity(Problem::Unconfirmed {
+                    found: base.unconfirmed.map(|k| k.to_string()).unwrap_or_default(),
+                }));
+            }
+            (new_key, trusted, existing) => {
+                let key = SigningKey::generate()?;
+                if new_key
+                    && let (Some(trusted), Some(old)) = (trusted, existing)
+                    && old.verify_key() == trusted
+                {
+                    let message = key_change_message(&vault, seq, &trusted, &key.verify_key());
+                    chain.push(KeyChange {
+                        seq,
+                        from: trusted,
+                        signature: old.sign(&message),
+                    });
+                    vouched = true;
+                } else {
+                    chain.clear();
+                }
+                files.put(
+                    SIGNING_KEY_PATH,
+                    crypto::encrypt(key.to_text().as_bytes(), &owners)?,
+                );
+                key
+            }
+        };
+        let owners_tags = {
+            let mut tags = std::collections::BTreeMap::new();
+            for identity in &owner.identities {
+                let recipient = identity.to_public().to_string();
+                if owners.iter().any(|o| o.to_string() == recipient) {
+                    tags.insert(
+                        recipient,
+                        crate::integrity::endorsement_tag(identity, &vault, &key.verify_key()),
+                    );
+                }
+            }
+            tags
+        };
+        let header = Header {
+            vault,
+            seq,
+            key_changes: chain,
+            owners: owners_tags,
+        };
+        let (signature, statement) = restate::restate(Some(&snapshot), None, &files, header, &key)?;
+        files.extend(signature);
+        super::change::check_leaks(&files)?;
+        let message = CommitMessage::new("sign", format!("sign vault state {seq}"))
+            .trailer("Verify-Key", key.verify_key())
+            .trailer("Vault", vault);
+        let commit = self.repo.commit(&lock, &files, &message)?;
+        let mut notes = Vec::new();
+        if commit.is_some() {
+            self.remember_signed_head(&statement)?;
+            if let Err(e) = Pins::new(self.home()).record(&self.owner_pin(&statement)) {
+                notes.push(format!(
+                    "cannot remember the new signed state on this machine ({e})"
+                ));
+            }
+        }
+        Ok(SignOutcome {
+            outcome: Outcome {
+                commit,
+                notes,
+                ..Outcome::default()
+            },
+            verify_key: key.verify_key(),
+            vault,
+            adopted,
+            new_key: base.key != Some(key.verify_key()),
+            vouched,
+        })
+    }
+
+    /// The key, sequence number, identity and chain this machine trusts: from a statement the
+    /// owner's rules accept, else from the pin, else from `AGENT_VAULT_VERIFY_KEY`.
+    fn trusted_base(&self, owner: &keys::Identities) -> Result<Base> {
+        let tree = self
+            .repo
+            .head_tree()?
+            .ok_or_else(|| Error::VaultNotFound(self.repo.workdir().to_path_buf()))?;
+        let pins = Pins::new(self.home()).state(self.location())?;
+        let anchors = self.anchors(None, None)?;
+        let parsed = match super::trust::read_statement(&tree)? {
+            Some(bytes) => Statement::parse_and_verify(&bytes).ok(),
+            None => None,
+        };
+        let pin = pins
+            .bound
+            .as_ref()
+            .and_then(|id| pins.vault(id))
+            .or(pins.legacy.as_ref())
+            .cloned();
+        if let Some(statement) = &parsed
+            && judge(
+                statement,
+                &pins,
+                &anchors,
+                Some(owner),
+                true,
+                self.location(),
+            )
+            .is_ok()
+        {
+            return Ok(Base {
+                key: Some(statement.verify_key),
+                unconfirmed: None,
+                seq: statement.seq.max(pin.map_or(0, |p| p.seq)),
+                vault: statement.vault,
+                chain: statement.key_changes.clone(),
+                statement: Some(statement.clone()),
+            });
+        }
+        let bound = pins.bound.as_deref().and_then(VaultId::parse);
+        let (key, seq) = match (&pin, anchors.first()) {
+            (Some(pin), _) => (VerifyKey::parse_canonical(&pin.verify_key), pin.seq),
+            (None, Some(anchor)) => (Some(*anchor), 0),
+            (None, None) => (None, 0),
+        };
+        // A genuine older statement (e.g. the side of a merge taken) keeps its chain.
+        let chain = parsed
+            .as_ref()
+            .filter(|s| Some(s.verify_key) == key && (bound.is_none() || s.vault == bound))
+            .map(|s| s.key_changes.clone())
+            .unwrap_or_default();
+        let vault = bound.or_else(|| {
+            parsed
+                .as_ref()
+                .filter(|s| Some(s.verify_key) == key)
+                .and_then(|s| s.vault)
+        });
+        Ok(Base {
+            unconfirmed: parsed
+                .as_ref()
+                .map(|s| s.verify_key)
+                .filter(|_| key.is_none()),
+            key,
+            seq,
+            vault,
+            chain,
+            statement: None,
+        })
+    }
+
+    /// How HEAD differs from a trusted statement.
+    fn differences(&self, statement: &Statement) -> Result<Vec<Problem>> {
+        let tree = self
+            .repo
+            .head_tree()?
+            .ok_or_else(|| Error::VaultNotFound(self.repo.workdir().to_path_buf()))?;
+        let (mut snapshot, mut problems) =
+            Snapshot::build(tree, Some(statement.clone()), Mode::Checked)?;
+        problems.extend(snapshot.load_all()?);
+        Ok(problems)
+    }
+}
