@@ -54,3 +54,26 @@ mod tests {
         assert_ne!(tag, endorsement_tag(&owner, &vault, &key2));
     }
 }
+
+#[cfg(test)]
+mod known_answer {
+    use super::*;
+
+    /// The vector in docs/format.md, which both SDKs check too.
+    #[test]
+    fn endorsement_test_vector() {
+        let identity: x25519::Identity =
+            "AGE-SECRET-KEY-1YGULRNNJDUGVWC7KC3EFQX3WE554XG5RPXQ3H30TMURZEKYK0D2S32ZTK0"
+                .parse()
+                .unwrap();
+        let vault = VaultId::parse("00112233445566778899aabbccddeeff").unwrap();
+        let key: VerifyKey = "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+            .parse()
+            .unwrap();
+        let tag = endorsement_tag(&identity, &vault, &key);
+        assert_eq!(
+            hex::encode(tag),
+            "5b1636ee0c9fc4247426d0751fba66866232ab31e0c1ae9840ce02c3e9d535a5"
+        );
+    }
+}
