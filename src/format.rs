@@ -72,8 +72,8 @@ pub const GITIGNORE_CONTENT: &str = "\
 /// vault files are signed byte for byte, so git must never convert their line endings
 /// (`core.autocrlf`, `eol=crlf`), which would make every signed text file look tampered with.
 pub const GITATTRIBUTES_CONTENT: &str = "\
-# Written by agent-vault: vault files are signed byte for byte; never convert line endings.
-* -text
+# Written by agent-vault: vault files are signed byte for byte; never convert them on checkout.
+* -text -filter -ident -working-tree-encoding
 ";
 
 /// `.agent-vault/config.yaml`.

@@ -41,8 +41,11 @@ pub struct SignOutcome {
 /// What the owner's machine trusts before signing.
 struct Base {
     key: Option<VerifyKey>,
-    /// The key of a statement present but trusted by nothing here.
+    /// The key of a statement present but trusted by nothing here, when nothing else is
+    /// trusted either.
     unconfirmed: Option<VerifyKey>,
+    /// The key of a statement present but not trusted (replaced by this signature).
+    replaced: Option<VerifyKey>,
     seq: u64,
     vault: Option<VaultId>,
     chain: Vec<KeyChange>,
@@ -188,6 +191,11 @@ impl Vault {
             .trailer("Vault", vault);
         let commit = self.repo.commit(&lock, &files, &message)?;
         let mut notes = Vec::new();
+        if let Some(replaced) = base.replaced {
+            notes.push(format!(
+                "replaced a statement signed by {replaced}, which nothing on this machine vouches for"
+            ));
+        }
         if commit.is_some() {
             self.remember_signed_head(&statement)?;
             if let Err(e) = Pins::new(self.home()).record(&self.owner_pin(&statement)) {
@@ -243,6 +251,7 @@ impl Vault {
             return Ok(Base {
                 key: Some(statement.verify_key),
                 unconfirmed: None,
+                replaced: None,
                 seq: statement.seq.max(pin.map_or(0, |p| p.seq)),
                 vault: statement.vault,
                 chain: statement.key_changes.clone(),
@@ -272,6 +281,7 @@ impl Vault {
                 .as_ref()
                 .map(|s| s.verify_key)
                 .filter(|_| key.is_none()),
+            replaced: parsed.as_ref().map(|s| s.verify_key),
             key,
             seq,
             vault,

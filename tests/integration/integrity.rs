@@ -112,17 +112,6 @@ impl Fx {
     }
 }
 
-trait AllOutput {
-    /// stdout and stderr together, for assertions on messages.
-    fn all(&self) -> String;
-}
-
-impl AllOutput for Run {
-    fn all(&self) -> String {
-        format!("{}{}", String::from_utf8_lossy(&self.stdout), self.stderr)
-    }
-}
-
 fn write(path: &Path, bytes: impl AsRef<[u8]>) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, bytes).unwrap();

@@ -8,6 +8,7 @@ mod commands;
 mod completions;
 mod gitops;
 mod hook;
+mod hostile;
 mod integrity;
 mod keys;
 mod lifecycle;

@@ -101,6 +101,23 @@ impl Run {
         self
     }
 
+    /// stdout and stderr together, for assertions on messages.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.out(), self.stderr)
+    }
+
+    /// Asserts stdout contains `needle`.
+    #[track_caller]
+    pub fn stdout_has(self, needle: &str) -> Self {
+        assert!(
+            self.out().contains(needle),
+            "`{}`: stdout does not contain {needle:?}:\n{}",
+            self.what,
+            self.out()
+        );
+        self
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.stdout)
             .unwrap_or_else(|e| panic!("`{}`: stdout is not JSON ({e}): {}", self.what, self.out()))
