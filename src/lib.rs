@@ -12,6 +12,7 @@
 //! * [`integrity`] signs the vault's state and verifies it; [`pins`] remembers trusted keys.
 //! * [`scan`] is the leak guard: key material and secret values in what is about to be committed.
 //! * [`vault`] composes them into the operations the CLI exposes.
+//! * [`broker`] uses secrets without handing them out: policies, injection, proxy, audit log.
 //!
 //! ```no_run
 //! use agent_vault::{keys::{KeyChoice, KeyHome}, names::SecretPath, vault::{ReadOptions, Vault}};
@@ -25,6 +26,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod broker;
 pub mod check;
 pub mod crypto;
 pub mod error;
