@@ -55,15 +55,31 @@
 //! [`BrokerError::Network`] → 1 / 502.
 
 pub mod audit;
+mod client;
 pub mod decide;
 mod inject;
 pub mod policy;
 pub mod redact;
 mod refusal;
+mod response;
+mod service;
 mod source;
 
 pub use audit::{AuditFilter, AuditLog, AuditRecord, Outcome, Via, read_audit};
+pub use client::{BrokerConfig, BrokerError, NetworkError, NetworkErrorKind};
 pub use decide::{BrokerRequest, Decision};
 pub use policy::{AuthSpec, HostRule, PolicyError, UsePolicy, preset, presets};
 pub use refusal::{Refusal, RefusalReason};
+pub use response::{BrokerResponse, ResponseBody};
+pub use service::Broker;
 pub use source::{Credential, CredentialSource, SourceError};
+
+/// A tokio runtime for broker commands (multi-thread, two workers, I/O and timers). Build it
+/// in the command that needs it, never at program start.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("agent-vault-broker")
+        .build()
+}
