@@ -212,7 +212,9 @@ mod tests {
 
     fn record(secret: &str, time: &str) -> AuditRecord {
         AuditRecord {
-            time: DateTime::parse_from_rfc3339(time).unwrap().with_timezone(&Utc),
+            time: DateTime::parse_from_rfc3339(time)
+                .unwrap()
+                .with_timezone(&Utc),
             actor: "agent:bot".into(),
             secret: secret.into(),
             method: "GET".into(),
@@ -234,7 +236,8 @@ mod tests {
         let log = AuditLog::open(&path).unwrap();
         log.append(&record("a/k", "2026-01-01T00:00:00Z")).unwrap();
         log.append(&record("b/k", "2026-02-01T00:00:00Z")).unwrap();
-        log.append(&record("a/k", "2026-03-01T00:00:00.5Z")).unwrap();
+        log.append(&record("a/k", "2026-03-01T00:00:00.5Z"))
+            .unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -248,12 +251,19 @@ mod tests {
         assert_eq!(all.records.len(), 3);
         assert_eq!(all.records[2], record("a/k", "2026-03-01T00:00:00.5Z"));
         let filter = AuditFilter {
-            since: Some(DateTime::parse_from_rfc3339("2026-01-15T00:00:00Z").unwrap().into()),
+            since: Some(
+                DateTime::parse_from_rfc3339("2026-01-15T00:00:00Z")
+                    .unwrap()
+                    .into(),
+            ),
             secret: Some("a/k".into()),
         };
         let some = read_audit(&path, &filter).unwrap();
         assert_eq!(some.records.len(), 1);
-        assert_eq!(some.records[0].time.to_rfc3339(), "2026-03-01T00:00:00.500+00:00");
+        assert_eq!(
+            some.records[0].time.to_rfc3339(),
+            "2026-03-01T00:00:00.500+00:00"
+        );
     }
 
     #[test]
@@ -265,10 +275,12 @@ mod tests {
         let read = read_audit(&path, &AuditFilter::default()).unwrap();
         assert_eq!(read.records.len(), 2);
         assert_eq!(read.malformed, 1);
-        assert!(read_audit(&dir.path().join("none"), &AuditFilter::default())
-            .unwrap()
-            .records
-            .is_empty());
+        assert!(
+            read_audit(&dir.path().join("none"), &AuditFilter::default())
+                .unwrap()
+                .records
+                .is_empty()
+        );
     }
 
     #[test]

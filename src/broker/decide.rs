@@ -105,14 +105,66 @@ pub(crate) fn check_target(
     raw: &str,
 ) -> Result<Decision, Refusal> {
     let mut url = parse_url(raw)?;
-    let scheme = url.scheme().to_string();
-    let default_port = match scheme.as_str() {
+    let host = check_origin(secret, policy, &url)?;
+    if !policy.allows_method(method) {
+        let allowed = policy.methods.clone().unwrap_or_default().join(", ");
+        return Err(Refusal::new(
+            RefusalReason::Method,
+            format!(
+                "method {method} is not allowed for '{secret}' (allowed: {allowed}); use one of those, or ask the vault owner to add it with `agent-vault policy {secret} --method {method} …`"
+            ),
+        ));
+    }
+    let segments = path_segments(raw_path(raw))?;
+    if path_segments(url.path())? != segments {
+        return Err(Refusal::new(
+            RefusalReason::BadUrl,
+            "the URL's path would be rewritten by URL normalisation; write it plainly",
+        ));
+    }
+    if !policy.allows_segments(&segments) {
+        let allowed = policy.path_prefixes.clone().unwrap_or_default().join(", ");
+        return Err(Refusal::new(
+            RefusalReason::Path,
+            format!(
+                "the path {} is outside what '{secret}' may be used for (allowed prefixes: {allowed}); use a path under one of them",
+                url.path()
+            ),
+        ));
+    }
+    if let Some(param) = policy.auth.query_param()
+        && url
+            .query_pairs()
+            .any(|(name, _)| name.eq_ignore_ascii_case(param))
+    {
+        return Err(Refusal::new(
+            RefusalReason::AuthQuery,
+            format!(
+                "the URL already has the query parameter '{param}', which the broker fills with the credential; remove it"
+            ),
+        ));
+    }
+    url.set_fragment(None);
+    Ok(Decision {
+        path: url.path().to_string(),
+        url,
+        host,
+    })
+}
+
+/// Rules 2–4 on a parsed URL: scheme, userinfo, loopback-only http, host and port. Returns
+/// `host[:port]` for the audit log.
+fn check_origin(secret: &str, policy: &UsePolicy, url: &Url) -> Result<String, Refusal> {
+    let scheme = url.scheme();
+    let default_port = match scheme {
         "https" => 443,
         "http" => 80,
         other => {
             return Err(Refusal::new(
                 RefusalReason::Scheme,
-                format!("the scheme '{other}' is not allowed: the broker sends only https (plain http only to 127.0.0.1, ::1 or localhost)"),
+                format!(
+                    "the scheme '{other}' is not allowed: the broker sends only https (plain http only to 127.0.0.1, ::1 or localhost)"
+                ),
             ));
         }
     };
@@ -133,7 +185,9 @@ pub(crate) fn check_target(
     if scheme == "http" && !is_loopback(&host) {
         return Err(Refusal::new(
             RefusalReason::InsecureHttp,
-            format!("plain http to '{host_display}' would expose the credential on the network; use https:// (plain http is allowed only to 127.0.0.1, ::1 or localhost)"),
+            format!(
+                "plain http to '{host_display}' would expose the credential on the network; use https:// (plain http is allowed only to 127.0.0.1, ::1 or localhost)"
+            ),
         ));
     }
     if !policy
@@ -141,45 +195,9 @@ pub(crate) fn check_target(
         .iter()
         .any(|rule| rule.matches(&host, port, default_port))
     {
-        return Err(host_refusal(secret, policy, &host_display, &scheme));
+        return Err(host_refusal(secret, policy, &host_display, scheme));
     }
-    if !policy.allows_method(method) {
-        let allowed = policy.methods.clone().unwrap_or_default().join(", ");
-        return Err(Refusal::new(
-            RefusalReason::Method,
-            format!("method {method} is not allowed for '{secret}' (allowed: {allowed}); use one of those, or ask the vault owner to add it with `agent-vault policy {secret} --method {method} …`"),
-        ));
-    }
-    let segments = path_segments(raw_path(raw))?;
-    if path_segments(url.path())? != segments {
-        return Err(Refusal::new(
-            RefusalReason::BadUrl,
-            "the URL's path would be rewritten by URL normalisation; write it plainly",
-        ));
-    }
-    if !policy.allows_segments(&segments) {
-        let allowed = policy.path_prefixes.clone().unwrap_or_default().join(", ");
-        return Err(Refusal::new(
-            RefusalReason::Path,
-            format!("the path {} is outside what '{secret}' may be used for (allowed prefixes: {allowed}); use a path under one of them", url.path()),
-        ));
-    }
-    if let Some(param) = policy.auth.query_param()
-        && url
-            .query_pairs()
-            .any(|(name, _)| name.eq_ignore_ascii_case(param))
-    {
-        return Err(Refusal::new(
-            RefusalReason::AuthQuery,
-            format!("the URL already has the query parameter '{param}', which the broker fills with the credential; remove it"),
-        ));
-    }
-    url.set_fragment(None);
-    Ok(Decision {
-        path: url.path().to_string(),
-        url,
-        host: host_display,
-    })
+    Ok(host_display)
 }
 
 fn host_refusal(secret: &str, policy: &UsePolicy, host: &str, scheme: &str) -> Refusal {
@@ -208,7 +226,11 @@ fn parse_url(raw: &str) -> Result<Url, Refusal> {
     let Some((scheme, _)) = raw.split_once("://") else {
         return Err(bad("write the URL in full: https://host/path"));
     };
-    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) {
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
         return Err(bad("write the URL in full: https://host/path"));
     }
     Url::parse(raw).map_err(|e| bad(&format!("the URL cannot be parsed ({e})")))
@@ -217,7 +239,9 @@ fn parse_url(raw: &str) -> Result<Url, Refusal> {
 /// The raw path of a full URL: after the authority, before `?` or `#`.
 pub(crate) fn raw_path(raw: &str) -> &str {
     let after_scheme = raw.split_once("://").map_or(raw, |(_, rest)| rest);
-    let path_start = after_scheme.find(['/', '?', '#']).unwrap_or(after_scheme.len());
+    let path_start = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
     let rest = &after_scheme[path_start..];
     let end = rest.find(['?', '#']).unwrap_or(rest.len());
     &rest[..end]
@@ -253,9 +277,12 @@ pub(crate) fn path_segments(raw: &str) -> Result<Vec<String>, Refusal> {
             return Err(bad("it has an encoded '/', '\\' or NUL inside a segment"));
         }
         if decoded == b"." || decoded == b".." {
-            return Err(bad("it has a '.' or '..' segment (also when percent-encoded)"));
+            return Err(bad(
+                "it has a '.' or '..' segment (also when percent-encoded)",
+            ));
         }
-        let decoded = String::from_utf8(decoded).map_err(|_| bad("it is not UTF-8 once decoded"))?;
+        let decoded =
+            String::from_utf8(decoded).map_err(|_| bad("it is not UTF-8 once decoded"))?;
         out.push(decoded);
     }
     Ok(out)
@@ -280,7 +307,9 @@ fn check_headers(secret: &str, policy: &UsePolicy, headers: &HeaderMap) -> Resul
         if auth_class {
             return Err(Refusal::new(
                 RefusalReason::AuthHeader,
-                format!("the request carries a '{name}' header; remove it: the broker injects the credential of '{secret}' itself and does not forward caller credentials"),
+                format!(
+                    "the request carries a '{name}' header; remove it: the broker injects the credential of '{secret}' itself and does not forward caller credentials"
+                ),
             ));
         }
         if name == "host" {

@@ -8,7 +8,9 @@ fn policy(yaml: &str) -> UsePolicy {
 }
 
 fn api() -> UsePolicy {
-    policy("hosts: [api.example.com, '*.svc.example.com', 'localhost:8443', '127.0.0.1:9000', '[::1]:9001']\nauth: bearer\nmethods: [GET, POST]\npath_prefixes: [/v1]\n")
+    policy(
+        "hosts: [api.example.com, '*.svc.example.com', 'localhost:8443', '127.0.0.1:9000', '[::1]:9001']\nauth: bearer\nmethods: [GET, POST]\npath_prefixes: [/v1]\n",
+    )
 }
 
 fn req(method: &str, url: &str) -> BrokerRequest {
@@ -28,7 +30,12 @@ fn refusal(p: &UsePolicy, r: &BrokerRequest) -> RefusalReason {
 #[test]
 fn allowed_requests_resolve_to_url_host_and_path() {
     let p = api();
-    let d = decide("t/key", &p, &req("GET", "https://API.example.com/v1/models?limit=2#frag")).unwrap();
+    let d = decide(
+        "t/key",
+        &p,
+        &req("GET", "https://API.example.com/v1/models?limit=2#frag"),
+    )
+    .unwrap();
     assert_eq!(d.url.as_str(), "https://api.example.com/v1/models?limit=2");
     assert_eq!(d.host, "api.example.com");
     assert_eq!(d.path, "/v1/models");
@@ -80,7 +87,10 @@ fn hosts_ports_and_schemes_outside_the_policy_are_refused() {
 fn methods_and_paths_outside_the_policy_are_refused() {
     let p = api();
     use RefusalReason::*;
-    assert_eq!(refusal(&p, &req("DELETE", "https://api.example.com/v1/x")), Method);
+    assert_eq!(
+        refusal(&p, &req("DELETE", "https://api.example.com/v1/x")),
+        Method
+    );
     for url in [
         "https://api.example.com/v2",
         "https://api.example.com/v1admin",
@@ -112,7 +122,12 @@ fn methods_and_paths_outside_the_policy_are_refused() {
 #[test]
 fn caller_credentials_are_refused() {
     let p = policy("hosts: [api.example.com]\nauth: header:X-Api-Key\n");
-    for name in ["authorization", "proxy-authorization", "cookie", "x-api-key"] {
+    for name in [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-api-key",
+    ] {
         let mut r = req("GET", "https://api.example.com/");
         r.headers.insert(
             http::HeaderName::from_static(name),
@@ -121,7 +136,8 @@ fn caller_credentials_are_refused() {
         assert_eq!(refusal(&p, &r), RefusalReason::AuthHeader, "{name}");
     }
     let mut r = req("GET", "https://api.example.com/");
-    r.headers.insert("host", HeaderValue::from_static("evil.com"));
+    r.headers
+        .insert("host", HeaderValue::from_static("evil.com"));
     assert_eq!(refusal(&p, &r), RefusalReason::BadHeader);
     let q = policy("hosts: [api.example.com]\nauth: query:key\n");
     for url in [
@@ -129,13 +145,19 @@ fn caller_credentials_are_refused() {
         "https://api.example.com/?a=1&KEY=x",
         "https://api.example.com/?k%65y=x",
     ] {
-        assert_eq!(refusal(&q, &req("GET", url)), RefusalReason::AuthQuery, "{url}");
+        assert_eq!(
+            refusal(&q, &req("GET", url)),
+            RefusalReason::AuthQuery,
+            "{url}"
+        );
     }
     // Other headers pass; the ones the broker owns are dropped, not refused.
     let mut r = req("GET", "https://api.example.com/");
     r.headers.insert("x-trace", HeaderValue::from_static("1"));
-    r.headers.insert("accept-encoding", HeaderValue::from_static("gzip"));
-    r.headers.insert("connection", HeaderValue::from_static("close"));
+    r.headers
+        .insert("accept-encoding", HeaderValue::from_static("gzip"));
+    r.headers
+        .insert("connection", HeaderValue::from_static("close"));
     decide("t/key", &p, &r).unwrap();
     let fwd = forwarded_headers(&r.headers);
     assert_eq!(fwd.len(), 1);
@@ -145,7 +167,10 @@ fn caller_credentials_are_refused() {
 #[test]
 fn an_invalid_policy_is_refused_not_trusted() {
     let p = policy("hosts: []\nauth: bearer\n");
-    assert_eq!(refusal(&p, &req("GET", "https://a.com/")), RefusalReason::InvalidPolicy);
+    assert_eq!(
+        refusal(&p, &req("GET", "https://a.com/")),
+        RefusalReason::InvalidPolicy
+    );
 }
 
 #[test]

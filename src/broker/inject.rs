@@ -17,8 +17,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use http::HeaderMap;
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use url::Url;
 use zeroize::Zeroizing;
 
@@ -53,7 +53,10 @@ impl Injection {
             AuthSpec::Header { name, template } => {
                 check_header_safe(secret, value)?;
                 let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                    Refusal::new(RefusalReason::InvalidPolicy, "the policy's header name is invalid")
+                    Refusal::new(
+                        RefusalReason::InvalidPolicy,
+                        "the policy's header name is invalid",
+                    )
                 })?;
                 let mut buf = Zeroizing::new(Vec::new());
                 match template {
@@ -106,7 +109,9 @@ impl Injection {
 /// Visible ASCII, with spaces or tabs only between visible characters.
 fn check_header_safe(secret: &str, value: &[u8]) -> Result<(), Refusal> {
     let visible = |b: &u8| (0x21..0x7f).contains(b);
-    let inner_ok = value.iter().all(|b| visible(b) || *b == b' ' || *b == b'\t');
+    let inner_ok = value
+        .iter()
+        .all(|b| visible(b) || *b == b' ' || *b == b'\t');
     let ends_ok = value.first().is_some_and(visible) && value.last().is_some_and(visible);
     if inner_ok && ends_ok {
         Ok(())
@@ -146,7 +151,10 @@ mod tests {
         let (_, h) = inject("header:Authorization=Bot {secret}!", b"k2").unwrap();
         assert_eq!(h["authorization"], "Bot k2!");
         let (_, h) = inject("basic:me", b"pw").unwrap();
-        assert_eq!(h["authorization"], format!("Basic {}", STANDARD.encode("me:pw")));
+        assert_eq!(
+            h["authorization"],
+            format!("Basic {}", STANDARD.encode("me:pw"))
+        );
         let (u, h) = inject("query:key", b"a b&c/\xff").unwrap();
         assert!(h.is_empty());
         assert_eq!(u.query(), Some("a=1&key=a%20b%26c%2F%FF"));
@@ -154,7 +162,14 @@ mod tests {
 
     #[test]
     fn values_unfit_for_headers_are_refused_not_panicked() {
-        for bad in [&b"a\r\nX: y"[..], b"a\0b", b"\xff\xfe", b"", b" lead", b"trail\n"] {
+        for bad in [
+            &b"a\r\nX: y"[..],
+            b"a\0b",
+            b"\xff\xfe",
+            b"",
+            b" lead",
+            b"trail\n",
+        ] {
             let err = inject("bearer", bad).unwrap_err();
             assert_eq!(err.reason, RefusalReason::CredentialValue);
             let err = inject("header:x-k=Key {secret}", bad).unwrap_err();

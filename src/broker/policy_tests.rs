@@ -20,7 +20,11 @@ fn auth_specs_round_trip_exactly() {
     }
     assert_eq!("BEARER".parse::<AuthSpec>().unwrap(), AuthSpec::Bearer);
     assert_eq!(
-        "header:X-Api-Key".parse::<AuthSpec>().unwrap().header_name().as_deref(),
+        "header:X-Api-Key"
+            .parse::<AuthSpec>()
+            .unwrap()
+            .header_name()
+            .as_deref(),
         Some("x-api-key")
     );
 }
@@ -56,10 +60,16 @@ fn bad_auth_specs_are_refused_with_a_reason() {
 fn host_rules_parse_and_normalise() {
     assert_eq!(host("API.OpenAI.com").to_string(), "api.openai.com");
     assert_eq!(host("localhost:8443").port, Some(8443));
-    assert_eq!(host("127.0.0.1:80").host, HostPattern::Ipv4([127, 0, 0, 1].into()));
+    assert_eq!(
+        host("127.0.0.1:80").host,
+        HostPattern::Ipv4([127, 0, 0, 1].into())
+    );
     assert_eq!(host("[::1]:8443").to_string(), "[::1]:8443");
     assert_eq!(host("[::1]").port, None);
-    assert_eq!(host("*.example.com").host, HostPattern::Wildcard("example.com".into()));
+    assert_eq!(
+        host("*.example.com").host,
+        HostPattern::Wildcard("example.com".into())
+    );
     assert!(host("*.example.com").to_string() == "*.example.com");
     for bad in [
         "",
@@ -87,7 +97,10 @@ fn host_rules_parse_and_normalise() {
         "0x7f.1",
         "user@a.com",
     ] {
-        assert!(bad.parse::<HostRule>().is_err(), "{bad:?} should be refused");
+        assert!(
+            bad.parse::<HostRule>().is_err(),
+            "{bad:?} should be refused"
+        );
     }
 }
 
@@ -100,7 +113,10 @@ fn wildcards_match_one_or_more_labels_never_the_parent() {
     assert!(!m("example.com", 443));
     assert!(!m("aexample.com", 443));
     assert!(!m("a.example.com.evil.com", 443));
-    assert!(!m("a.example.com", 8443), "no port in the rule: only the default port");
+    assert!(
+        !m("a.example.com", 8443),
+        "no port in the rule: only the default port"
+    );
     let exact = host("localhost:8443");
     assert!(exact.matches(&url::Host::Domain("localhost"), 8443, 443));
     assert!(!exact.matches(&url::Host::Domain("localhost"), 443, 443));
@@ -134,11 +150,22 @@ fn invalid_policies_are_refused() {
     assert!(serde_yaml::from_str::<UsePolicy>("hosts: [a..com]\nauth: bearer\n").is_err());
     let empty: UsePolicy = serde_yaml::from_str("hosts: []\nauth: bearer\n").unwrap();
     assert_eq!(empty.validate(), Err(PolicyError::NoHosts));
-    assert_eq!(UsePolicy::new(vec![], AuthSpec::Bearer), Err(PolicyError::NoHosts));
+    assert_eq!(
+        UsePolicy::new(vec![], AuthSpec::Bearer),
+        Err(PolicyError::NoHosts)
+    );
     let p = UsePolicy::new(vec![host("a.com")], AuthSpec::Bearer).unwrap();
     assert!(p.clone().with_methods(&["GET", "get"]).is_ok());
     assert!(p.clone().with_methods(&["GE T"]).is_err());
-    for bad in ["v1", "/v1/../x", "/v1/%2e%2e", "/a?b", "/a#b", "/a%2fb", "/a\\b"] {
+    for bad in [
+        "v1",
+        "/v1/../x",
+        "/v1/%2e%2e",
+        "/a?b",
+        "/a#b",
+        "/a%2fb",
+        "/a\\b",
+    ] {
         assert!(p.clone().with_path_prefixes(&[bad]).is_err(), "{bad}");
     }
 }
@@ -170,11 +197,23 @@ fn presets_are_valid_and_documented() {
         assert_eq!(policy.hosts.len(), preset(wanted).unwrap().hosts.len());
         assert_eq!(policy.auth.to_string(), preset(wanted).unwrap().auth);
     }
-    assert_eq!(preset("anthropic").unwrap().policy().auth.header_name().as_deref(), Some("x-api-key"));
+    assert_eq!(
+        preset("anthropic")
+            .unwrap()
+            .policy()
+            .auth
+            .header_name()
+            .as_deref(),
+        Some("x-api-key")
+    );
     let err = preset("nope").unwrap_err().to_string();
     assert!(err.contains("openai, anthropic"), "{err}");
     let docs = include_str!("policy.rs");
     for p in presets() {
-        assert!(docs.contains(&format!("| `{}` |", p.name)), "{} missing from the docs table", p.name);
+        assert!(
+            docs.contains(&format!("| `{}` |", p.name)),
+            "{} missing from the docs table",
+            p.name
+        );
     }
 }

@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HOST, HeaderValue, WWW_AUTHENTICATE};
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use http_body::{Body, Frame};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -45,9 +45,9 @@ use tokio::sync::mpsc;
 use super::audit::Via;
 use super::client::{BrokerError, NetworkErrorKind};
 use super::decide::BrokerRequest;
-use super::policy::UsePolicy;
+use super::policy::{AuthSpec, UsePolicy};
 use super::refusal::{Refusal, RefusalReason};
-use super::service::Broker;
+use super::service::{Broker, no_policy};
 use super::source::SourceError;
 
 #[path = "proxy_token.rs"]
@@ -65,9 +65,9 @@ pub struct Route {
 impl Route {
     /// Parses the CLI's `NAME=PATH[@HOST]` into the route name and route.
     pub fn parse_spec(spec: &str) -> Result<(String, Route), String> {
-        let (name, target) = spec
-            .split_once('=')
-            .ok_or_else(|| format!("invalid route '{spec}': expected NAME=PATH or NAME=PATH@HOST"))?;
+        let (name, target) = spec.split_once('=').ok_or_else(|| {
+            format!("invalid route '{spec}': expected NAME=PATH or NAME=PATH@HOST")
+        })?;
         let valid_name = !name.is_empty()
             && name
                 .bytes()
@@ -275,7 +275,9 @@ fn error_response(err: &BrokerError) -> Response<ProxyBody> {
         BrokerError::Refused(r) if r.reason == RefusalReason::RequestTooLarge => {
             StatusCode::PAYLOAD_TOO_LARGE
         }
-        BrokerError::Refused(r) if r.reason == RefusalReason::ProxyToken => StatusCode::UNAUTHORIZED,
+        BrokerError::Refused(r) if r.reason == RefusalReason::ProxyToken => {
+            StatusCode::UNAUTHORIZED
+        }
         BrokerError::Refused(_) => StatusCode::FORBIDDEN,
         BrokerError::Source(SourceError::NotFound(_)) => StatusCode::NOT_FOUND,
         BrokerError::Source(SourceError::Other(_)) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -289,7 +291,10 @@ fn error_response(err: &BrokerError) -> Response<ProxyBody> {
     json_error(status, err.reason(), &err.to_string())
 }
 
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<ProxyBody>, Infallible> {
+async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
     Ok(match route_request(&state, req).await {
         Ok(response) => response,
         Err(response) => response,
@@ -305,75 +310,96 @@ fn split_route(path: &str) -> (&str, &str) {
     }
 }
 
+/// The route named by the first path segment, and the rest of the path.
+fn find_route<'a>(
+    state: &'a State,
+    uri: &'a http::Uri,
+) -> Result<(&'a Route, &'a str, &'a str), Box<Response<ProxyBody>>> {
+    if uri.scheme().is_some() {
+        return Err(Box::new(json_error(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "this is not a forward proxy: send requests to http://HOST:PORT/ROUTE/path",
+        )));
+    }
+    let (name, rest) = split_route(uri.path());
+    match state.routes.get(name) {
+        Some(route) => Ok((route, name, rest)),
+        None => {
+            let known: Vec<&str> = state.routes.keys().map(String::as_str).collect();
+            let message = format!(
+                "no route named '{name}'; send requests to /ROUTE/path, routes: {}",
+                known.join(", ")
+            );
+            Err(Box::new(json_error(
+                StatusCode::NOT_FOUND,
+                "unknown-route",
+                &message,
+            )))
+        }
+    }
+}
+
+/// The 401 for a missing or wrong token, with the challenge matching the policy's auth.
+fn token_refusal() -> BrokerError {
+    Refusal::new(
+        RefusalReason::ProxyToken,
+        "missing or wrong proxy token: send AGENT_VAULT_PROXY_TOKEN where the API key would go (e.g. Authorization: Bearer <token>)",
+    )
+    .into()
+}
+
+fn with_challenge(
+    mut response: Response<ProxyBody>,
+    auth: Option<&AuthSpec>,
+) -> Response<ProxyBody> {
+    let challenge = if matches!(auth, Some(AuthSpec::Basic { .. })) {
+        "Basic realm=\"agent-vault proxy\""
+    } else {
+        "Bearer realm=\"agent-vault proxy\""
+    };
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    response
+}
+
 async fn route_request(
     state: &State,
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Response<ProxyBody>> {
     let (parts, body) = req.into_parts();
-    if parts.uri.scheme().is_some() {
-        return Err(json_error(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "this is not a forward proxy: send requests to http://HOST:PORT/ROUTE/path",
-        ));
-    }
-    let (name, rest) = split_route(parts.uri.path());
-    let Some(route) = state.routes.get(name) else {
-        let known: Vec<&str> = state.routes.keys().map(String::as_str).collect();
-        let message = format!(
-            "no route named '{name}'; send requests to /ROUTE/path, routes: {}",
-            known.join(", ")
-        );
-        return Err(json_error(StatusCode::NOT_FOUND, "unknown-route", &message));
-    };
+    let (route, name, rest) = find_route(state, &parts.uri).map_err(|r| *r)?;
     let broker = &state.broker;
+    // The policy says where the token is; reading it decrypts nothing.
     let policy = broker.policy(&route.secret).await;
-    let auth = policy.as_ref().ok().and_then(|p| p.as_ref()).map(|p| p.auth.clone());
+    let auth = policy
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .map(|p| p.auth.clone());
     let mut headers = parts.headers;
     let mut query = parts.uri.query().map(str::to_string);
-    let placeholder = BrokerRequest {
-        method: parts.method.clone(),
-        url: format!("proxy://{name}{rest}"),
-        headers: HeaderMap::new(),
-        body: Bytes::new(),
-    };
+    let placeholder = BrokerRequest::new(parts.method.clone(), format!("proxy://{name}{rest}"));
     let fail = |err: BrokerError| {
         broker.log_failure(&route.secret, &placeholder, Via::Proxy, &err);
         error_response(&err)
     };
-    if !state.token.take_from(auth.as_ref(), &mut headers, &mut query) {
-        let err: BrokerError = Refusal::new(
-            RefusalReason::ProxyToken,
-            "missing or wrong proxy token: send AGENT_VAULT_PROXY_TOKEN where the API key would go (e.g. Authorization: Bearer <token>)",
-        )
-        .into();
-        let mut response = fail(err);
-        let challenge = if matches!(auth, Some(super::AuthSpec::Basic { .. })) {
-            "Basic realm=\"agent-vault proxy\""
-        } else {
-            "Bearer realm=\"agent-vault proxy\""
-        };
-        response
-            .headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-        return Err(response);
+    if !state
+        .token
+        .take_from(auth.as_ref(), &mut headers, &mut query)
+    {
+        return Err(with_challenge(fail(token_refusal()), auth.as_ref()));
     }
     let policy = match policy {
         Ok(Some(p)) => p,
-        Ok(None) => {
-            return Err(fail(
-                Refusal::new(
-                    RefusalReason::NoPolicy,
-                    format!("'{}' has no use policy, so the broker will not use it; the vault owner can add one with `agent-vault policy {} --host HOST --auth SPEC`", route.secret, route.secret),
-                )
-                .into(),
-            ));
-        }
+        Ok(None) => return Err(fail(no_policy(&route.secret).into())),
         Err(e) => return Err(fail(e.into())),
     };
     let origin = upstream_origin(route, &policy).map_err(|r| fail(r.into()))?;
-    let limit = broker.config().max_request_bytes;
-    let body = read_body(body, limit).await.map_err(fail)?;
+    let body = read_body(body, broker.config().max_request_bytes)
+        .await
+        .map_err(fail)?;
     headers.remove(HOST);
     let url = match &query {
         Some(q) => format!("{origin}{rest}?{q}"),

@@ -54,7 +54,9 @@ impl TokenDigest {
                 let name = name.to_ascii_lowercase();
                 let inner = |v: &[u8]| -> Option<Vec<u8>> {
                     let (before, after) = template.as_deref()?.split_once("{secret}")?;
-                    let inner = v.strip_prefix(before.as_bytes())?.strip_suffix(after.as_bytes())?;
+                    let inner = v
+                        .strip_prefix(before.as_bytes())?
+                        .strip_suffix(after.as_bytes())?;
                     Some(inner.to_vec())
                 };
                 self.take_header(headers, &name, |v| {
@@ -66,7 +68,12 @@ impl TokenDigest {
     }
 
     /// Checks the single `name` header with `check` and removes it on success.
-    fn take_header(&self, headers: &mut HeaderMap, name: &str, check: impl Fn(&[u8]) -> bool) -> bool {
+    fn take_header(
+        &self,
+        headers: &mut HeaderMap,
+        name: &str,
+        check: impl Fn(&[u8]) -> bool,
+    ) -> bool {
         let mut values = headers.get_all(name).iter();
         let (Some(value), None) = (values.next(), values.next()) else {
             return false;
@@ -145,7 +152,10 @@ mod tests {
 
         let mut h = headers(&[("authorization", "bearer tok-12")]);
         assert!(!t.take_from(None, &mut h, &mut none));
-        assert!(h.get("authorization").is_some(), "a wrong token is left for the broker to refuse");
+        assert!(
+            h.get("authorization").is_some(),
+            "a wrong token is left for the broker to refuse"
+        );
 
         let mut h = headers(&[("x-api-key", "tok-123")]);
         assert!(t.take_from(Some(&spec("header:X-Api-Key")), &mut h, &mut none));
@@ -153,7 +163,11 @@ mod tests {
 
         for v in ["Bot tok-123", "tok-123"] {
             let mut h = headers(&[("authorization", v)]);
-            assert!(t.take_from(Some(&spec("header:Authorization=Bot {secret}")), &mut h, &mut none));
+            assert!(t.take_from(
+                Some(&spec("header:Authorization=Bot {secret}")),
+                &mut h,
+                &mut none
+            ));
         }
 
         let basic = format!("Basic {}", STANDARD.encode("anyone:tok-123"));
@@ -171,7 +185,10 @@ mod tests {
     fn two_token_headers_or_none_are_refused() {
         let t = TokenDigest::new("tok");
         let mut none = None;
-        let mut h = headers(&[("authorization", "Bearer tok"), ("authorization", "Bearer tok")]);
+        let mut h = headers(&[
+            ("authorization", "Bearer tok"),
+            ("authorization", "Bearer tok"),
+        ]);
         assert!(!t.take_from(None, &mut h, &mut none));
         assert!(!t.take_from(None, &mut HeaderMap::new(), &mut none));
         let mut h = headers(&[("authorization", "Basic !!!")]);

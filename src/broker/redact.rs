@@ -206,7 +206,11 @@ fn patterns(value: &[u8], basic_user: Option<&str>) -> Vec<Zeroizing<Vec<u8>>> {
     {
         let inner = Zeroizing::new(json.into_bytes());
         let inner = Zeroizing::new(inner[1..inner.len() - 1].to_vec());
-        let slashed = Zeroizing::new(String::from_utf8_lossy(&inner).replace('/', "\\/").into_bytes());
+        let slashed = Zeroizing::new(
+            String::from_utf8_lossy(&inner)
+                .replace('/', "\\/")
+                .into_bytes(),
+        );
         add(inner, true);
         add(slashed, true);
     }
@@ -220,7 +224,10 @@ fn patterns(value: &[u8], basic_user: Option<&str>) -> Vec<Zeroizing<Vec<u8>>> {
         let mut pair = Zeroizing::new(format!("{user}:").into_bytes());
         pair.extend_from_slice(value);
         add(Zeroizing::new(STANDARD.encode(&*pair).into_bytes()), true);
-        add(Zeroizing::new(STANDARD_NO_PAD.encode(&*pair).into_bytes()), true);
+        add(
+            Zeroizing::new(STANDARD_NO_PAD.encode(&*pair).into_bytes()),
+            true,
+        );
     }
     out
 }

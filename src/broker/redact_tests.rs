@@ -32,7 +32,17 @@ fn encodings(value: &[u8], user: Option<&str>) -> Vec<Vec<u8>> {
         out.push(engine.encode(value).into_bytes());
     }
     if let Some(user) = user {
-        out.push(STANDARD.encode(format!("{user}:").into_bytes().into_iter().chain(value.iter().copied()).collect::<Vec<u8>>()).into_bytes());
+        out.push(
+            STANDARD
+                .encode(
+                    format!("{user}:")
+                        .into_bytes()
+                        .into_iter()
+                        .chain(value.iter().copied())
+                        .collect::<Vec<u8>>(),
+                )
+                .into_bytes(),
+        );
     }
     out
 }
@@ -40,9 +50,15 @@ fn encodings(value: &[u8], user: Option<&str>) -> Vec<Vec<u8>> {
 /// The value's bits must be gone: no raw value, and no base64 run decoding to it.
 fn assert_clean(value: &[u8], out: &[u8]) {
     let text = String::from_utf8_lossy(out);
-    assert!(!out.windows(value.len()).any(|w| w == value), "raw value in {text}");
+    assert!(
+        !out.windows(value.len()).any(|w| w == value),
+        "raw value in {text}"
+    );
     for p in patterns(value, None) {
-        assert!(!out.windows(p.len()).any(|w| w == p.as_slice()), "pattern left in {text}");
+        assert!(
+            !out.windows(p.len()).any(|w| w == p.as_slice()),
+            "pattern left in {text}"
+        );
     }
 }
 
@@ -56,8 +72,14 @@ fn every_encoding_is_redacted() {
             data.extend_from_slice(b" after");
             let out = r.redact(&data);
             let shown = String::from_utf8_lossy(&enc).into_owned();
-            assert!(String::from_utf8_lossy(&out).contains(TAG), "{shown} not redacted");
-            assert!(out.starts_with(b"before ") && out.ends_with(b" after"), "{shown}");
+            assert!(
+                String::from_utf8_lossy(&out).contains(TAG),
+                "{shown} not redacted"
+            );
+            assert!(
+                out.starts_with(b"before ") && out.ends_with(b" after"),
+                "{shown}"
+            );
             assert_clean(value, &out);
         }
     }
@@ -123,14 +145,20 @@ fn binary_values_and_overlaps() {
     assert_eq!(out, expected);
     // Overlapping occurrences: leftmost-longest wins, the rest is scanned again.
     let r = redactor(b"abcabcab", None);
-    assert_eq!(r.redact(b"abcabcabcabcab"), format!("{TAG}cabcab").into_bytes());
+    assert_eq!(
+        r.redact(b"abcabcabcabcab"),
+        format!("{TAG}cabcab").into_bytes()
+    );
 }
 
 #[test]
 fn unrelated_text_is_not_held_back() {
     let r = redactor(SECRET, None);
     let mut s = r.stream();
-    assert_eq!(s.push(b"data: {\"delta\":\"hi\"}\n\n"), b"data: {\"delta\":\"hi\"}\n\n");
+    assert_eq!(
+        s.push(b"data: {\"delta\":\"hi\"}\n\n"),
+        b"data: {\"delta\":\"hi\"}\n\n"
+    );
     assert_eq!(s.pending(), 0);
     // A possible start of the value is held until the next chunk decides.
     assert_eq!(s.push(b"text sk-li"), b"text ");
@@ -143,7 +171,10 @@ fn unrelated_text_is_not_held_back() {
 fn short_values_redact_only_the_raw_bytes() {
     let r = redactor(b"abc", None);
     assert_eq!(r.patterns.len(), 1);
-    assert_eq!(r.redact(b"xabcx YWJj 616263"), format!("x{TAG}x YWJj 616263").into_bytes());
+    assert_eq!(
+        r.redact(b"xabcx YWJj 616263"),
+        format!("x{TAG}x YWJj 616263").into_bytes()
+    );
     let empty = redactor(b"", None);
     assert_eq!(empty.redact(b"anything"), b"anything");
     assert_eq!(stream_all(&empty, &[b"any", b"thing"]), b"anything");

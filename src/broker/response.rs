@@ -76,7 +76,12 @@ pub(crate) struct PendingAudit {
 }
 
 impl PendingAudit {
-    fn write(&mut self, outcome: Outcome, reason: Option<&str>, bytes_in: u64) -> std::io::Result<()> {
+    fn write(
+        &mut self,
+        outcome: Outcome,
+        reason: Option<&str>,
+        bytes_in: u64,
+    ) -> std::io::Result<()> {
         let (Some(log), Some(mut record)) = (self.log.as_ref(), self.record.take()) else {
             return Ok(());
         };

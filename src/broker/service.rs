@@ -96,12 +96,7 @@ impl Broker {
         match self.run(&ctx, request).await {
             Ok(response) => Ok(response),
             Err((err, status)) => {
-                let outcome = match &err {
-                    BrokerError::Refused(_) => Outcome::Refused,
-                    BrokerError::Source(SourceError::Other(_)) => Outcome::Error,
-                    BrokerError::Source(_) => Outcome::Refused,
-                    _ => Outcome::Error,
-                };
+                let outcome = outcome_of(&err);
                 // Bytes went out once upstream answered, or on a network error.
                 let sent = status.is_some() || matches!(err, BrokerError::Network(_));
                 let bytes_out = if sent { ctx.bytes_out } else { 0 };
@@ -114,14 +109,15 @@ impl Broker {
 
     /// Logs a failure decided outside [`send`](Broker::send) (the proxy's token check, route
     /// and body-size refusals), so that every decision is in the audit log.
-    pub(crate) fn log_failure(&self, secret: &str, request: &BrokerRequest, via: Via, err: &BrokerError) {
+    pub(crate) fn log_failure(
+        &self,
+        secret: &str,
+        request: &BrokerRequest,
+        via: Via,
+        err: &BrokerError,
+    ) {
         let ctx = self.context(secret, request, via);
-        let outcome = match err {
-            BrokerError::Refused(_) | BrokerError::Source(SourceError::NotFound(_))
-            | BrokerError::Source(SourceError::AccessDenied(_))
-            | BrokerError::Source(SourceError::Integrity(_)) => Outcome::Refused,
-            _ => Outcome::Error,
-        };
+        let outcome = outcome_of(err);
         let _ = self.log(&ctx, outcome, None, Some(err.reason()), 0);
     }
 
@@ -205,8 +201,12 @@ impl Broker {
                 Refusal::new(RefusalReason::RequestTooLarge, message).into(),
             ));
         }
-        let mut decision = decide::decide(secret, &policy, &request).map_err(|e| no_status(e.into()))?;
-        let credential = self.credential(secret).await.map_err(|e| no_status(e.into()))?;
+        let mut decision =
+            decide::decide(secret, &policy, &request).map_err(|e| no_status(e.into()))?;
+        let credential = self
+            .credential(secret)
+            .await
+            .map_err(|e| no_status(e.into()))?;
         let policy = match credential.policy {
             None => return Err(no_status(no_policy(secret).into())),
             Some(p) if p != policy => {
@@ -217,7 +217,8 @@ impl Broker {
             Some(p) => p,
         };
         let value = credential.value.expose_secret();
-        let injection = Injection::new(secret, &policy.auth, value).map_err(|e| no_status(e.into()))?;
+        let injection =
+            Injection::new(secret, &policy.auth, value).map_err(|e| no_status(e.into()))?;
         let basic_user = match &policy.auth {
             AuthSpec::Basic { user } => Some(user.as_str()),
             _ => None,
@@ -227,7 +228,9 @@ impl Broker {
         let mut headers = forwarded_headers(&request.headers);
         headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
         let upstream = self
-            .send_following(ctx, &policy, &injection, &redactor, decision, request, headers)
+            .send_following(
+                ctx, &policy, &injection, &redactor, decision, request, headers,
+            )
             .await?;
         self.respond(ctx, &policy, &redactor, upstream)
     }
@@ -273,7 +276,10 @@ impl Broker {
                     "upstream redirected more than {} times; not followed further",
                     self.config.max_redirects
                 );
-                return Err((Refusal::new(RefusalReason::TooManyRedirects, message).into(), code));
+                return Err((
+                    Refusal::new(RefusalReason::TooManyRedirects, message).into(),
+                    code,
+                ));
             }
             if matches!(status.as_u16(), 301 | 302) && method == Method::POST
                 || status == StatusCode::SEE_OTHER && method != Method::HEAD
@@ -282,7 +288,8 @@ impl Broker {
                 body = bytes::Bytes::new();
                 headers.remove(CONTENT_TYPE);
             }
-            decision = check_target(secret, policy, method.as_str(), &next).map_err(|r| (r.into(), code))?;
+            decision = check_target(secret, policy, method.as_str(), &next)
+                .map_err(|r| (r.into(), code))?;
             hop += 1;
         }
     }
@@ -318,13 +325,24 @@ impl Broker {
     }
 }
 
-fn no_policy(secret: &str) -> Refusal {
+pub(crate) fn no_policy(secret: &str) -> Refusal {
     Refusal::new(
         RefusalReason::NoPolicy,
         format!(
             "'{secret}' has no use policy, so the broker will not use it; the vault owner can add one with `agent-vault policy {secret} --host HOST --auth SPEC` (or --preset NAME)"
         ),
     )
+}
+
+/// `refused` for refusals and for source answers that are a "no" (not found, access denied,
+/// integrity); `error` for everything else.
+fn outcome_of(err: &BrokerError) -> Outcome {
+    match err {
+        BrokerError::Refused(_) => Outcome::Refused,
+        BrokerError::Source(SourceError::Other(_)) => Outcome::Error,
+        BrokerError::Source(_) => Outcome::Refused,
+        _ => Outcome::Error,
+    }
 }
 
 fn is_followed_redirect(status: StatusCode) -> bool {
@@ -351,7 +369,8 @@ fn redirect_target(
         && next.host() == from.host()
         && next.port_or_known_default() == from.port_or_known_default();
     if !same_origin {
-        let shown = String::from_utf8_lossy(&redactor.redact(next.as_str().as_bytes())).into_owned();
+        let shown =
+            String::from_utf8_lossy(&redactor.redact(next.as_str().as_bytes())).into_owned();
         return Err(Refusal::new(
             RefusalReason::RedirectOffOrigin,
             format!(
@@ -373,7 +392,9 @@ fn redirect_target(
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, SourceError> + Send + 'static,
 ) -> Result<T, SourceError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|_| Err(SourceError::Other("the credential source failed (it panicked)".into())))
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
+        Err(SourceError::Other(
+            "the credential source failed (it panicked)".into(),
+        ))
+    })
 }
