@@ -203,28 +203,20 @@ async fn the_proxy_injects_each_auth_kind_and_redacts_the_answer() {
     let want = "uri=/v1/models?x=1 authorization=Bearer [redacted:openai/key] x-api-key=";
     assert_eq!(body, want);
     let anthropic = f.client.get(format!("{}/anthropic/v1/m", f.base));
-    assert_eq!(
-        anthropic
-            .header("x-api-key", TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    ok(anthropic.header("x-api-key", TOKEN)).await;
     let q = f.client.get(format!("{}/q/v1/q?a=1&key={TOKEN}", f.base));
-    assert_eq!(q.send().await.unwrap().status(), 200);
+    ok(q).await;
     let basic = format!("Basic {}", STANDARD.encode(format!("whoever:{TOKEN}")));
     let b = f
         .client
         .get(format!("{}/b/v1/b", f.base))
         .header("authorization", basic);
-    assert_eq!(b.send().await.unwrap().status(), 200);
+    ok(b).await;
     let post = f
         .client
         .post(format!("{}/multi/v1/p", f.base))
         .header("authorization", &f.bearer);
-    assert_eq!(post.body("hello").send().await.unwrap().status(), 200);
+    ok(post.body("hello")).await;
     let seen = f.server.requests();
     assert_eq!(seen.len(), 5);
     assert_eq!(
@@ -252,6 +244,13 @@ async fn the_proxy_injects_each_auth_kind_and_redacts_the_answer() {
     assert_eq!(log[4].bytes_out, 5);
     let text = std::fs::read_to_string(&f.audit).unwrap();
     assert!(!text.contains(VALUE) && !text.contains(TOKEN) && !text.contains("key="));
+}
+
+/// Sends, expects 200 and reads the body to its end (the audit line is written by then).
+async fn ok(req: reqwest::RequestBuilder) -> String {
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.text().await.unwrap()
 }
 
 async fn json(resp: reqwest::Response) -> (u16, String, String) {
