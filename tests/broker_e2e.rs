@@ -494,3 +494,33 @@ async fn network_errors_are_typed_and_hold_no_value() {
     );
     assert_never_on_disk(&audit, VALUE);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_dropped_early_is_still_logged() {
+    let server = TestServer::http(echo()).await;
+    let source = MemSource::new();
+    let policy = format!("hosts: ['{}']\nauth: bearer\n", server.host_rule());
+    source.put("t/key", Some(&policy), VALUE.as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let broker = broker(source, None, &audit);
+    let url = format!("{}/x", server.origin());
+    let response = broker
+        .send("t/key", BrokerRequest::new(Method::GET, url), Via::Mcp)
+        .await
+        .unwrap();
+    assert!(
+        read_audit(&audit, &AuditFilter::default())
+            .unwrap()
+            .records
+            .is_empty()
+    );
+    drop(response);
+    let log = read_audit(&audit, &AuditFilter::default()).unwrap().records;
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].outcome, log[0].status, log[0].via),
+        (Outcome::Sent, Some(200), Via::Mcp)
+    );
+    assert_eq!(log[0].reason.as_deref(), Some("body-not-read-to-end"));
+}

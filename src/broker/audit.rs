@@ -5,15 +5,18 @@
 //! {"time":"2026-05-01T10:00:00.123Z","actor":"agent:deploy-bot","secret":"openai/key","method":"POST","host":"api.openai.com","path":"/v1/chat/completions","outcome":"sent","status":200,"bytes_in":5120,"bytes_out":312,"via":"proxy"}
 //! ```
 //!
-//! * `outcome` is `sent` (upstream answered; `status` is its status), `refused` (`reason` is a
-//!   [`RefusalReason`](super::RefusalReason) or a source reason: `not-found`, `access-denied`,
-//!   `integrity`) or `error` (`reason` says which: `network`, `response-too-large`,
-//!   `response-encoding`, `response-body`, `source-error`; `status` is set when upstream had
-//!   answered).
+//! * `outcome` is `sent` (upstream answered; `status` is its status; `reason` is
+//!   `body-not-read-to-end` when the caller dropped the body early), `refused` (`reason` is a
+//!   [`RefusalReason`](super::RefusalReason) such as `host`, `path`, `no-policy`, `proxy-token`,
+//!   or a source "no": `not-found`, `access-denied`, `integrity`) or `error` (`reason`: `connect`,
+//!   `timeout`, `network`, `response-body`, `response-too-large`, `response-encoding`,
+//!   `source-error`). `status` is also set when upstream had answered a request that was then
+//!   refused (`redirect-off-origin`) or failed.
 //! * `bytes_out` is the request body sent upstream, `bytes_in` the response body received
 //!   (before redaction). A streamed response is logged when its body ends or is dropped.
-//! * `host` is `host[:port]`, `path` the path without the query string. Never a value, never a
-//!   header value, never a query string (it may hold the injected credential).
+//! * `host` is `host[:port]` (for a proxy request refused before its upstream is known — token,
+//!   policy, route — the route name), `path` the path without the query string. Never a value,
+//!   never a header value, never a query string (it may hold the injected credential).
 //!
 //! The file is created `0600` (tightened if it was looser); each line is one `write` on a file
 //! opened with `O_APPEND`, under an exclusive `flock`, so concurrent writers (several proxies,

@@ -85,6 +85,17 @@ impl Route {
         if secret.is_empty() {
             return Err(format!("invalid route '{spec}': empty secret path"));
         }
+        if let Some(h) = &host {
+            let authority = h
+                .strip_prefix("https://")
+                .or_else(|| h.strip_prefix("http://"))
+                .unwrap_or(h);
+            if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
+                return Err(format!(
+                    "invalid route '{spec}': the host is HOST[:PORT] (or http://HOST:PORT for a loopback server), without a path"
+                ));
+            }
+        }
         let route = Route {
             secret: secret.to_string(),
             host,
@@ -97,7 +108,7 @@ impl Route {
 pub fn upstream_origin(route: &Route, policy: &UsePolicy) -> Result<String, Refusal> {
     if let Some(host) = &route.host {
         return Ok(if host.contains("://") {
-            host.trim_end_matches('/').to_string()
+            host.clone()
         } else {
             format!("https://{host}")
         });

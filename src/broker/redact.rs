@@ -108,8 +108,8 @@ impl Redactor {
         self.automaton.is_match(data)
     }
 
-    /// Writes `data` to `out` with matches starting before `limit` replaced; returns how far it
-    /// got (the end of the last match, or `limit`).
+    /// Writes `data` up to the last match starting before `limit` to `out`, matches replaced;
+    /// returns where the unwritten rest begins (the end of that match, or 0).
     fn emit_matches(&self, data: &[u8], limit: usize, out: &mut Vec<u8>) -> usize {
         let mut pos = 0;
         for m in self.automaton.find_iter(data) {
@@ -167,7 +167,7 @@ impl StreamRedactor {
         let mut out = Vec::with_capacity(buf.len());
         let pos = self.redactor.emit_matches(&buf, hold, &mut out);
         let keep_from = pos.max(hold);
-        out.extend_from_slice(&buf[pos.min(keep_from)..keep_from]);
+        out.extend_from_slice(&buf[pos..keep_from]);
         self.carry.extend_from_slice(&buf[keep_from..]);
         out
     }

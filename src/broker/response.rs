@@ -100,6 +100,7 @@ pub struct ResponseBody {
     received: u64,
     cap: u64,
     audit: PendingAudit,
+    audit_error: Option<std::io::Error>,
     finished: bool,
 }
 
@@ -125,16 +126,21 @@ impl ResponseBody {
             received: 0,
             cap,
             audit,
+            audit_error: None,
             finished: false,
         }
     }
 
     /// The next redacted chunk, `None` at the end. The audit line is written when the end is
-    /// reached (an error writing it is returned then), on an error, or when the body is dropped.
+    /// reached (an error writing it is returned instead of the end), on an error, or when the
+    /// body is dropped before its end (`reason: body-not-read-to-end`).
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, BrokerError> {
         loop {
             if self.finished {
-                return Ok(None);
+                return match self.audit_error.take() {
+                    Some(e) => Err(BrokerError::Audit(e)),
+                    None => Ok(None),
+                };
             }
             let Some(upstream) = self.upstream.as_mut() else {
                 return Ok(None);
@@ -161,10 +167,14 @@ impl ResponseBody {
                     self.finished = true;
                     self.upstream = None;
                     let out = self.redactor.finish();
-                    self.audit
-                        .write(Outcome::Sent, None, self.received)
-                        .map_err(BrokerError::Audit)?;
-                    return Ok((!out.is_empty()).then(|| Bytes::from(out)));
+                    let written = self.audit.write(Outcome::Sent, None, self.received);
+                    if out.is_empty() {
+                        written.map_err(BrokerError::Audit)?;
+                        return Ok(None);
+                    }
+                    // Deliver the last bytes first; a failed audit write is the next answer.
+                    self.audit_error = written.err();
+                    return Ok(Some(Bytes::from(out)));
                 }
                 Err(e) => {
                     let err = NetworkError::from_reqwest(e, "upstream");

@@ -360,6 +360,8 @@ async fn the_proxy_listens_on_loopback_only_unless_allowed() {
     assert!(Route::parse_spec("bad name=x").is_err());
     assert!(Route::parse_spec("a=").is_err());
     assert!(Route::parse_spec("a=p@").is_err());
+    assert!(Route::parse_spec("a=p@api.x.com/v1").is_err());
+    assert!(Route::parse_spec("a=p@https://").is_err());
     let (name, route) = Route::parse_spec("oa=openai/key@api.openai.com").unwrap();
     assert_eq!(
         (name.as_str(), route.secret.as_str(), route.host.as_deref()),
