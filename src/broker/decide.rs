@@ -8,7 +8,7 @@
 //!    `\`, has no `user:password@`;
 //! 3. the scheme is `https`, or `http` to a loopback host (127.0.0.0/8, `::1`, `localhost`);
 //! 4. host and port match a policy entry;
-//! 5. the method is allowed;
+//! 5. the method is allowed (`TRACE` and `CONNECT` never are);
 //! 6. the path, percent-decoded segment by segment, has no `.`/`..` segment (however encoded:
 //!    `%2e%2e`, `%2E.`), no encoded `/` or `\` and no NUL, is UTF-8, and lies under an allowed
 //!    prefix (segment-aware);
@@ -106,6 +106,13 @@ pub(crate) fn check_target(
 ) -> Result<Decision, Refusal> {
     let mut url = parse_url(raw)?;
     let host = check_origin(secret, policy, &url)?;
+    if method.eq_ignore_ascii_case("TRACE") || method.eq_ignore_ascii_case("CONNECT") {
+        // TRACE echoes the request (credential included); CONNECT opens a raw tunnel.
+        return Err(Refusal::new(
+            RefusalReason::Method,
+            format!("method {method} is never brokered: it would echo or tunnel the credential"),
+        ));
+    }
     if !policy.allows_method(method) {
         let allowed = policy.methods.clone().unwrap_or_default().join(", ");
         return Err(Refusal::new(

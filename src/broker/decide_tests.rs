@@ -91,6 +91,13 @@ fn methods_and_paths_outside_the_policy_are_refused() {
         refusal(&p, &req("DELETE", "https://api.example.com/v1/x")),
         Method
     );
+    let any = policy("hosts: [api.example.com]\nauth: bearer\n");
+    for never in ["TRACE", "CONNECT"] {
+        assert_eq!(
+            refusal(&any, &req(never, "https://api.example.com/")),
+            Method
+        );
+    }
     for url in [
         "https://api.example.com/v2",
         "https://api.example.com/v1admin",

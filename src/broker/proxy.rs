@@ -225,6 +225,8 @@ impl Proxy {
                             continue;
                         }
                     };
+                    // Heads and streamed chunks go out as separate writes: no Nagle delay.
+                    let _ = stream.set_nodelay(true);
                     let state = Arc::clone(&self.state);
                     let service = hyper::service::service_fn(move |req| handle(Arc::clone(&state), req));
                     let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
@@ -463,7 +465,12 @@ fn stream_response(response: super::BrokerResponse) -> Response<ProxyBody> {
     let (tx, rx) = mpsc::channel(8);
     tokio::spawn(async move {
         loop {
-            match body.chunk().await {
+            // Stop as soon as the client goes away, even while upstream is silent.
+            let next = tokio::select! {
+                next = body.chunk() => next,
+                () = tx.closed() => break,
+            };
+            match next {
                 Ok(Some(chunk)) => {
                     if tx.send(Ok(chunk)).await.is_err() {
                         break; // the client went away; dropping `body` logs the audit line

@@ -174,6 +174,7 @@ impl TestServer {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
+                let _ = stream.set_nodelay(true);
                 let (handler, seen, acceptor) =
                     (Arc::clone(&handler), Arc::clone(&seen), acceptor.clone());
                 tokio::spawn(async move {
