@@ -28,6 +28,33 @@
 //! 6. Return status, filtered and redacted headers, and a body redacted as it streams.
 //! 7. One audit line per request: at the refusal or error, or when the body ends or is dropped.
 //!
+//! ## Behaviour the callers rely on
+//!
+//! * **Injection** ([`AuthSpec`]): `bearer` → `Authorization: Bearer <v>`; `header:NAME` →
+//!   `NAME: <v>`; `header:NAME=TEMPLATE` → `NAME: TEMPLATE` with `{secret}` replaced; `basic:USER`
+//!   → `Authorization: Basic base64(USER:v)`; `query:PARAM` → `PARAM=<v, RFC 3986
+//!   percent-encoded>` appended to the query. A value unfit for a header (control or non-ASCII
+//!   bytes, leading/trailing whitespace, empty) is refused `credential-value`.
+//! * **Caller headers**: `Authorization`, `Proxy-Authorization`, `Cookie`, the policy's header
+//!   and `Host` are refused; hop-by-hop headers, `Content-Length` and `Accept-Encoding` are
+//!   dropped (the broker sends `Accept-Encoding: identity`; a compressed answer is an error,
+//!   `response-encoding`, since it could not be redacted).
+//! * **Redirects** are never followed automatically. Same origin (scheme, host, port): followed
+//!   with the credential after deciding again, at most [`BrokerConfig::max_redirects`] times
+//!   (then `too-many-redirects`); 301/302 turn POST into GET, 303 turns all but HEAD into GET,
+//!   307/308 keep method and body. Another origin: not followed at all, refused
+//!   `redirect-off-origin` with the (redacted) target in the message.
+//! * **Response headers** removed: `Set-Cookie`, `Set-Cookie2`, `Authorization`,
+//!   `Proxy-Authorization`, `Proxy-Authenticate`, the policy's header, `Content-Length`, and the
+//!   hop-by-hop headers. `WWW-Authenticate` is kept (a challenge, not a credential). Every other
+//!   value is redacted like the body.
+//! * **Body**: streamed through [`redact`] (raw, percent-, JSON-, hex- and base64-encoded forms
+//!   → `[redacted:PATH]`), capped at [`BrokerConfig::max_response_bytes`] before redaction.
+//! * **Network**: no proxy from the environment, `localhost` pinned to loopback, roots only from
+//!   [`BrokerConfig`] (system store and/or PEM passed in), connect/idle/overall timeouts. The
+//!   library reads no environment variable (`rustls-native-certs`, which loads the system
+//!   store, follows the platform convention of honouring `SSL_CERT_FILE`/`SSL_CERT_DIR`).
+//!
 //! ## Using it
 //!
 //! The broker is async (tokio). Nothing here starts a runtime at program start: build one only

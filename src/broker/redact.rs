@@ -28,7 +28,7 @@
 
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
@@ -83,7 +83,10 @@ impl Redactor {
     pub fn new(path: &str, value: &[u8], basic_user: Option<&str>) -> Redactor {
         let patterns = patterns(value, basic_user);
         let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(1);
+        // A contiguous NFA builds in a fraction of a DFA's time (one redactor per request) and
+        // still scans hundreds of MB/s.
         let automaton = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .match_kind(MatchKind::LeftmostLongest)
             .build(patterns.iter().map(|p| p.as_slice()))
             .unwrap_or_else(|_| empty_automaton());
