@@ -14,6 +14,7 @@
 //! * [`git`] treats git as the database: raw tree reads, atomic commits, locking, upstreams.
 //! * [`vault`] composes them: the one trust path (snapshots), and every operation.
 //! * [`check`] audits a vault; [`scan`] is the leak guard; [`hook`] installs it.
+//! * [`broker`] uses secrets without handing them out: policies, injection, proxy, audit log.
 //! * [`changeset`], [`fsutil`], [`settings`], [`time`] are small shared helpers.
 //!
 //! ```no_run
@@ -30,6 +31,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod broker;
 pub mod changeset;
 pub mod check;
 pub mod crypto;
