@@ -230,11 +230,33 @@ pub struct SecretMetaFile {
     /// Fingerprint of the exact recipient set of the ciphertext (see `crypto::recipients_fingerprint`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipients: Option<String>,
+    /// The owner-signed use policy for the broker (see [`crate::policy`]), kept as YAML here so
+    /// that a policy this version cannot read never stops a secret from being read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<serde_yaml::Value>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 impl SecretMetaFile {
+    /// The use policy, parsed and validated; `None` when the secret has none.
+    pub fn use_policy(&self, path: &str) -> Result<Option<crate::policy::UsePolicy>> {
+        let Some(value) = &self.policy else {
+            return Ok(None);
+        };
+        let policy: crate::policy::UsePolicy =
+            serde_yaml::from_value(value.clone()).map_err(|e| {
+                Error::corrupt(
+                    path,
+                    format!("its use policy cannot be read ({})", yaml_error(&e)),
+                )
+            })?;
+        policy
+            .validate()
+            .map_err(|e| Error::corrupt(path, format!("its use policy is not valid: {e}")))?;
+        Ok(Some(policy))
+    }
+
     /// Parses a `.meta` file.
     pub fn parse(path: &str, bytes: &[u8]) -> Result<Self> {
         parse_yaml(path, bytes)
@@ -268,9 +290,21 @@ fn parse_yaml<T: serde::de::DeserializeOwned>(path: &str, bytes: &[u8]) -> Resul
     serde_yaml::from_slice(bytes).map_err(|e| {
         Error::corrupt(
             path,
-            format!("cannot parse ({e}); restore it from git history (`git log -p -- {path}`)"),
+            format!(
+                "cannot parse it ({}); restore it from git history (`git log -p -- {path}`)",
+                yaml_error(&e)
+            ),
         )
     })
+}
+
+/// Where a YAML error is, never what the file says there: serde_yaml's messages quote the
+/// scalar they read, which may be a key a symlink or a hostile file pointed us at.
+pub(crate) fn yaml_error(e: &serde_yaml::Error) -> String {
+    match e.location() {
+        Some(at) => format!("line {}, column {}", at.line(), at.column()),
+        None => "not a YAML mapping of the expected shape".into(),
+    }
 }
 
 fn to_yaml<T: Serialize>(value: &T) -> Vec<u8> {

@@ -14,7 +14,8 @@
 //! * [`git`] treats git as the database: raw tree reads, atomic commits, locking, upstreams.
 //! * [`vault`] composes them: the one trust path (snapshots), and every operation.
 //! * [`check`] audits a vault; [`scan`] is the leak guard; [`hook`] installs it.
-//! * [`broker`] uses secrets without handing them out: policies, injection, proxy, audit log.
+//! * [`policy`] is the owner-signed use policy of a secret (hosts, auth, methods, paths).
+//! * [`broker`] uses secrets without handing them out: decision, injection, proxy, audit log.
 //! * [`changeset`], [`fsutil`], [`settings`], [`time`] are small shared helpers.
 //!
 //! ```no_run
@@ -45,6 +46,7 @@ pub mod keys;
 pub mod manifest;
 pub mod names;
 pub mod pins;
+pub mod policy;
 pub mod scan;
 pub mod settings;
 pub mod time;

@@ -85,7 +85,7 @@ pub mod audit;
 mod client;
 pub mod decide;
 mod inject;
-pub mod policy;
+pub use crate::policy;
 pub mod proxy;
 pub mod redact;
 mod refusal;

@@ -11,7 +11,7 @@
 //!
 //! The operations live in rooms of their own: [`read`] (get, list, verify), [`secrets`] (set,
 //! rm), [`agents`] (add, remove, recover, restore), [`access`] (grant, revoke), [`sign`],
-//! [`init`].
+//! [`init`], [`usage`] (use policies and credentials for the broker).
 
 mod access;
 mod agents;
@@ -23,6 +23,7 @@ mod secrets;
 mod sign;
 pub mod snapshot;
 mod trust;
+mod usage;
 
 use std::path::{Path, PathBuf};
 

@@ -60,6 +60,7 @@ impl Vault {
             authorized_agents: Vec::new(),
             extra_agents: Vec::new(),
             recipients: None,
+            policy: None,
             extra: Default::default(),
         });
         meta.name = path.to_string();

@@ -208,7 +208,7 @@ fn presets_are_valid_and_documented() {
     );
     let err = preset("nope").unwrap_err().to_string();
     assert!(err.contains("openai, anthropic"), "{err}");
-    let docs = include_str!("policy.rs");
+    let docs = include_str!("mod.rs");
     for p in presets() {
         assert!(
             docs.contains(&format!("| `{}` |", p.name)),

@@ -41,7 +41,6 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-#[path = "host_rule.rs"]
 mod host_rule;
 pub use host_rule::{HostPattern, HostRule};
 
@@ -484,5 +483,4 @@ pub fn preset(name: &str) -> Result<&'static Preset, PolicyError> {
 }
 
 #[cfg(test)]
-#[path = "policy_tests.rs"]
 mod tests;
