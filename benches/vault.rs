@@ -68,6 +68,7 @@ fn build(root: &Path) -> (KeyHome, std::path::PathBuf) {
             authorized_agents: Vec::new(),
             extra_agents: Vec::new(),
             recipients: Some(crypto::recipients_fingerprint(&[owner[0].to_string()])),
+            policy: None,
             extra: Default::default(),
         };
         let enc_path = repo.join(format::secret_enc_path(&path));
