@@ -479,3 +479,7 @@ fn index_entry(path: &str, oid: Oid, metadata: &fs::Metadata) -> git2::IndexEntr
         path: path.as_bytes().to_vec(),
     }
 }
+
+#[cfg(test)]
+#[path = "commit_tests.rs"]
+mod tests;

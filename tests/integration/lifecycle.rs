@@ -117,7 +117,7 @@ fn init_on_an_unwritable_directory_fails_leaving_nothing() {
             .map(|s| s.success())
             .unwrap_or(false);
         if !ok {
-            eprintln!("SKIPPED the read-only part: running as root and chattr +i is unavailable");
+            skip("the read-only part: running as root and chattr +i is unavailable");
             return;
         }
         Undo(ro.clone(), true)
