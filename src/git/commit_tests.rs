@@ -222,7 +222,7 @@ fn a_branch_moved_by_someone_else_is_not_overwritten() {
     // A repository in the middle of a merge is refused before anything is written.
     fs::write(
         repo.repo().path().join("MERGE_HEAD"),
-        format!("{}\n", git2::Oid::zero()),
+        format!("{}\n", git2::Oid::ZERO_SHA1),
     )
     .unwrap();
     let err = commit(

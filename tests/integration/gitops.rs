@@ -164,6 +164,8 @@ enum Phase {
 fn kill_grant_in(env: &Env, phase: Phase) -> bool {
     let head_before = env.head();
     let pending = env.repo.join(".git/agent-vault.pending");
+    let branch = env.repo.join(".git/refs/heads/main");
+    let moved = || std::fs::read_to_string(&branch).is_ok_and(|text| text.trim() != head_before);
     let mut child = env
         .av_cmd(&env.repo, &["grant", "bot", "big"])
         .stdout(Stdio::null())
@@ -175,7 +177,8 @@ fn kill_grant_in(env: &Env, phase: Phase) -> bool {
         let ready = match phase {
             // Well into the re-encryption of 300 secrets, long before the commit.
             Phase::BeforeCommit => started.elapsed() > Duration::from_millis(150),
-            Phase::MidUpdate => pending.exists(),
+            // The branch has moved and the working tree is being updated.
+            Phase::MidUpdate => pending.exists() && moved(),
         };
         if ready || child.try_wait().unwrap().is_some() {
             break;
@@ -185,6 +188,7 @@ fn kill_grant_in(env: &Env, phase: Phase) -> bool {
     let _ = child.kill(); // SIGKILL
     let status = child.wait().unwrap();
     let killed = status.code().is_none();
+
     killed
         && match phase {
             Phase::BeforeCommit => env.head() == head_before && !pending.exists(),
