@@ -249,6 +249,8 @@ pub enum Problem {
     BadShard { shard: String, why: String },
     /// An entry that is not a regular file or a folder (symlink, submodule, executable).
     NotRegular { path: String, mode: u32 },
+    /// A tree git would not write: entries out of order, a name twice.
+    BadTree { path: String, why: String },
     /// An entry whose name is not valid UTF-8 or holds control characters.
     BadName { path: String },
     /// A file larger than agent-vault ever writes there.
@@ -326,6 +328,9 @@ impl fmt::Display for Problem {
                 f,
                 "{path} is not a regular file (git mode {mode:o}: a symlink, submodule or executable); agent-vault never writes one"
             ),
+            Problem::BadTree { path, why } => {
+                write!(f, "{path} is not a tree git writes: {why}")
+            }
             Problem::BadName { path } => write!(
                 f,
                 "{path} has a name that is not valid UTF-8 or holds control characters"

@@ -39,6 +39,13 @@ pub enum Entry {
     Blob(Oid),
 }
 
+/// A tree entry as git stores it: raw name bytes, id, raw mode.
+struct RawEntry {
+    name: Vec<u8>,
+    id: Oid,
+    mode: i32,
+}
+
 /// One file found by [`RawTree::walk`]: its path relative to `.agent-vault/` and blob id.
 #[derive(Debug, Clone)]
 pub struct WalkedFile {
@@ -58,10 +65,10 @@ impl<'r> RawTree<'r> {
         let Some(entry) = top.get_name(VAULT_DIR) else {
             return Ok(None);
         };
-        if entry.filemode() != MODE_TREE {
+        if entry.filemode_raw() != MODE_TREE {
             return Err(Error::integrity(Problem::NotRegular {
                 path: VAULT_DIR.into(),
-                mode: entry.filemode() as u32,
+                mode: entry.filemode_raw() as u32,
             }));
         }
         let root = repo
@@ -97,22 +104,25 @@ impl<'r> RawTree<'r> {
     pub fn lookup(&self, rel: &str) -> Result<Entry> {
         let mut tree = self.root.clone();
         let mut parts = rel.split('/').peekable();
+        let mut at = String::new();
         while let Some(name) = parts.next() {
-            let Some((id, mode)) = tree.get_name(name).map(|e| (e.id(), e.filemode())) else {
+            let entries = self.entries(&tree, &at)?;
+            let Some(entry) = entries.iter().find(|e| e.name == name.as_bytes()) else {
                 return Ok(Entry::Absent);
             };
+            at = join(&at, name);
             if parts.peek().is_some() {
-                if mode != MODE_TREE {
+                if entry.mode != MODE_TREE {
                     return Ok(Entry::Absent);
                 }
                 tree = self
                     .repo
-                    .find_tree(id)
+                    .find_tree(entry.id)
                     .git_context(&format!("reading {VAULT_DIR}/{rel} in {}", self.label))?;
                 continue;
             }
-            return match mode {
-                MODE_FILE => Ok(Entry::Blob(id)),
+            return match entry.mode {
+                MODE_FILE => Ok(Entry::Blob(entry.id)),
                 MODE_TREE => Ok(Entry::Absent),
                 other => Err(Error::integrity(Problem::NotRegular {
                     path: format!("{VAULT_DIR}/{}", escape(rel)),
@@ -121,6 +131,35 @@ impl<'r> RawTree<'r> {
             };
         }
         Ok(Entry::Absent)
+    }
+
+    /// A tree's entries, checked to be as git writes them: strictly in git's order, so no name
+    /// twice (two entries of one name would let a lookup and a walk see different files).
+    fn entries(&self, tree: &Tree<'_>, at: &str) -> Result<Vec<RawEntry>> {
+        let mut out: Vec<RawEntry> = Vec::with_capacity(tree.len());
+        let mut names = std::collections::HashSet::with_capacity(tree.len());
+        let mut previous: Option<Vec<u8>> = None;
+        for entry in tree.iter() {
+            let name = entry.name_bytes().to_vec();
+            let mode = entry.filemode_raw();
+            let mut key = name.clone();
+            if mode == MODE_TREE {
+                key.push(b'/');
+            }
+            if previous.as_ref().is_some_and(|p| *p >= key) || !names.insert(name.clone()) {
+                return Err(Error::integrity(Problem::BadTree {
+                    path: format!("{VAULT_DIR}/{}", escape(at)),
+                    why: "its entries are out of order or a name appears twice".into(),
+                }));
+            }
+            previous = Some(key);
+            out.push(RawEntry {
+                name,
+                id: entry.id(),
+                mode,
+            });
+        }
+        Ok(out)
     }
 
     /// Reads a blob found at `rel`, refusing (without inflating it) one larger than `cap`.
@@ -166,14 +205,14 @@ impl<'r> RawTree<'r> {
         };
         let mut stack = vec![(start, under.to_owned(), depth0)];
         while let Some((tree, prefix, depth)) = stack.pop() {
-            for entry in tree.iter() {
+            for entry in self.entries(&tree, &prefix)? {
                 seen += 1;
-                let name = std::str::from_utf8(entry.name_bytes())
+                let name = std::str::from_utf8(&entry.name)
                     .ok()
                     .filter(|n| valid_name(n));
                 let shown = |name: &str| join(&prefix, name);
                 let Some(name) = name else {
-                    let lossy = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                    let lossy = String::from_utf8_lossy(&entry.name).into_owned();
                     return Err(Error::integrity(Problem::BadName {
                         path: format!("{VAULT_DIR}/{}", escape(&shown(&lossy))),
                     }));
@@ -184,21 +223,21 @@ impl<'r> RawTree<'r> {
                         path: format!("{VAULT_DIR}/{}", escape(&path)),
                     }));
                 }
-                match entry.filemode() {
+                match entry.mode {
                     MODE_TREE => {
                         if skip.contains(&path.as_str()) {
                             continue;
                         }
-                        let sub = self.repo.find_tree(entry.id()).git_context(&format!(
+                        let sub = self.repo.find_tree(entry.id).git_context(&format!(
                             "reading {VAULT_DIR}/{path} in {}",
                             self.label
                         ))?;
                         stack.push((sub, path, depth + 1));
                     }
-                    MODE_FILE if entry.kind() == Some(ObjectType::Blob) => {
+                    MODE_FILE => {
                         files.push(WalkedFile {
                             path,
-                            oid: entry.id(),
+                            oid: entry.id,
                         });
                     }
                     other => {
@@ -218,7 +257,7 @@ impl<'r> RawTree<'r> {
     fn subtree(&self, rel: &str) -> Result<Option<Tree<'r>>> {
         let mut tree = self.root.clone();
         for name in rel.split('/') {
-            match tree.get_name(name).map(|e| (e.id(), e.filemode())) {
+            match tree.get_name(name).map(|e| (e.id(), e.filemode_raw())) {
                 Some((id, MODE_TREE)) => {
                     tree = match self.repo.find_tree(id) {
                         Ok(t) => t,

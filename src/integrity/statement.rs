@@ -200,7 +200,10 @@ impl Statement {
                 "owner" if version == StatementVersion::V2 => {
                     let (recipient, tag) = rest.split_once(' ').ok_or("has a malformed line")?;
                     let tag = parse_digest(tag).ok_or("has a malformed owner line")?;
-                    if !recipient.starts_with("age1") {
+                    let valid = recipient
+                        .parse::<age::x25519::Recipient>()
+                        .is_ok_and(|r| r.to_string() == recipient);
+                    if !valid {
                         return Err("has a malformed owner line");
                     }
                     statement.owners.insert(recipient.to_owned(), tag);
@@ -272,7 +275,11 @@ mod tests {
             verify_key: key.verify_key(),
             seq: 7,
             key_changes: Vec::new(),
-            owners: [("age1owner".to_owned(), sha256(b"tag"))].into(),
+            owners: [(
+                "age17akmcdepwyxha5mwf5lsvvsp6gkue3upts5aq3u80htu4g9kjdvs7mr5ud".to_owned(),
+                sha256(b"tag"),
+            )]
+            .into(),
             files: [("manifest.yaml".to_owned(), sha256(b"m"))].into(),
             shards: [("0a".to_owned(), sha256(b"s"))].into(),
         }
@@ -306,6 +313,8 @@ mod tests {
             format!("{text}extra\n"),
             text.replace("file ", "file  "),
             text.replace("vault 0011", "vault 1011"),
+            text.replace("owner age17akm", "owner age17AKM"),
+            text.replace("owner age17akmc", "owner age17akmd"),
             text.replace("agent-vault-statement v2", "agent-vault-statement v3"),
         ] {
             assert!(refused(&forged), "{forged}");

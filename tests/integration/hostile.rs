@@ -762,3 +762,90 @@ fn review_3_a_key_variable_that_is_not_utf8_or_empty_never_falls_back() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("empty"), "{}", run.stderr);
 }
+
+/// Replaces HEAD's `.agent-vault/secrets/stripe` folder with a tree written byte by byte (any
+/// mode, any order, a name twice — what `git hash-object --literally` lets anyone write), and
+/// commits it as the attacker.
+fn plant_raw_stripe_tree(env: &Env, entries: &[(&str, &str, git2::Oid)]) {
+    let mut raw = Vec::new();
+    for (mode, name, oid) in entries {
+        raw.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+        raw.extend_from_slice(oid.as_bytes());
+    }
+    let stripe = env.git_bytes(
+        &["hash-object", "-t", "tree", "--literally", "-w", "--stdin"],
+        Some(&raw),
+    );
+    let stripe = git2::Oid::from_str(String::from_utf8_lossy(&stripe).trim()).unwrap();
+    let repo = git2::Repository::open(&env.repo).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let root = head.tree().unwrap();
+    let vault = repo
+        .find_tree(root.get_name(".agent-vault").unwrap().id())
+        .unwrap();
+    let secrets = repo
+        .find_tree(vault.get_name("secrets").unwrap().id())
+        .unwrap();
+    let mut b = repo.treebuilder(Some(&secrets)).unwrap();
+    b.insert("stripe", stripe, 0o040000).unwrap();
+    let secrets = b.write().unwrap();
+    let mut b = repo.treebuilder(Some(&vault)).unwrap();
+    b.insert("secrets", secrets, 0o040000).unwrap();
+    let vault = b.write().unwrap();
+    let mut b = repo.treebuilder(Some(&root)).unwrap();
+    b.insert(".agent-vault", vault, 0o040000).unwrap();
+    let root = repo.find_tree(b.write().unwrap()).unwrap();
+    let sig = git2::Signature::now("attacker", "a@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "raw tree", &root, &[&head])
+        .unwrap();
+}
+
+#[test]
+fn finding_4_modes_git_normalises_and_names_twice_are_refused() {
+    let fx = Fx::new();
+    let repo = git2::Repository::open(&fx.env.repo).unwrap();
+    let stripe = |name: &str| {
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        head.get_path(std::path::Path::new(&format!(
+            ".agent-vault/secrets/stripe/{name}"
+        )))
+        .unwrap()
+        .id()
+    };
+    let (enc, meta) = (stripe("api-key.enc"), stripe("api-key.meta"));
+    // A group-writable mode (which libgit2 reports as 100644).
+    plant_raw_stripe_tree(
+        &fx.env,
+        &[
+            ("100664", "api-key.enc", enc),
+            ("100644", "api-key.meta", meta),
+        ],
+    );
+    fx.agent("bot", &["get", "stripe/api-key"])
+        .code(5)
+        .stderr_has("not a regular file");
+    // The attacker's ciphertext first, the genuine one second, under one name.
+    fx.env.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let evil = fx
+        .env
+        .age(&["-r", &fx.attacker_recipient()], b"evil")
+        .ok()
+        .stdout;
+    let evil = repo.blob(&evil).unwrap();
+    plant_raw_stripe_tree(
+        &fx.env,
+        &[
+            ("100644", "api-key.enc", evil),
+            ("100644", "api-key.enc", enc),
+            ("100644", "api-key.meta", meta),
+        ],
+    );
+    for run in [
+        fx.agent("bot", &["get", "stripe/api-key"]),
+        fx.env.av(&["verify", "--offline"]),
+    ] {
+        assert_eq!(run.code, 5, "{}", run.stderr);
+        assert!(run.stderr.contains("twice"), "{}", run.stderr);
+        assert!(!run.stdout.starts_with(VALUE));
+    }
+}
