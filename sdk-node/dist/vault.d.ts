@@ -1,3 +1,7 @@
+/** The environment variable holding the expected verify key. */
+export declare const VERIFY_KEY_ENV = "AGENT_VAULT_VERIFY_KEY";
+/** The identity-file comment that names a vault's verify key. */
+export declare const KEY_FILE_COMMENT = "agent-vault verify-key:";
 /** Options for {@link Vault}. Every option is optional. */
 export interface VaultOptions {
     /**
@@ -78,12 +82,14 @@ export interface AgentInfo {
 }
 /**
  * A read-only handle on an agent-vault vault. No method writes to the vault or writes any
- * plaintext anywhere; values are decrypted in memory.
+ * plaintext anywhere; values are decrypted in memory. Everything is read from git objects
+ * (HEAD's commit, or the upstream's when it is ahead), never from the working tree.
  *
  * ```ts
  * import { Vault } from "agent-vault";
  * const vault = new Vault({ repoPath: "/srv/app", agent: "deploy-bot" });
  * const apiKey = await vault.get("stripe/api-key");
+ * vault.close();
  * ```
  */
 export declare class Vault {
@@ -102,9 +108,10 @@ export declare class Vault {
      * Decrypts a secret and returns its exact bytes.
      *
      * @throws {@link InvalidInputError} for an invalid path; {@link VaultNotFoundError};
-     * {@link SecretNotFoundError}; {@link KeyNotFoundError} when the key is missing;
-     * {@link NotAuthorizedError} when the key is not a recipient (after one refresh and retry
-     * with `autoPull`); {@link FormatError} for a corrupt ciphertext, metadata or key file.
+     * {@link KeyNotFoundError} when the key is missing; {@link IntegrityError} when the vault is
+     * not what its owner signed; {@link SecretNotFoundError}; {@link NotAuthorizedError} when
+     * the key is not a recipient (after one refresh and retry with `autoPull`);
+     * {@link FormatError} for a corrupt ciphertext, metadata or key file.
      */
     getBytes(path: string): Promise<Uint8Array>;
     /**
@@ -116,4 +123,9 @@ export declare class Vault {
     listGroups(): Promise<string[]>;
     /** Lists the registered agents with their groups, sorted by name. */
     listAgents(): Promise<AgentInfo[]>;
+    /**
+     * Ends the `git` process this handle reads objects with. The handle stays usable (a later
+     * call starts a new one); an idle handle never keeps Node running either way.
+     */
+    close(): void;
 }

@@ -113,7 +113,9 @@ function parseMapping(path: string, bytes: Uint8Array): Fields {
   try {
     value = parseYaml(text, { version: "1.2", uniqueKeys: true, maxAliasCount: 100 });
   } catch (e) {
-    const reason = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    // The parser's message quotes the text it read: give the position only.
+    const pos = (e as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+    const reason = pos ? `invalid YAML at line ${pos.line}, column ${pos.col}` : "invalid YAML";
     throw new FormatError(
       `${path}: cannot parse (${reason}); restore it from git history (\`git log -p -- ${path}\`)`,
     );
@@ -133,9 +135,7 @@ export function checkConfig(bytes: Uint8Array): void {
   const encryption = f.mapping("encryption");
   const format = encryption?.string("format", "encryption.") ?? "age";
   if (format !== "age") {
-    throw new FormatError(
-      `${CONFIG_PATH}: encryption format '${format}' is not supported (only 'age')`,
-    );
+    throw new FormatError(`${CONFIG_PATH}: the encryption format is not supported (only 'age' is)`);
   }
 }
 
