@@ -17568,6 +17568,8 @@ var ObjectReader = class {
   /** The content being read: where it goes and how many bytes (+ the final newline) remain. */
   #body = null;
   #stderr = "";
+  #pendingInput = "";
+  #flushScheduled = false;
   constructor(cwd) {
     this.#cwd = cwd;
   }
@@ -17615,14 +17617,25 @@ var ObjectReader = class {
     const child = this.#ensure();
     if (this.#queue.length === 0) this.#setRef(child, true);
     this.#queue.push(pending);
-    child.stdin.write(line);
+    this.#pendingInput += line;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => {
+        this.#flushScheduled = false;
+        const input = this.#pendingInput;
+        this.#pendingInput = "";
+        if (this.#child === child && input !== "") child.stdin.write(`${input}flush
+`);
+      });
+    }
   }
   #ensure() {
     if (this.#child) return this.#child;
     this.#buffer = Buffer.alloc(0);
     this.#body = null;
     this.#stderr = "";
-    const child = spawn("git", ["cat-file", "--batch-command"], {
+    this.#pendingInput = "";
+    const child = spawn("git", ["cat-file", "--batch-command", "--buffer"], {
       cwd: this.#cwd,
       env: gitEnv(),
       stdio: ["pipe", "pipe", "pipe"],
@@ -18317,18 +18330,17 @@ function q(secret) {
 async function digests(snapshot, walk, rels, keep, out) {
   const kept = rels.filter(keep);
   const hashed = rels.filter((r) => !keep(r));
+  const [bytes, sums] = await Promise.all([snapshot.read(walk, kept), snapshot.sha256(walk, hashed)]);
   const result = /* @__PURE__ */ new Map();
-  const bytes = await snapshot.read(walk, kept);
   kept.forEach((rel, i) => {
     const b = bytes[i] ?? null;
     result.set(rel, b === null ? null : sha256Hex(b));
     if (b !== null) out.set(rel, b);
   });
-  const sums = await snapshot.sha256(walk, hashed);
   hashed.forEach((rel, i) => result.set(rel, sums[i] ?? null));
   return result;
 }
-async function readShard(snapshot, walk, statement, name) {
+async function readShard(snapshot, walk, statement, name, bytes) {
   const rel = shardRel(name);
   const expected = statement.shards.get(name);
   const present = walk.lookup(rel) !== null;
@@ -18337,9 +18349,9 @@ async function readShard(snapshot, walk, statement, name) {
     return /* @__PURE__ */ new Map();
   }
   if (!present) throw integrity(`${shownPath(rel)} is missing but the signed statement lists it`);
-  const [bytes] = await snapshot.read(walk, [rel]);
-  if (!bytes || sha256Hex(bytes) !== expected) throw integrity(`${shownPath(rel)} was changed after the owner signed the vault`);
-  return parseShard(name, bytes);
+  const content = bytes === void 0 ? (await snapshot.read(walk, [rel]))[0] : bytes;
+  if (!content || sha256Hex(content) !== expected) throw integrity(`${shownPath(rel)} was changed after the owner signed the vault`);
+  return parseShard(name, content);
 }
 function policyProblems(walk, statement, sums) {
   const problems = [];
@@ -18372,35 +18384,54 @@ function secretProblems(secret, signed, enc, meta) {
 async function verifyForGet(snapshot, walk, statement, secret, keep) {
   const out = /* @__PURE__ */ new Map();
   const policy = [...statement.files.keys()].filter((name) => walk.files.has(name) || walk.trees.has(name));
-  const sums = await digests(snapshot, walk, policy, (r) => keep.includes(r), out);
+  const shard = shardRel(shardName(secret));
+  const shardPresent = walk.files.has(shard) ? [shard] : [];
+  const enc = encRel(secret);
+  const meta = metaRel(secret);
+  const sums = await digests(snapshot, walk, [...policy, ...shardPresent, enc, meta], (r) => !isPolicyFile(r) || keep.includes(r), out);
   const [first] = policyProblems(walk, statement, sums);
   if (first) throw integrity(first);
-  const shard = await readShard(snapshot, walk, statement, shardName(secret));
-  const files = await digests(snapshot, walk, [encRel(secret), metaRel(secret)], () => true, out);
-  const [problem] = secretProblems(secret, shard.get(secret), files.get(encRel(secret)) ?? null, files.get(metaRel(secret)) ?? null);
+  const shardBytes = out.get(shard) ?? null;
+  out.delete(shard);
+  const entries = await readShard(snapshot, walk, statement, shardName(secret), shardBytes);
+  const [problem] = secretProblems(secret, entries.get(secret), sums.get(enc) ?? null, sums.get(meta) ?? null);
   if (problem) throw integrity(problem);
   return out;
 }
 var MAX_PROBLEMS = 40;
 async function verifyAll(snapshot, walk, statement, keep) {
   const out = /* @__PURE__ */ new Map();
+  const shardFiles = [...walk.files.keys()].filter((r) => r.startsWith("integrity/shards/"));
+  const secretFiles = [...walk.files.keys()].filter((r) => r.startsWith("secrets/"));
   const policy = [...walk.files.keys()].filter(isPolicyFile);
-  const problems = policyProblems(walk, statement, await digests(snapshot, walk, policy, keep, out));
+  const shardBytes = /* @__PURE__ */ new Map();
+  const sums = await digests(
+    snapshot,
+    walk,
+    [...policy, ...shardFiles, ...secretFiles],
+    (r) => r.startsWith("integrity/") || (isPolicyFile(r) || r.endsWith(".meta")) && keep(r),
+    out
+  );
+  for (const rel of shardFiles) {
+    const b = out.get(rel);
+    out.delete(rel);
+    if (b) shardBytes.set(rel, b);
+  }
+  const problems = policyProblems(walk, statement, sums);
   const signed = /* @__PURE__ */ new Map();
   for (const name of statement.shards.keys()) {
     try {
-      for (const [k, v] of await readShard(snapshot, walk, statement, name)) signed.set(k, v);
+      const rel = shardRel(name);
+      for (const [k, v] of await readShard(snapshot, walk, statement, name, shardBytes.get(rel) ?? null)) signed.set(k, v);
     } catch (e) {
       if (!(e instanceof IntegrityError)) throw e;
       problems.push(e.message.replace(`; ${ASK_OWNER}`, ""));
     }
   }
-  for (const rel of walk.files.keys()) {
-    const m = /^integrity\/shards\/([0-9a-f]{2})$/.exec(rel);
-    if (m && !statement.shards.has(m[1])) problems.push(`${shownPath(rel)}: shard not listed in the signed statement`);
+  for (const rel of shardFiles) {
+    const name = rel.slice("integrity/shards/".length);
+    if (!statement.shards.has(name)) problems.push(`${shownPath(rel)}: shard not listed in the signed statement`);
   }
-  const secretFiles = [...walk.files.keys()].filter((r) => r.startsWith("secrets/"));
-  const sums = await digests(snapshot, walk, secretFiles, (r) => r.endsWith(".meta") && keep(r), out);
   const found = /* @__PURE__ */ new Set();
   for (const rel of secretFiles) found.add(rel.slice("secrets/".length).replace(/\.(enc|meta)$/, ""));
   for (const secret of [.../* @__PURE__ */ new Set([...found, ...signed.keys()])].sort(compareBytes)) {
@@ -19130,6 +19161,7 @@ var Vault = class {
   #refreshing = null;
   #ancestry = null;
   #snapshot = null;
+  #listCache = null;
   #upstream = null;
   /**
    * Creates a handle; nothing is read until the first call. Throws {@link InvalidInputError}
@@ -19289,14 +19321,25 @@ var Vault = class {
     }
     return value;
   }
-  /** The whole vault for a listing, verified. */
+  /**
+   * The whole vault for a listing, verified. A commit's objects never change, so the walk and
+   * the verified contents of the last commit listed are kept: a repeated listing of the same
+   * state only re-decides trust (the pins may have changed) and re-parses.
+   */
   async #listing() {
     const snapshot = await this.#state(false);
     if (await snapshot.vaultTree() === null) throw this.#notFound();
     const anchors = this.#anchors(null);
-    const walk = await snapshot.walk({ kind: "all" });
+    const cached = this.#listCache?.commit === snapshot.commit ? this.#listCache : null;
+    const walk = cached?.walk ?? await snapshot.walk({ kind: "all" });
     const keep = (rel) => rel === CONFIG || rel === MANIFEST || rel.startsWith("secrets/") && rel.endsWith(".meta") || AGENT_PUBLIC_KEY.test(rel);
-    const files = await this.#trusted(snapshot, walk, anchors, [], (statement) => verifyAll(snapshot, walk, statement, keep));
+    const files = await this.#trusted(snapshot, walk, anchors, [], async (statement) => {
+      if (cached?.verified) return cached.verified;
+      const verified = await verifyAll(snapshot, walk, statement, keep);
+      this.#listCache = { commit: snapshot.commit, walk, verified };
+      return verified;
+    });
+    if (this.#listCache?.commit !== snapshot.commit) this.#listCache = { commit: snapshot.commit, walk, verified: null };
     return { files, walk };
   }
   /**

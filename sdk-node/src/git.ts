@@ -173,6 +173,8 @@ export class ObjectReader {
   /** The content being read: where it goes and how many bytes (+ the final newline) remain. */
   #body: { sink: Buffer | Hash; filled: number; size: number; done: Pending & { kind: "contents" } } | null = null;
   #stderr = "";
+  #pendingInput = "";
+  #flushScheduled = false;
 
   constructor(cwd: string) {
     this.#cwd = cwd;
@@ -225,7 +227,17 @@ export class ObjectReader {
     const child = this.#ensure();
     if (this.#queue.length === 0) this.#setRef(child, true);
     this.#queue.push(pending);
-    child.stdin.write(line);
+    this.#pendingInput += line;
+    if (!this.#flushScheduled) {
+      // Requests made in the same tick go out together, answered in one buffered flush.
+      this.#flushScheduled = true;
+      queueMicrotask(() => {
+        this.#flushScheduled = false;
+        const input = this.#pendingInput;
+        this.#pendingInput = "";
+        if (this.#child === child && input !== "") child.stdin.write(`${input}flush\n`);
+      });
+    }
   }
 
   #ensure(): ChildProcessWithoutNullStreams {
@@ -233,7 +245,8 @@ export class ObjectReader {
     this.#buffer = Buffer.alloc(0);
     this.#body = null;
     this.#stderr = "";
-    const child = spawn("git", ["cat-file", "--batch-command"], {
+    this.#pendingInput = "";
+    const child = spawn("git", ["cat-file", "--batch-command", "--buffer"], {
       cwd: this.#cwd,
       env: gitEnv(),
       stdio: ["pipe", "pipe", "pipe"],

@@ -72,7 +72,10 @@ function q(secret: string): string {
   return `'${escapeControl(secret)}'`;
 }
 
-/** Reads `rels` (kept) and hashes the others among `all`; returns digests, and bytes of `keep`. */
+/**
+ * The SHA-256 of each of `rels` (`null` when absent), read in one batch: the files `keep`
+ * selects are read whole (their bytes go to `out`), the others only hashed as they stream.
+ */
 async function digests(
   snapshot: Snapshot,
   walk: Walk,
@@ -82,20 +85,23 @@ async function digests(
 ): Promise<Map<string, string | null>> {
   const kept = rels.filter(keep);
   const hashed = rels.filter((r) => !keep(r));
+  // Both in the same tick: git answers them in one buffered round trip.
+  const [bytes, sums] = await Promise.all([snapshot.read(walk, kept), snapshot.sha256(walk, hashed)]);
   const result = new Map<string, string | null>();
-  const bytes = await snapshot.read(walk, kept);
   kept.forEach((rel, i) => {
     const b = bytes[i] ?? null;
     result.set(rel, b === null ? null : sha256Hex(b));
     if (b !== null) out.set(rel, b);
   });
-  const sums = await snapshot.sha256(walk, hashed);
   hashed.forEach((rel, i) => result.set(rel, sums[i] ?? null));
   return result;
 }
 
-/** The shard file `name`, checked against its `shard` line (no line: empty; then no file either). */
-async function readShard(snapshot: Snapshot, walk: Walk, statement: Statement, name: string): Promise<Shard> {
+/**
+ * The shard file `name`, checked against its `shard` line (no line: empty, and then no file
+ * either). `bytes` is the file as read (`undefined`: read it now).
+ */
+async function readShard(snapshot: Snapshot, walk: Walk, statement: Statement, name: string, bytes?: Buffer | null): Promise<Shard> {
   const rel = shardRel(name);
   const expected = statement.shards.get(name);
   const present = walk.lookup(rel) !== null;
@@ -104,9 +110,9 @@ async function readShard(snapshot: Snapshot, walk: Walk, statement: Statement, n
     return new Map();
   }
   if (!present) throw integrity(`${shownPath(rel)} is missing but the signed statement lists it`);
-  const [bytes] = await snapshot.read(walk, [rel]);
-  if (!bytes || sha256Hex(bytes) !== expected) throw integrity(`${shownPath(rel)} was changed after the owner signed the vault`);
-  return parseShard(name, bytes);
+  const content = bytes === undefined ? (await snapshot.read(walk, [rel]))[0] : bytes;
+  if (!content || sha256Hex(content) !== expected) throw integrity(`${shownPath(rel)} was changed after the owner signed the vault`);
+  return parseShard(name, content);
 }
 
 /** Every policy file is exactly as signed, and nothing outside secrets/ and integrity/ is unlisted. */
@@ -155,12 +161,18 @@ export async function verifyForGet(
 ): Promise<Verified> {
   const out = new Map<string, Buffer>();
   const policy = [...statement.files.keys()].filter((name) => walk.files.has(name) || walk.trees.has(name));
-  const sums = await digests(snapshot, walk, policy, (r) => keep.includes(r), out);
+  const shard = shardRel(shardName(secret));
+  const shardPresent = walk.files.has(shard) ? [shard] : [];
+  const enc = encRel(secret);
+  const meta = metaRel(secret);
+  // One batch: the policy files (hashed, or kept), the secret's shard and its two files.
+  const sums = await digests(snapshot, walk, [...policy, ...shardPresent, enc, meta], (r) => !isPolicyFile(r) || keep.includes(r), out);
   const [first] = policyProblems(walk, statement, sums);
   if (first) throw integrity(first);
-  const shard = await readShard(snapshot, walk, statement, shardName(secret));
-  const files = await digests(snapshot, walk, [encRel(secret), metaRel(secret)], () => true, out);
-  const [problem] = secretProblems(secret, shard.get(secret), files.get(encRel(secret)) ?? null, files.get(metaRel(secret)) ?? null);
+  const shardBytes = out.get(shard) ?? null;
+  out.delete(shard);
+  const entries = await readShard(snapshot, walk, statement, shardName(secret), shardBytes);
+  const [problem] = secretProblems(secret, entries.get(secret), sums.get(enc) ?? null, sums.get(meta) ?? null);
   if (problem) throw integrity(problem);
   return out;
 }
@@ -181,25 +193,40 @@ export async function verifyAll(
   keep: (rel: string) => boolean,
 ): Promise<Verified> {
   const out = new Map<string, Buffer>();
+  // Everything in one batch: policy files, shards (read whole) and secrets' files.
+  const shardFiles = [...walk.files.keys()].filter((r) => r.startsWith("integrity/shards/"));
+  const secretFiles = [...walk.files.keys()].filter((r) => r.startsWith("secrets/"));
   const policy = [...walk.files.keys()].filter(isPolicyFile);
-  const problems = policyProblems(walk, statement, await digests(snapshot, walk, policy, keep, out));
+  const shardBytes = new Map<string, Buffer>();
+  const sums = await digests(
+    snapshot,
+    walk,
+    [...policy, ...shardFiles, ...secretFiles],
+    (r) => r.startsWith("integrity/") || ((isPolicyFile(r) || r.endsWith(".meta")) && keep(r)),
+    out,
+  );
+  for (const rel of shardFiles) {
+    const b = out.get(rel);
+    out.delete(rel);
+    if (b) shardBytes.set(rel, b);
+  }
+  const problems = policyProblems(walk, statement, sums);
 
   const signed: Shard = new Map();
   for (const name of statement.shards.keys()) {
     try {
-      for (const [k, v] of await readShard(snapshot, walk, statement, name)) signed.set(k, v);
+      const rel = shardRel(name);
+      for (const [k, v] of await readShard(snapshot, walk, statement, name, shardBytes.get(rel) ?? null)) signed.set(k, v);
     } catch (e) {
       if (!(e instanceof IntegrityError)) throw e;
       problems.push(e.message.replace(`; ${ASK_OWNER}`, ""));
     }
   }
-  for (const rel of walk.files.keys()) {
-    const m = /^integrity\/shards\/([0-9a-f]{2})$/.exec(rel);
-    if (m && !statement.shards.has(m[1] as string)) problems.push(`${shownPath(rel)}: shard not listed in the signed statement`);
+  for (const rel of shardFiles) {
+    const name = rel.slice("integrity/shards/".length);
+    if (!statement.shards.has(name)) problems.push(`${shownPath(rel)}: shard not listed in the signed statement`);
   }
 
-  const secretFiles = [...walk.files.keys()].filter((r) => r.startsWith("secrets/"));
-  const sums = await digests(snapshot, walk, secretFiles, (r) => r.endsWith(".meta") && keep(r), out);
   const found = new Set<string>();
   for (const rel of secretFiles) found.add(rel.slice("secrets/".length).replace(/\.(enc|meta)$/, ""));
   for (const secret of [...new Set([...found, ...signed.keys()])].sort(compareBytes)) {

@@ -165,6 +165,7 @@ export class Vault {
   #refreshing: Promise<void> | null = null;
   #ancestry: { readonly pair: string; readonly ahead: number; readonly behind: number } | null = null;
   #snapshot: Snapshot | null = null;
+  #listCache: { readonly commit: string; readonly walk: Walk; readonly verified: Verified | null } | null = null;
   #upstream: { readonly head: string; readonly found: Promise<{ ref: string; remote: string } | null> } | null = null;
 
   /**
@@ -332,15 +333,26 @@ export class Vault {
     return value;
   }
 
-  /** The whole vault for a listing, verified. */
+  /**
+   * The whole vault for a listing, verified. A commit's objects never change, so the walk and
+   * the verified contents of the last commit listed are kept: a repeated listing of the same
+   * state only re-decides trust (the pins may have changed) and re-parses.
+   */
   async #listing(): Promise<{ files: VaultFiles; walk: Walk }> {
     const snapshot = await this.#state(false);
     if ((await snapshot.vaultTree()) === null) throw this.#notFound();
     const anchors = this.#anchors(null);
-    const walk = await snapshot.walk({ kind: "all" });
+    const cached = this.#listCache?.commit === snapshot.commit ? this.#listCache : null;
+    const walk = cached?.walk ?? (await snapshot.walk({ kind: "all" }));
     const keep = (rel: string) =>
       rel === CONFIG || rel === MANIFEST || (rel.startsWith("secrets/") && rel.endsWith(".meta")) || AGENT_PUBLIC_KEY.test(rel);
-    const files = await this.#trusted(snapshot, walk, anchors, [], (statement) => verifyAll(snapshot, walk, statement, keep));
+    const files = await this.#trusted(snapshot, walk, anchors, [], async (statement) => {
+      if (cached?.verified) return cached.verified;
+      const verified = await verifyAll(snapshot, walk, statement, keep);
+      this.#listCache = { commit: snapshot.commit, walk, verified };
+      return verified;
+    });
+    if (this.#listCache?.commit !== snapshot.commit) this.#listCache = { commit: snapshot.commit, walk, verified: null };
     return { files, walk };
   }
 
