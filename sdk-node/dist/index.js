@@ -18171,7 +18171,7 @@ var Snapshot = class {
   async read(walk, rels) {
     const oids = await this.#checkBlobs(walk, rels);
     const present = oids.filter((o) => o !== null);
-    const bytes = await this.objects.contents(present, Math.max(...rels.map(capFor), 0));
+    const bytes = await this.objects.contents(present, largestCap(rels));
     let i = 0;
     return oids.map((o) => o === null ? null : bytes[i++] ?? null);
   }
@@ -18179,7 +18179,7 @@ var Snapshot = class {
   async sha256(walk, rels) {
     const oids = await this.#checkBlobs(walk, rels);
     const present = oids.filter((o) => o !== null);
-    const digests2 = await this.objects.sha256(present, Math.max(...rels.map(capFor), 0));
+    const digests2 = await this.objects.sha256(present, largestCap(rels));
     let i = 0;
     return oids.map((o) => o === null ? null : digests2[i++] ?? null);
   }
@@ -18284,6 +18284,11 @@ function checkFile(rel) {
 function descends(scope, rel) {
   if (scope.kind === "all" || rel === "secrets" || !rel.startsWith("secrets/")) return true;
   return scope.path.startsWith(`${rel.slice("secrets/".length)}/`);
+}
+function largestCap(rels) {
+  let max = 0;
+  for (const rel of rels) max = Math.max(max, capFor(rel));
+  return max;
 }
 
 // src/integrity.ts

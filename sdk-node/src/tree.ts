@@ -149,7 +149,7 @@ export class Snapshot {
   async read(walk: Walk, rels: readonly string[]): Promise<Array<Buffer | null>> {
     const oids = await this.#checkBlobs(walk, rels);
     const present = oids.filter((o): o is string => o !== null);
-    const bytes = await this.objects.contents(present, Math.max(...rels.map(capFor), 0));
+    const bytes = await this.objects.contents(present, largestCap(rels));
     let i = 0;
     return oids.map((o) => (o === null ? null : (bytes[i++] ?? null)));
   }
@@ -158,7 +158,7 @@ export class Snapshot {
   async sha256(walk: Walk, rels: readonly string[]): Promise<Array<string | null>> {
     const oids = await this.#checkBlobs(walk, rels);
     const present = oids.filter((o): o is string => o !== null);
-    const digests = await this.objects.sha256(present, Math.max(...rels.map(capFor), 0));
+    const digests = await this.objects.sha256(present, largestCap(rels));
     let i = 0;
     return oids.map((o) => (o === null ? null : (digests[i++] ?? null)));
   }
@@ -283,4 +283,11 @@ function checkFile(rel: string): void {
 function descends(scope: Scope, rel: string): boolean {
   if (scope.kind === "all" || rel === "secrets" || !rel.startsWith("secrets/")) return true;
   return scope.path.startsWith(`${rel.slice("secrets/".length)}/`);
+}
+
+/** The largest cap among `rels` (a loop: a spread of many arguments would overflow the stack). */
+function largestCap(rels: readonly string[]): number {
+  let max = 0;
+  for (const rel of rels) max = Math.max(max, capFor(rel));
+  return max;
 }
