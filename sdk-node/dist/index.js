@@ -18567,7 +18567,7 @@ function chooseKeySource(options, env) {
       kind: "file",
       path: path2,
       origin: `key file ${escapeControl(path2)}`,
-      hint: `put agent '${options.agent}''s key there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${home})`
+      hint: `put the key of agent '${options.agent}' there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`
     };
   }
   const fromEnv = env[KEY_ENV];
@@ -18579,18 +18579,19 @@ function chooseKeySource(options, env) {
       hint: "",
       redacted: `${KEY_ENV} ${why}; set it to a key file's path or to the key itself (AGE-SECRET-KEY-1\u2026), or unset it`
     });
-    if (fromEnv.trim() === "") return redacted("is set but empty");
+    if (fromEnv.trim() === "") return redacted("is set but empty (a CI secret that is not defined?)");
     if (fromEnv.includes("\uFFFD")) return redacted("is not valid UTF-8");
     if (fromEnv.split(/\r?\n/).some((line) => isIdentityLine(trimStartText(line)))) {
       return { kind: "text", text: fromEnv, origin: `the key in ${KEY_ENV}` };
     }
     const path2 = resolve2(fromEnv.trim());
+    const unexpanded = /^[~'"]/.test(fromEnv) ? " (it starts with `~` or a quote: the shell did not expand it; write the full path)" : "";
     return {
       kind: "file",
       path: path2,
       origin: `key file ${escapeControl(path2)} (from ${KEY_ENV})`,
       hint: "",
-      redacted: `${KEY_ENV} is neither the path of an existing key file nor key text with an AGE-SECRET-KEY-1\u2026 line; set it to a key file's path or to the key itself, or unset it`
+      redacted: `${KEY_ENV} is set (${[...fromEnv].length} characters) but is neither an existing key file's path nor age identity text${unexpanded}; set it to a key file's path or to the key itself (its value is not shown, in case it is a secret)`
     };
   }
   const path = join(home, "owner.key");
@@ -18607,7 +18608,7 @@ function isIdentityLine(line) {
 function parseIdentities(text, origin) {
   const identities = [];
   const comments = [];
-  const lines = text.split("\n");
+  const lines = (text.startsWith("\uFEFF") ? text.slice(1) : text).split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = trimText(lines[i] ?? "");
     if (line === "") continue;
@@ -18622,6 +18623,10 @@ function parseIdentities(text, origin) {
     } else if (line.slice(0, 11).toUpperCase() === "AGE-PLUGIN-") {
       throw new FormatError(
         `${origin}: line ${i + 1} is an age plugin identity, which agent-vault does not support; use an X25519 key from age-keygen`
+      );
+    } else if (line.startsWith("-----BEGIN") || line.startsWith("ssh-")) {
+      throw new FormatError(
+        `${origin}: line ${i + 1} looks like an SSH or PEM key; agent-vault uses age X25519 keys (AGE-SECRET-KEY-1\u2026, made by age-keygen or \`agent-vault add-agent\`)`
       );
     } else {
       throw new FormatError(`${origin}: line ${i + 1} is neither a comment nor an AGE-SECRET-KEY-1\u2026 identity`);

@@ -66,7 +66,7 @@ export function chooseKeySource(
       kind: "file",
       path,
       origin: `key file ${escapeControl(path)}`,
-      hint: `put agent '${options.agent}''s key there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${home})`,
+      hint: `put the key of agent '${options.agent}' there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`,
     };
   }
   const fromEnv = env[KEY_ENV];
@@ -80,7 +80,7 @@ export function chooseKeySource(
       hint: "",
       redacted: `${KEY_ENV} ${why}; set it to a key file's path or to the key itself (AGE-SECRET-KEY-1…), or unset it`,
     });
-    if (fromEnv.trim() === "") return redacted("is set but empty");
+    if (fromEnv.trim() === "") return redacted("is set but empty (a CI secret that is not defined?)");
     if (fromEnv.includes("\uFFFD")) return redacted("is not valid UTF-8");
     // Identity text, also a whole key file with its comments (as in
     // AGENT_VAULT_KEY="$(cat bot.key)"), in any letter case; never treated as a path.
@@ -88,12 +88,15 @@ export function chooseKeySource(
       return { kind: "text", text: fromEnv, origin: `the key in ${KEY_ENV}` };
     }
     const path = resolve(fromEnv.trim());
+    const unexpanded = /^[~'"]/.test(fromEnv)
+      ? " (it starts with `~` or a quote: the shell did not expand it; write the full path)"
+      : "";
     return {
       kind: "file",
       path,
       origin: `key file ${escapeControl(path)} (from ${KEY_ENV})`,
       hint: "",
-      redacted: `${KEY_ENV} is neither the path of an existing key file nor key text with an AGE-SECRET-KEY-1… line; set it to a key file's path or to the key itself, or unset it`,
+      redacted: `${KEY_ENV} is set (${[...fromEnv].length} characters) but is neither an existing key file's path nor age identity text${unexpanded}; set it to a key file's path or to the key itself (its value is not shown, in case it is a secret)`,
     };
   }
   const path = join(home, "owner.key");
@@ -118,7 +121,8 @@ function isIdentityLine(line: string): boolean {
 export function parseIdentities(text: string, origin: string): LoadedIdentities {
   const identities: Array<{ line: number; identity: Identity }> = [];
   const comments: string[] = [];
-  const lines = text.split("\n");
+  // A byte order mark some editors add is not part of the first line (as the CLI reads it).
+  const lines = (text.startsWith("\uFEFF") ? text.slice(1) : text).split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = trimText(lines[i] ?? "");
     if (line === "") continue;
@@ -133,6 +137,10 @@ export function parseIdentities(text: string, origin: string): LoadedIdentities 
     } else if (line.slice(0, 11).toUpperCase() === "AGE-PLUGIN-") {
       throw new FormatError(
         `${origin}: line ${i + 1} is an age plugin identity, which agent-vault does not support; use an X25519 key from age-keygen`,
+      );
+    } else if (line.startsWith("-----BEGIN") || line.startsWith("ssh-")) {
+      throw new FormatError(
+        `${origin}: line ${i + 1} looks like an SSH or PEM key; agent-vault uses age X25519 keys (AGE-SECRET-KEY-1…, made by age-keygen or \`agent-vault add-agent\`)`,
       );
     } else {
       throw new FormatError(`${origin}: line ${i + 1} is neither a comment nor an AGE-SECRET-KEY-1… identity`);
