@@ -12,10 +12,11 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 
 import * as sdk from "../dist/index.js";
-import { BASE_ENV, REPO_ROOT, cliBin, tempDir } from "./helpers.mjs";
+import { BASE_ENV, ORIGINAL_ENV, REPO_ROOT, cliBin, tempDir } from "./helpers.mjs";
 
 const BUILDER = join(REPO_ROOT, "conformance", "build_vaults.py");
-const PREBUILT = process.env.AGENT_VAULT_CONFORMANCE_CASES;
+// Read from the environment as it was before helpers.mjs removed every AGENT_VAULT_* variable.
+const PREBUILT = ORIGINAL_ENV.AGENT_VAULT_CONFORMANCE_CASES;
 
 /** JSON with every `"seq": N` read as the string "N" (sequence numbers can exceed 2^53). */
 function parseExact(text) {
