@@ -107,7 +107,7 @@ describe("attacks on CLI-made vaults", () => {
         });
         let out = "";
         child.stdout.on("data", (d) => (out += d));
-        child.on("exit", (code) => (code === 0 && out === "b" ? resolve() : reject(new Error(`CLI get exit ${code}`))));
+        child.on("close", (code) => (code === 0 && out === "b" ? resolve() : reject(new Error(`CLI get exit ${code}, printed ${out.length} bytes`))));
       }),
     );
     const sdkReads = Array.from({ length: 6 }, async () => {
