@@ -18118,13 +18118,12 @@ var Snapshot = class {
       const [root] = await this.objects.info([`${this.commit}^{tree}`]);
       if (!root) throw new IntegrityError(`git: commit ${this.commit} has no tree`);
       const entries = await this.#readTree("", root.oid);
-      for (const e of entries) {
-        if (e.name.length === VAULT_DIR2.length && e.name.toString("latin1") === VAULT_DIR2) {
-          if (e.mode !== "40000") throw refuse("", `is ${describeMode(e.mode)}, not a folder`);
-          return e.oid;
-        }
-      }
-      return null;
+      const found = entries.filter((e) => e.name.length === VAULT_DIR2.length && e.name.toString("latin1") === VAULT_DIR2);
+      const [vault] = found;
+      if (!vault) return null;
+      if (found.length > 1) throw refuse("", "appears twice in the commit's tree (a tree git itself calls broken)");
+      if (vault.mode !== "40000") throw refuse("", `is ${describeMode(vault.mode)}, not a folder`);
+      return vault.oid;
     })();
     this.#vault.catch(() => this.#vault = null);
     return this.#vault;
@@ -18141,7 +18140,9 @@ var Snapshot = class {
       const trees = await this.#readTrees(frontier);
       const next = [];
       frontier.forEach((tree, i) => {
-        for (const entry of trees[i] ?? []) {
+        const entries = trees[i] ?? [];
+        checkOrder(tree.rel, entries);
+        for (const entry of entries) {
           count++;
           const name = checkName2(tree.rel, entry.name);
           const rel = tree.rel === "" ? name : `${tree.rel}/${name}`;
@@ -18234,6 +18235,20 @@ function parseTree(rel, bytes, hashLength) {
   }
   return out;
 }
+function checkOrder(rel, entries) {
+  const names = /* @__PURE__ */ new Set();
+  let previous = null;
+  for (const e of entries) {
+    const key = e.mode === "40000" ? Buffer.concat([e.name, Buffer.from("/")]) : e.name;
+    const name = e.name.toString("latin1");
+    if (names.has(name)) throw refuse(rel, `holds two entries named ${escapeControl(showBytes(e.name))}`);
+    names.add(name);
+    if (previous !== null && Buffer.compare(previous, key) >= 0) {
+      throw refuse(rel, "its git tree is not sorted (a tree git itself calls broken; no agent-vault writer makes one)");
+    }
+    previous = key;
+  }
+}
 function describeMode(mode) {
   switch (mode) {
     case "120000":
@@ -18320,7 +18335,6 @@ function parseShard(name, bytes) {
       throw bad("is not in canonical form (a malformed line, or a secret of another shard)");
     }
     if (previous !== null && compareBytes(previous, path) >= 0) throw bad("is not in canonical form (lines out of order or repeated)");
-    if (m[1] === ZEROS && m[2] === ZEROS) throw bad("lists a secret with neither file");
     shard.set(path, [m[1], m[2]]);
     previous = path;
   }
@@ -19319,7 +19333,7 @@ var Vault = class {
       (statement) => verifyForGet(snapshot, walk, statement, path, [CONFIG])
     );
     const [config, ciphertext, metaBytes] = await files.read([CONFIG, enc, meta]);
-    if (!config) throw this.#notFound();
+    if (!config) throw missingConfig();
     if (!ciphertext) throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
     checkConfig(config);
     const info = metaBytes ? secretInfo(path, parseMeta(metaPath(path), metaBytes)) : null;
@@ -19429,7 +19443,7 @@ var Vault = class {
   }
   async #manifest(files) {
     const [config, bytes] = await files.read([CONFIG, MANIFEST]);
-    if (!config) throw this.#notFound();
+    if (!config) throw missingConfig();
     checkConfig(config);
     if (!bytes) throw new FormatError(`${MANIFEST_PATH}: missing; restore it from git history`);
     const manifest = parseManifest(bytes);
@@ -19445,7 +19459,7 @@ var Vault = class {
   #notFound() {
     const where = escapeControl(isRemoteUrl(this.#repoPath) ? redactUrl(this.#repoPath) : this.#repoPath);
     return new VaultNotFoundError(
-      `no vault found in ${where}: its current commit has no .agent-vault/ (or no .agent-vault/config.yaml); run \`agent-vault init\` there, or pass the repository that holds the vault`
+      `no vault found in ${where}: its current commit has no .agent-vault/; run \`agent-vault init\` there, or pass the repository that holds the vault`
     );
   }
   #locate() {
@@ -19609,6 +19623,9 @@ function checkOptions(options) {
       }
     }
   }
+}
+function missingConfig() {
+  return new FormatError(`${CONFIG_PATH}: missing; restore it from git history (\`git log -- ${CONFIG_PATH}\`)`);
 }
 function isNotAuthorized(e) {
   return e instanceof Error && e.code === 4;

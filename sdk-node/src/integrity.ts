@@ -54,7 +54,6 @@ export function parseShard(name: string, bytes: Buffer): Shard {
       throw bad("is not in canonical form (a malformed line, or a secret of another shard)");
     }
     if (previous !== null && compareBytes(previous, path) >= 0) throw bad("is not in canonical form (lines out of order or repeated)");
-    if (m[1] === ZEROS && m[2] === ZEROS) throw bad("lists a secret with neither file");
     shard.set(path, [m[1] as string, m[2] as string]);
     previous = path;
   }

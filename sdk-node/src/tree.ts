@@ -94,13 +94,12 @@ export class Snapshot {
       const [root] = await this.objects.info([`${this.commit}^{tree}`]);
       if (!root) throw new IntegrityError(`git: commit ${this.commit} has no tree`);
       const entries = await this.#readTree("", root.oid);
-      for (const e of entries) {
-        if (e.name.length === VAULT_DIR.length && e.name.toString("latin1") === VAULT_DIR) {
-          if (e.mode !== "40000") throw refuse("", `is ${describeMode(e.mode)}, not a folder`);
-          return e.oid;
-        }
-      }
-      return null;
+      const found = entries.filter((e) => e.name.length === VAULT_DIR.length && e.name.toString("latin1") === VAULT_DIR);
+      const [vault] = found;
+      if (!vault) return null;
+      if (found.length > 1) throw refuse("", "appears twice in the commit's tree (a tree git itself calls broken)");
+      if (vault.mode !== "40000") throw refuse("", `is ${describeMode(vault.mode)}, not a folder`);
+      return vault.oid;
     })();
     this.#vault.catch(() => (this.#vault = null));
     return this.#vault;
@@ -118,7 +117,9 @@ export class Snapshot {
       const trees = await this.#readTrees(frontier);
       const next: typeof frontier = [];
       frontier.forEach((tree, i) => {
-        for (const entry of trees[i] ?? []) {
+        const entries = trees[i] ?? [];
+        checkOrder(tree.rel, entries);
+        for (const entry of entries) {
           count++;
           const name = checkName(tree.rel, entry.name);
           const rel = tree.rel === "" ? name : `${tree.rel}/${name}`;
@@ -223,6 +224,26 @@ function parseTree(rel: string, bytes: Buffer, hashLength: number): TreeEntry[] 
     pos = nul + 1 + hashLength;
   }
   return out;
+}
+
+/**
+ * Git's own rule for a tree (what \`git fsck\` checks): entries sorted by name, a folder's name
+ * compared as if it ended in \`/\`, and no name twice. A writer never makes anything else, and a
+ * tree that breaks it can show one entry to a lookup and another to a walk.
+ */
+function checkOrder(rel: string, entries: readonly TreeEntry[]): void {
+  const names = new Set<string>();
+  let previous: Buffer | null = null;
+  for (const e of entries) {
+    const key = e.mode === "40000" ? Buffer.concat([e.name, Buffer.from("/")]) : e.name;
+    const name = e.name.toString("latin1");
+    if (names.has(name)) throw refuse(rel, `holds two entries named ${escapeControl(showBytes(e.name))}`);
+    names.add(name);
+    if (previous !== null && Buffer.compare(previous, key) >= 0) {
+      throw refuse(rel, "its git tree is not sorted (a tree git itself calls broken; no agent-vault writer makes one)");
+    }
+    previous = key;
+  }
 }
 
 function describeMode(mode: string): string {

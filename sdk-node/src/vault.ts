@@ -11,7 +11,7 @@ import {
   SecretNotFoundError,
   VaultNotFoundError,
 } from "./errors.js";
-import { MANIFEST_PATH, checkConfig, encPath, metaPath, parseManifest, parseMeta, type Manifest, type SecretMeta } from "./format.js";
+import { CONFIG_PATH, MANIFEST_PATH, checkConfig, encPath, metaPath, parseManifest, parseMeta, type Manifest, type SecretMeta } from "./format.js";
 import { ObjectReader, discoverRepo, gitReason, runGit } from "./git.js";
 import type { Identity } from "./identity.js";
 import { encRel, metaRel, verifyAll, verifyForGet, type Verified } from "./integrity.js";
@@ -320,7 +320,7 @@ export class Vault {
       verifyForGet(snapshot, walk, statement, path, [CONFIG]),
     );
     const [config, ciphertext, metaBytes] = await files.read([CONFIG, enc, meta]);
-    if (!config) throw this.#notFound();
+    if (!config) throw missingConfig();
     if (!ciphertext) throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
     checkConfig(config);
     const info = metaBytes ? secretInfo(path, parseMeta(metaPath(path), metaBytes)) : null;
@@ -447,7 +447,7 @@ export class Vault {
 
   async #manifest(files: VaultFiles): Promise<Manifest> {
     const [config, bytes] = await files.read([CONFIG, MANIFEST]);
-    if (!config) throw this.#notFound();
+    if (!config) throw missingConfig();
     checkConfig(config);
     if (!bytes) throw new FormatError(`${MANIFEST_PATH}: missing; restore it from git history`);
     const manifest = parseManifest(bytes);
@@ -465,7 +465,7 @@ export class Vault {
   #notFound(): VaultNotFoundError {
     const where = escapeControl(isRemoteUrl(this.#repoPath) ? redactUrl(this.#repoPath) : this.#repoPath);
     return new VaultNotFoundError(
-      `no vault found in ${where}: its current commit has no .agent-vault/ (or no .agent-vault/config.yaml); run \`agent-vault init\` there, or pass the repository that holds the vault`,
+      `no vault found in ${where}: its current commit has no .agent-vault/; run \`agent-vault init\` there, or pass the repository that holds the vault`,
     );
   }
 
@@ -648,6 +648,11 @@ function checkOptions(options: unknown): asserts options is VaultOptions {
       }
     }
   }
+}
+
+/** `.agent-vault/` without `config.yaml` (as the CLI says it: a damaged vault, not no vault). */
+function missingConfig(): FormatError {
+  return new FormatError(`${CONFIG_PATH}: missing; restore it from git history (\`git log -- ${CONFIG_PATH}\`)`);
 }
 
 function isNotAuthorized(e: unknown): boolean {

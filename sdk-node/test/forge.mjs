@@ -151,12 +151,17 @@ export function writeObject(repo, type, content) {
   return oid;
 }
 
-/** A tree object from entries `{ mode, name (string or Buffer), oid }`, in the order given. */
-export function mktree(repo, entries) {
+/**
+ * A tree object from entries `{ mode, name (string or Buffer), oid }`, sorted as git sorts them
+ * (a folder's name compared as if it ended in `/`) unless `keepOrder`.
+ */
+export function mktree(repo, entries, { keepOrder = false } = {}) {
+  const key = (e) => Buffer.concat([Buffer.from(e.name), Buffer.from(e.mode === "40000" ? "/" : "")]);
+  const ordered = keepOrder ? entries : [...entries].sort((a, b) => Buffer.compare(key(a), key(b)));
   return writeObject(
     repo,
     "tree",
-    Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} `), Buffer.from(e.name), Buffer.from([0]), Buffer.from(e.oid, "hex")])),
+    Buffer.concat(ordered.flatMap((e) => [Buffer.from(`${e.mode} `), Buffer.from(e.name), Buffer.from([0]), Buffer.from(e.oid, "hex")])),
   );
 }
 
@@ -181,11 +186,11 @@ export function lsTree(repo, treeish) {
  * Replaces HEAD's `.agent-vault` tree with `edit(entries)` (entries of the `.agent-vault` tree)
  * and commits on top of HEAD; `edit` may return new entries built with {@link mktree}.
  */
-export function commitVaultTree(repo, edit, message = "hand-made tree") {
+export function commitVaultTree(repo, edit, message = "hand-made tree", { keepOrder = false } = {}) {
   const root = lsTree(repo, "HEAD^{tree}");
   const vault = root.find((e) => e.name.toString() === ".agent-vault");
   const entries = edit(vault ? lsTree(repo, vault.oid) : []);
-  const vaultOid = mktree(repo, entries);
+  const vaultOid = mktree(repo, entries, { keepOrder });
   const rootOid = mktree(repo, [...root.filter((e) => e.name.toString() !== ".agent-vault"), { mode: "40000", name: ".agent-vault", oid: vaultOid }]);
   return commitTree(repo, rootOid, message);
 }

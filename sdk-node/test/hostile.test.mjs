@@ -22,7 +22,7 @@ import {
   signer,
   writeObject,
 } from "./forge.mjs";
-import { BASE_ENV, git, tempDir } from "./helpers.mjs";
+import { BASE_ENV, cli, git, tempDir } from "./helpers.mjs";
 
 const ESC = "\x1b";
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f]/;
@@ -155,6 +155,26 @@ describe("hostile: the vault tree (read from git objects only)", () => {
     }
   });
 
+  it("refuses a tree git itself calls broken: unsorted, or with a name twice (a lookup and a walk would disagree)", async () => {
+    const v = setup();
+    const base = git(["rev-parse", "HEAD"], { cwd: v.repo });
+    commitVaultTree(v.repo, (entries) => [...entries].reverse(), "unsorted", { keepOrder: true });
+    assert.match((await refused(reader(v.repo, { keyPath: v.botKey }).vault.get("stripe/a"), IntegrityError)).message, /not sorted/);
+    git(["update-ref", "HEAD", base], { cwd: v.repo });
+    // The genuine ciphertext and an attacker's under one name, in git's order.
+    const evil = writeObject(v.repo, "blob", ageEncrypt("attacker-value", [v.owner.recipient, v.agentKeys.bot.recipient]));
+    commitVaultTree(v.repo, (entries) => {
+      const secrets = entries.find((e) => e.name.toString() === "secrets");
+      const stripe = lsTree(v.repo, secrets.oid).find((e) => e.name.toString() === "stripe");
+      const inner = lsTree(v.repo, stripe.oid).flatMap((e) => (e.name.toString() === "a.enc" ? [{ ...e, oid: evil }, e] : [e]));
+      const newSecrets = lsTree(v.repo, secrets.oid).map((e) => (e.name.toString() === "stripe" ? { ...e, oid: mktree(v.repo, inner, { keepOrder: true }) } : e));
+      return entries.map((e) => (e.name.toString() === "secrets" ? { ...e, oid: mktree(v.repo, newSecrets) } : e));
+    });
+    const e = await refused(reader(v.repo, { keyPath: v.botKey }).vault.get("stripe/a"), IntegrityError, ["attacker-value"]);
+    assert.match(e.message, /two entries named a\.enc/);
+    await refused(reader(v.repo).vault.listSecrets(), IntegrityError);
+  });
+
   it("refuses stray files under secrets/ and integrity/, and a folder where the statement belongs", async () => {
     const v = setup();
     for (const rel of ["secrets/README", "secrets/bad name.enc", "integrity/notes", "integrity/shards/zz", "integrity/statement/x"]) {
@@ -230,6 +250,17 @@ describe("hostile: the vault tree (read from git objects only)", () => {
     files.set("config.yaml", Buffer.alloc(2 << 20, 0x20));
     resign(v, files, v.genuine, 4);
     await refused(reader(v.repo, { keyPath: v.botKey }).vault.get("stripe/a"), IntegrityError);
+  });
+
+  it("a signed vault without config.yaml is damaged (FormatError, as the CLI), not 'no vault'", async () => {
+    const v = setup();
+    const files = new Map(v.files);
+    files.delete("config.yaml");
+    resign(v, files, v.genuine, 4);
+    const e = await refused(reader(v.repo, { keyPath: v.botKey }).vault.get("stripe/a"), FormatError);
+    assert.match(e.message, /config\.yaml: missing/);
+    await refused(reader(v.repo).vault.listSecrets(), FormatError);
+    assert.equal(cli(["--vault", v.repo, "get", "stripe/a", "--key", v.botKey, "--offline"], { env: { AGENT_VAULT_HOME: tempDir() }, check: false }).code, 1);
   });
 
   it("reads HEAD's objects, not the working tree: uncommitted edits and untracked files play no part", async () => {
