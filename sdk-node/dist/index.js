@@ -17196,7 +17196,10 @@ function compareBytes(a, b) {
 // src/crypto.ts
 var agePromise = null;
 function loadAge() {
-  agePromise ??= Promise.resolve().then(() => (init_dist(), dist_exports));
+  agePromise ??= Promise.resolve().then(() => (init_dist(), dist_exports)).then((age) => {
+    void globalThis.ReadableStream;
+    return age;
+  });
   return agePromise;
 }
 var ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
@@ -17373,7 +17376,105 @@ function checkConfig(bytes) {
     throw new FormatError(`${CONFIG_PATH}: the encryption format is not supported (only 'age' is)`);
   }
 }
+var MANIFEST_SECTIONS = {
+  owners: { keys: ["name", "public_key"], list: null },
+  agents: { keys: ["name", "groups"], list: "groups" },
+  groups: { keys: ["name", "secrets"], list: "secrets" }
+};
+function parseSimpleManifest(bytes) {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  if (text.includes("\uFFFD") || text.includes("\r") || text.includes("	") || text.startsWith("\uFEFF")) return null;
+  const seen = /* @__PURE__ */ new Set();
+  const emptyFlow = /* @__PURE__ */ new Set();
+  const out = {
+    agents: [],
+    groups: []
+  };
+  let version = null;
+  let section = null;
+  let item = null;
+  let list = null;
+  const items = [];
+  const itemKey = (rest) => {
+    if (!item || !section) return false;
+    const colon = rest.indexOf(":");
+    if (colon <= 0) return false;
+    const key = rest.slice(0, colon);
+    const spec = MANIFEST_SECTIONS[section];
+    if (!spec?.keys.includes(key) || key in item) return false;
+    const value = rest.slice(colon + 1);
+    list = null;
+    if (key === spec.list) {
+      if (value === " []") item[key] = [];
+      else if (value === "") item[key] = list = [];
+      else return false;
+      return true;
+    }
+    if (!value.startsWith(" ")) return false;
+    const scalar = simpleScalar(value.slice(1), true);
+    if (scalar === void 0) return false;
+    item[key] = scalar;
+    return true;
+  };
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    if (list !== null && line.startsWith("  - ")) {
+      const scalar = simpleScalar(line.slice(4), false);
+      if (scalar === void 0) return null;
+      list.push(scalar);
+      continue;
+    }
+    if (list !== null && list.length === 0) return null;
+    list = null;
+    if (line.startsWith("- ")) {
+      if (section === null) return null;
+      item = {};
+      items.push({ section, item });
+      if (!itemKey(line.slice(2))) return null;
+      continue;
+    }
+    if (line.startsWith("  ") && !line.startsWith("   ")) {
+      if (!itemKey(line.slice(2))) return null;
+      continue;
+    }
+    section = null;
+    item = null;
+    const m = /^(version|owners|agents|groups):(.*)$/.exec(line);
+    if (!m || seen.has(m[1])) return null;
+    seen.add(m[1]);
+    if (m[1] === "version") {
+      if (!/^ [0-9]{1,9}$/.test(m[2])) return null;
+      version = Number(m[2]);
+    } else if (m[2] === "") {
+      section = m[1];
+    } else if (m[2] === " []") {
+      emptyFlow.add(m[1]);
+    } else {
+      return null;
+    }
+  }
+  if (list !== null && list.length === 0) return null;
+  if (version === null) return null;
+  if (version === 0 || version > FORMAT_VERSION) return null;
+  for (const { section: name, item: fields } of items) {
+    const spec = MANIFEST_SECTIONS[name];
+    if (!spec || typeof fields["name"] !== "string") return null;
+    if (name === "owners") {
+      if (typeof fields["public_key"] !== "string") return null;
+    } else if (name === "agents") {
+      out.agents.push({ name: fields["name"], groups: Array.isArray(fields["groups"]) ? fields["groups"] : [] });
+    } else {
+      out.groups.push({ name: fields["name"], secrets: Array.isArray(fields["secrets"]) ? fields["secrets"] : [] });
+    }
+  }
+  for (const name of seen) {
+    if (name !== "version" && !emptyFlow.has(name) && !items.some((i) => i.section === name)) return null;
+  }
+  return out;
+}
 function parseManifest(bytes) {
+  const simple = parseSimpleManifest(bytes);
+  if (simple) return simple;
   const f = parseMapping(MANIFEST_PATH, bytes);
   f.version();
   for (const owner of f.mappingList("owners")) {
@@ -17403,11 +17504,13 @@ var META_KEYS = /* @__PURE__ */ new Set([
 var LIST_KEYS = /* @__PURE__ */ new Set(["authorized_agents", "extra_agents"]);
 var SAFE_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./+:-]*$/;
 var NOT_A_STRING = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+)$/;
-function simpleScalar(text) {
+var SPACED_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./+:@-]*(?: [A-Za-z0-9_./+@-][A-Za-z0-9_./+:@-]*)*$/;
+function simpleScalar(text, spaces = false) {
   if (text.length >= 2 && text.startsWith("'") && text.endsWith("'") && !text.slice(1, -1).includes("'")) {
     return text.slice(1, -1);
   }
-  if (SAFE_PLAIN.test(text) && !text.endsWith(":") && !NOT_A_STRING.test(text)) return text;
+  const plain = spaces ? SPACED_PLAIN.test(text) && !text.includes(": ") : SAFE_PLAIN.test(text);
+  if (plain && !text.endsWith(":") && !NOT_A_STRING.test(text)) return text;
   return void 0;
 }
 function parseSimpleMeta(bytes) {
@@ -17560,6 +17663,54 @@ async function discoverRepo(start) {
   }
   return { root: top };
 }
+var Batch = class {
+  constructor(size, onDone, onError) {
+    this.onDone = onDone;
+    this.onError = onError;
+    this.results = new Array(size);
+    this.#left = size;
+    if (size === 0) this.#finish();
+  }
+  onDone;
+  onError;
+  results;
+  #left;
+  #done = false;
+  set(index, value) {
+    this.results[index] = value;
+    if (--this.#left === 0) this.#finish();
+  }
+  fail(e) {
+    if (this.#done) return;
+    this.#done = true;
+    this.onError(e);
+  }
+  #finish() {
+    if (this.#done) return;
+    this.#done = true;
+    this.onDone(this.results);
+  }
+};
+var Pending = class {
+  constructor(kind, batch, index, maxSize = 0, hash = false) {
+    this.kind = kind;
+    this.batch = batch;
+    this.index = index;
+    this.maxSize = maxSize;
+    this.hash = hash;
+  }
+  kind;
+  batch;
+  index;
+  maxSize;
+  hash;
+  resolve(value) {
+    this.batch.set(this.index, value);
+  }
+  reject(e) {
+    this.batch.fail(e);
+  }
+};
 var ObjectReader = class {
   #cwd;
   #child = null;
@@ -17575,24 +17726,22 @@ var ObjectReader = class {
   }
   /** Resolves object names (ids or revisions such as `HEAD^{commit}`); `null` when missing. */
   info(names) {
-    return Promise.all(
-      names.map((name) => new Promise((res, rej) => this.#send(`info ${name}
-`, { kind: "info", resolve: res, reject: rej })))
-    );
+    return new Promise((resolve3, reject) => {
+      const batch = new Batch(names.length, resolve3, reject);
+      names.forEach((name, i) => this.#send(`info ${name}
+`, new Pending("info", batch, i)));
+    });
   }
   /**
    * The contents of objects (by id), each at most `maxSize` bytes; with `hash`, the SHA-256
    * hex of the contents instead (nothing is kept in memory).
    */
   contents(oids, maxSize, hash = false) {
-    return Promise.all(
-      oids.map(
-        (oid) => new Promise(
-          (res, rej) => this.#send(`contents ${oid}
-`, { kind: "contents", maxSize, hash, resolve: res, reject: rej })
-        )
-      )
-    );
+    return new Promise((resolve3, reject) => {
+      const batch = new Batch(oids.length, resolve3, reject);
+      oids.forEach((oid, i) => this.#send(`contents ${oid}
+`, new Pending("contents", batch, i, maxSize, hash)));
+    });
   }
   /** The SHA-256 hex of each object's contents (at most `maxSize` bytes), streamed. */
   async sha256(oids, maxSize) {
@@ -19321,6 +19470,9 @@ var Vault = class {
   async #decrypt(snapshot, path) {
     if (await snapshot.vaultTree() === null) throw this.#notFound();
     const key = await this.#loadKey();
+    const decrypter = key.decrypter();
+    decrypter.catch(() => {
+    });
     const anchors = this.#anchors(key.loaded);
     const walk = await snapshot.walk({ kind: "secret", path });
     const enc = encRel(path);
@@ -19337,7 +19489,7 @@ var Vault = class {
     if (!ciphertext) throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
     checkConfig(config);
     const info = metaBytes ? secretInfo(path, parseMeta(metaPath(path), metaBytes)) : null;
-    const value = await (await key.decrypter()).decrypt(ciphertext, encPath(path), path);
+    const value = await (await decrypter).decrypt(ciphertext, encPath(path), path);
     if (info?.expired) {
       this.#warn(
         `secret '${path}' expired on ${escapeControl(info.expires ?? "?")}; ask the owner to rotate it (\`agent-vault set ${path} --expires \u2026\`)`

@@ -13,7 +13,12 @@ type Age = typeof import("age-encryption");
 let agePromise: Promise<Age> | null = null;
 
 function loadAge(): Promise<Age> {
-  agePromise ??= import("age-encryption");
+  agePromise ??= import("age-encryption").then((age) => {
+    // Node creates its web streams (which age-encryption decrypts through) on first use:
+    // touch them here, while the caller still waits for git.
+    void globalThis.ReadableStream;
+    return age;
+  });
   return agePromise;
 }
 

@@ -143,15 +143,58 @@ export interface ObjectInfo {
   readonly size: number;
 }
 
-type Pending =
-  | { readonly kind: "info"; resolve(v: ObjectInfo | null): void; reject(e: Error): void }
-  | {
-      readonly kind: "contents";
-      readonly maxSize: number;
-      readonly hash: boolean;
-      resolve(v: Buffer | null): void;
-      reject(e: Error): void;
-    };
+/** One call's requests: answered together, with one promise (not one per object). */
+class Batch<T> {
+  readonly results: T[];
+  #left: number;
+  #done = false;
+
+  constructor(
+    size: number,
+    private readonly onDone: (results: T[]) => void,
+    private readonly onError: (e: Error) => void,
+  ) {
+    this.results = new Array<T>(size);
+    this.#left = size;
+    if (size === 0) this.#finish();
+  }
+
+  set(index: number, value: T): void {
+    this.results[index] = value;
+    if (--this.#left === 0) this.#finish();
+  }
+
+  fail(e: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.onError(e);
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.onDone(this.results);
+  }
+}
+
+/** One request in flight: which batch and slot its answer goes to. */
+class Pending {
+  constructor(
+    readonly kind: "info" | "contents",
+    readonly batch: Batch<ObjectInfo | Buffer | null>,
+    readonly index: number,
+    readonly maxSize = 0,
+    readonly hash = false,
+  ) {}
+
+  resolve(value: ObjectInfo | Buffer | null): void {
+    this.batch.set(this.index, value);
+  }
+
+  reject(e: Error): void {
+    this.batch.fail(e);
+  }
+}
 
 /** Something a stream or process handle has: keeps the event loop alive, or not. */
 interface Refable {
@@ -171,7 +214,7 @@ export class ObjectReader {
   #queue: Pending[] = [];
   #buffer: Buffer = Buffer.alloc(0);
   /** The content being read: where it goes and how many bytes (+ the final newline) remain. */
-  #body: { sink: Buffer | Hash; filled: number; size: number; done: Pending & { kind: "contents" } } | null = null;
+  #body: { sink: Buffer | Hash; filled: number; size: number; done: Pending } | null = null;
   #stderr = "";
   #pendingInput = "";
   #flushScheduled = false;
@@ -182,9 +225,10 @@ export class ObjectReader {
 
   /** Resolves object names (ids or revisions such as `HEAD^{commit}`); `null` when missing. */
   info(names: readonly string[]): Promise<Array<ObjectInfo | null>> {
-    return Promise.all(
-      names.map((name) => new Promise<ObjectInfo | null>((res, rej) => this.#send(`info ${name}\n`, { kind: "info", resolve: res, reject: rej }))),
-    );
+    return new Promise((resolve, reject) => {
+      const batch = new Batch<ObjectInfo | Buffer | null>(names.length, resolve as (v: unknown[]) => void, reject);
+      names.forEach((name, i) => this.#send(`info ${name}\n`, new Pending("info", batch, i)));
+    });
   }
 
   /**
@@ -192,14 +236,10 @@ export class ObjectReader {
    * hex of the contents instead (nothing is kept in memory).
    */
   contents(oids: readonly string[], maxSize: number, hash = false): Promise<Array<Buffer | null>> {
-    return Promise.all(
-      oids.map(
-        (oid) =>
-          new Promise<Buffer | null>((res, rej) =>
-            this.#send(`contents ${oid}\n`, { kind: "contents", maxSize, hash, resolve: res, reject: rej }),
-          ),
-      ),
-    );
+    return new Promise((resolve, reject) => {
+      const batch = new Batch<ObjectInfo | Buffer | null>(oids.length, resolve as (v: unknown[]) => void, reject);
+      oids.forEach((oid, i) => this.#send(`contents ${oid}\n`, new Pending("contents", batch, i, maxSize, hash)));
+    });
   }
 
   /** The SHA-256 hex of each object's contents (at most `maxSize` bytes), streamed. */

@@ -312,6 +312,9 @@ export class Vault {
   async #decrypt(snapshot: Snapshot, path: string): Promise<Uint8Array> {
     if ((await snapshot.vaultTree()) === null) throw this.#notFound();
     const key = await this.#loadKey();
+    // Load the age library now, while git reads objects (it is only used after verification).
+    const decrypter = key.decrypter();
+    decrypter.catch(() => {});
     const anchors = this.#anchors(key.loaded);
     const walk = await snapshot.walk({ kind: "secret", path });
     const enc = encRel(path);
@@ -324,7 +327,7 @@ export class Vault {
     if (!ciphertext) throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
     checkConfig(config);
     const info = metaBytes ? secretInfo(path, parseMeta(metaPath(path), metaBytes)) : null;
-    const value = await (await key.decrypter()).decrypt(ciphertext, encPath(path), path);
+    const value = await (await decrypter).decrypt(ciphertext, encPath(path), path);
     if (info?.expired) {
       this.#warn(
         `secret '${path}' expired on ${escapeControl(info.expires ?? "?")}; ask the owner to rotate it (\`agent-vault set ${path} --expires …\`)`,

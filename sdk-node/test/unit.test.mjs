@@ -215,6 +215,53 @@ describe(".meta fast path", () => {
   });
 });
 
+describe("manifest fast path", () => {
+  it("agrees with the YAML parser on what writers produce, and defers on everything else", async () => {
+    const { parseManifest, parseSimpleManifest } = await import("../build/lib/format.js");
+    const { parse } = await import("yaml");
+    const expected = (text) => {
+      const y = parse(text, { version: "1.2" });
+      return {
+        agents: (y.agents ?? []).map((a) => ({ name: a.name, groups: a.groups ?? [] })),
+        groups: (y.groups ?? []).map((g) => ({ name: g.name, secrets: g.secrets ?? [] })),
+      };
+    };
+    const simple = [
+      "version: 1\nowners:\n- name: Test Owner\n  public_key: owner.pub\nagents:\n- name: bot\n  groups:\n  - g1\n  - g2\n- name: ci\n  groups: []\ngroups:\n- name: g1\n  secrets:\n  - g1/a\n  - g1/b.c\n- name: empty\n  secrets: []\n",
+      "version: 1\nowners: []\nagents: []\ngroups: []\n",
+      "version: 1\n",
+      "groups:\n- name: default\n  secrets:\n  - token\nversion: 1\n",
+      "version: 1\nowners:\n- name: 'Ada: the owner'\n  public_key: age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\n",
+    ];
+    for (const text of simple) {
+      const fast = parseSimpleManifest(Buffer.from(text));
+      assert.ok(fast, text);
+      assert.deepEqual(fast, expected(text), text);
+      assert.deepEqual(parseManifest(Buffer.from(text)), expected(text));
+    }
+    const deferred = [
+      "version: 1\nagents:\ngroups: []\n", // agents: null
+      "version: 1\nagents:\n- name: bot\n  groups:\ngroups: []\n", // groups: null
+      "version: 1\nowners:\n- name: a # comment\n  public_key: owner.pub\n",
+      "version: 1\nowners:\n- name: a: b\n  public_key: owner.pub\n",
+      "version: 1\nagents:\n- name: 123\n  groups: []\n", // a number, not a string
+      "version: 1\nagents:\n- name: bot\n  future: x\n", // unknown key: preserved by writers, ignored by readers
+      "version: 1\nagents:\n- name: bot\n  name: bot2\n", // duplicate key
+      "version: 1\r\n",
+      "version: 2\n",
+      "version: 1\nagents:\n  - name: bot\n    groups: []\n", // another indentation
+      'version: 1\nagents:\n- name: "bot"\n  groups: []\n',
+      "version: 1\nagents: [{name: bot}]\n",
+      "owners: []\n", // no version
+    ];
+    for (const text of deferred) assert.equal(parseSimpleManifest(Buffer.from(text)), null, text);
+    // The full parser still decides those: same answers as before.
+    assert.deepEqual(parseManifest(Buffer.from(deferred[9])), expected(deferred[9]));
+    assert.throws(() => parseManifest(Buffer.from(deferred[4])), sdk.FormatError);
+    assert.throws(() => parseManifest(Buffer.from(deferred[8])), (e) => e instanceof sdk.FormatError && /upgrade/.test(e.message));
+  });
+});
+
 describe("git processes", () => {
   it("never prompt: no terminal prompt, ssh in batch mode unless GIT_SSH_COMMAND is set", () => {
     const env = gitEnv({ PATH: "/bin", GIT_TERMINAL_PROMPT: "1" });
