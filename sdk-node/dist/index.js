@@ -19426,6 +19426,7 @@ var Vault = class {
       if (!bytes) {
         return {
           path,
+          name: path,
           group: listedGroup,
           created: null,
           rotated: null,
@@ -19814,6 +19815,7 @@ function allSecrets(manifest) {
 function secretInfo(path, meta) {
   return {
     path,
+    name: path,
     group: meta.group,
     created: meta.created === "" ? null : meta.created,
     rotated: meta.rotated,

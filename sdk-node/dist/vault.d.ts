@@ -54,6 +54,8 @@ export interface VaultOptions {
 export interface SecretInfo {
     /** The secret path, e.g. `stripe/api-key`. */
     readonly path: string;
+    /** The same as {@link SecretInfo.path}: the field's name in agent-vault 0.1.0, kept for its scripts. */
+    readonly name: string;
     /** Its group. */
     readonly group: string;
     /** When it was first stored (RFC 3339), if recorded. */

@@ -83,6 +83,8 @@ export interface VaultOptions {
 export interface SecretInfo {
   /** The secret path, e.g. `stripe/api-key`. */
   readonly path: string;
+  /** The same as {@link SecretInfo.path}: the field's name in agent-vault 0.1.0, kept for its scripts. */
+  readonly name: string;
   /** Its group. */
   readonly group: string;
   /** When it was first stored (RFC 3339), if recorded. */
@@ -264,6 +266,7 @@ export class Vault {
       if (!bytes) {
         return {
           path,
+          name: path,
           group: listedGroup,
           created: null,
           rotated: null,
@@ -700,6 +703,7 @@ function allSecrets(manifest: Manifest): Array<[string, string]> {
 function secretInfo(path: string, meta: SecretMeta): SecretInfo {
   return {
     path,
+    name: path,
     group: meta.group,
     created: meta.created === "" ? null : meta.created,
     rotated: meta.rotated,

@@ -74,6 +74,7 @@ async function rejects(promise, Class, code) {
 function cliList(v, args = []) {
   return JSON.parse(v.av(["list", "--json", "--offline", ...args]).stdout.toString()).map((s) => ({
     path: s.path,
+    name: s.path,
     group: s.group,
     created: s.created,
     rotated: s.rotated,
@@ -209,6 +210,13 @@ describe("a vault written by the CLI", () => {
     await rejects(vault.listSecrets("nosuch"), SecretNotFoundError, 3);
     assert.equal(cli(["--vault", v.repo, "list", "--group", "nosuch"], { env: v.env, check: false }).code, 3);
     await rejects(vault.listSecrets("Bad Group"), InvalidInputError, 2);
+  });
+
+  it("keeps 0.1.0's `name` next to `path` in listings, so its scripts run unchanged (issue 18)", async () => {
+    const listed = await new Vault(opts(v)).listSecrets();
+    assert.ok(listed.length > 3);
+    for (const s of listed) assert.equal(s.name, s.path);
+    assert.deepEqual(JSON.parse(JSON.stringify(listed)).map((s) => s.name), listed.map((s) => s.path));
   });
 
   it("still returns an expired secret, with a warning", async () => {
