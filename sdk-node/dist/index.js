@@ -19342,7 +19342,11 @@ var Vault = class {
    */
   constructor(options = {}) {
     checkOptions(options);
-    const { repoPath = ".", keyPath, key, agent, autoPull = true } = options;
+    const { repoPath = ".", keyPath, keyStr, agent, autoPull = true } = options;
+    if (options.key !== void 0 && keyStr !== void 0) {
+      throw new InvalidInputError("the options key and keyStr conflict: keyStr is the old name of key; give only key");
+    }
+    const key = options.key ?? keyStr;
     if (typeof repoPath !== "string" || repoPath === "") {
       throw new InvalidInputError("repoPath must be a non-empty string (a local path or a git URL)");
     }
@@ -19374,6 +19378,9 @@ var Vault = class {
     this.#envVerifyKey = env[VERIFY_KEY_ENV];
     this.#pins = new Pins(keyHome(env));
     this.#warn = options.onWarning ?? ((message) => process.emitWarning(message, { type: "AgentVaultWarning" }));
+    if (keyStr !== void 0) {
+      this.#warn("the keyStr option is deprecated (agent-vault 0.1.0's name): use key, which works the same");
+    }
   }
   /**
    * Decrypts a secret and returns it as UTF-8 text. Throws {@link FormatError} if the value is
@@ -19424,7 +19431,7 @@ var Vault = class {
     return listed.map(([path, listedGroup], i) => {
       const bytes = metas[i];
       if (!bytes) {
-        return {
+        return withDates({
           path,
           name: path,
           group: listedGroup,
@@ -19434,7 +19441,7 @@ var Vault = class {
           authorizedAgents: [],
           extraAgents: [],
           expired: false
-        };
+        });
       }
       return secretInfo(path, parseMeta(metaPath(path), bytes));
     });
@@ -19730,6 +19737,7 @@ var OPTION_NAMES = [
   "repoPath",
   "keyPath",
   "key",
+  "keyStr",
   "agent",
   "autoPull",
   "refreshIntervalMs",
@@ -19762,6 +19770,7 @@ function checkOptions(options) {
   expect("repoPath", "a string (a local path or a git URL)", string);
   expect("keyPath", "a string (the path of an identity file)", string);
   expect("key", "a string holding AGE-SECRET-KEY-1\u2026 identity text", string);
+  expect("keyStr", "a string holding AGE-SECRET-KEY-1\u2026 identity text", string);
   expect("agent", "a string (an agent name)", string);
   expect("autoPull", "a boolean", (v) => typeof v === "boolean");
   expect("refreshIntervalMs", "a number \u2265 0", (v) => typeof v === "number" && v >= 0, true);
@@ -19813,7 +19822,7 @@ function allSecrets(manifest) {
   return out.sort((a, b) => compareBytes(a[0], b[0]) || compareBytes(a[1], b[1]));
 }
 function secretInfo(path, meta) {
-  return {
+  return withDates({
     path,
     name: path,
     group: meta.group,
@@ -19823,7 +19832,18 @@ function secretInfo(path, meta) {
     authorizedAgents: [...meta.authorizedAgents],
     extraAgents: [...meta.extraAgents],
     expired: isExpired(meta.expires)
+  });
+}
+function withDates(info) {
+  const date = (value) => {
+    const ms = value === null ? null : parseStoredTime(value);
+    return ms === null ? null : new Date(ms);
   };
+  return Object.defineProperties(info, {
+    createdAt: { get: () => date(info.created), enumerable: false },
+    rotatedAt: { get: () => date(info.rotated), enumerable: false },
+    expiresAt: { get: () => date(info.expires), enumerable: false }
+  });
 }
 export {
   AgentVaultError,

@@ -14,6 +14,11 @@ export interface VaultOptions {
     keyPath?: string;
     /** Decrypt with this identity text (`AGE-SECRET-KEY-1…`, comments allowed). Kept in memory only. */
     key?: string;
+    /**
+     * @deprecated The name of {@link VaultOptions.key} in agent-vault 0.1.0's SDK: still accepted,
+     * with a warning; use `key`.
+     */
+    keyStr?: string;
     /** Decrypt with this agent's key, `$AGENT_VAULT_HOME/agents/<agent>.key`. */
     agent?: string;
     /**
@@ -70,6 +75,15 @@ export interface SecretInfo {
     readonly extraAgents: readonly string[];
     /** Whether `expires` is at or before now. */
     readonly expired: boolean;
+    /**
+     * `created` as a `Date` (`null` when not recorded or not a valid time). A non-enumerable
+     * accessor kept for code written against agent-vault 0.1.0's SDK; JSON output is unchanged.
+     */
+    readonly createdAt: Date | null;
+    /** `rotated` as a `Date`, like {@link SecretInfo.createdAt}. */
+    readonly rotatedAt: Date | null;
+    /** `expires` as a `Date`, like {@link SecretInfo.createdAt}. */
+    readonly expiresAt: Date | null;
 }
 /** A registered agent, as `agent-vault list-agents --json` reports it. */
 export interface AgentInfo {

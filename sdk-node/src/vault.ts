@@ -21,7 +21,7 @@ import { Pins, PinsUnwritable } from "./pins.js";
 import { clonePath, defaultCacheDir, ensureClone, isRemoteUrl, redactUrl, refreshClone } from "./remote.js";
 import { STATEMENT_REL, VerifyKey, type Statement } from "./statement.js";
 import { compareBytes, decodeUtf8, escapeControl, trimText } from "./text.js";
-import { isExpired } from "./time.js";
+import { isExpired, parseStoredTime } from "./time.js";
 import { Snapshot, type Walk } from "./tree.js";
 import { decideTrust } from "./trust.js";
 
@@ -42,6 +42,11 @@ export interface VaultOptions {
   keyPath?: string;
   /** Decrypt with this identity text (`AGE-SECRET-KEY-1…`, comments allowed). Kept in memory only. */
   key?: string;
+  /**
+   * @deprecated The name of {@link VaultOptions.key} in agent-vault 0.1.0's SDK: still accepted,
+   * with a warning; use `key`.
+   */
+  keyStr?: string;
   /** Decrypt with this agent's key, `$AGENT_VAULT_HOME/agents/<agent>.key`. */
   agent?: string;
   /**
@@ -99,6 +104,15 @@ export interface SecretInfo {
   readonly extraAgents: readonly string[];
   /** Whether `expires` is at or before now. */
   readonly expired: boolean;
+  /**
+   * `created` as a `Date` (`null` when not recorded or not a valid time). A non-enumerable
+   * accessor kept for code written against agent-vault 0.1.0's SDK; JSON output is unchanged.
+   */
+  readonly createdAt: Date | null;
+  /** `rotated` as a `Date`, like {@link SecretInfo.createdAt}. */
+  readonly rotatedAt: Date | null;
+  /** `expires` as a `Date`, like {@link SecretInfo.createdAt}. */
+  readonly expiresAt: Date | null;
 }
 
 /** A registered agent, as `agent-vault list-agents --json` reports it. */
@@ -176,7 +190,11 @@ export class Vault {
    */
   constructor(options: VaultOptions = {}) {
     checkOptions(options);
-    const { repoPath = ".", keyPath, key, agent, autoPull = true } = options;
+    const { repoPath = ".", keyPath, keyStr, agent, autoPull = true } = options;
+    if (options.key !== undefined && keyStr !== undefined) {
+      throw new InvalidInputError("the options key and keyStr conflict: keyStr is the old name of key; give only key");
+    }
+    const key = options.key ?? keyStr;
     if (typeof repoPath !== "string" || repoPath === "") {
       throw new InvalidInputError("repoPath must be a non-empty string (a local path or a git URL)");
     }
@@ -210,6 +228,9 @@ export class Vault {
     this.#pins = new Pins(keyHome(env));
     this.#warn =
       options.onWarning ?? ((message: string) => process.emitWarning(message, { type: "AgentVaultWarning" }));
+    if (keyStr !== undefined) {
+      this.#warn("the keyStr option is deprecated (agent-vault 0.1.0's name): use key, which works the same");
+    }
   }
 
   /**
@@ -264,7 +285,7 @@ export class Vault {
     return listed.map(([path, listedGroup], i) => {
       const bytes = metas[i];
       if (!bytes) {
-        return {
+        return withDates({
           path,
           name: path,
           group: listedGroup,
@@ -274,7 +295,7 @@ export class Vault {
           authorizedAgents: [],
           extraAgents: [],
           expired: false,
-        };
+        });
       }
       return secretInfo(path, parseMeta(metaPath(path), bytes));
     });
@@ -600,6 +621,7 @@ const OPTION_NAMES = [
   "repoPath",
   "keyPath",
   "key",
+  "keyStr",
   "agent",
   "autoPull",
   "refreshIntervalMs",
@@ -640,6 +662,7 @@ function checkOptions(options: unknown): asserts options is VaultOptions {
   expect("repoPath", "a string (a local path or a git URL)", string);
   expect("keyPath", "a string (the path of an identity file)", string);
   expect("key", "a string holding AGE-SECRET-KEY-1… identity text", string);
+  expect("keyStr", "a string holding AGE-SECRET-KEY-1… identity text", string);
   expect("agent", "a string (an agent name)", string);
   expect("autoPull", "a boolean", (v) => typeof v === "boolean");
   expect("refreshIntervalMs", "a number ≥ 0", (v) => typeof v === "number" && v >= 0, true);
@@ -701,7 +724,7 @@ function allSecrets(manifest: Manifest): Array<[string, string]> {
 }
 
 function secretInfo(path: string, meta: SecretMeta): SecretInfo {
-  return {
+  return withDates({
     path,
     name: path,
     group: meta.group,
@@ -711,5 +734,20 @@ function secretInfo(path: string, meta: SecretMeta): SecretInfo {
     authorizedAgents: [...meta.authorizedAgents],
     extraAgents: [...meta.extraAgents],
     expired: isExpired(meta.expires),
+  });
+}
+
+type PlainSecretInfo = Omit<SecretInfo, "createdAt" | "rotatedAt" | "expiresAt">;
+
+/** Adds 0.1.0's `Date` accessors, non-enumerable (JSON and equality comparisons ignore them). */
+function withDates(info: PlainSecretInfo): SecretInfo {
+  const date = (value: string | null): Date | null => {
+    const ms = value === null ? null : parseStoredTime(value);
+    return ms === null ? null : new Date(ms);
   };
+  return Object.defineProperties(info, {
+    createdAt: { get: () => date(info.created), enumerable: false },
+    rotatedAt: { get: () => date(info.rotated), enumerable: false },
+    expiresAt: { get: () => date(info.expires), enumerable: false },
+  }) as SecretInfo;
 }

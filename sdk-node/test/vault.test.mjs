@@ -219,6 +219,27 @@ describe("a vault written by the CLI", () => {
     assert.deepEqual(JSON.parse(JSON.stringify(listed)).map((s) => s.name), listed.map((s) => s.path));
   });
 
+  it("accepts 0.1.0's names: keyStr (with a deprecation warning) and Date accessors (issue 12)", async () => {
+    const keyFile = readFileSync(v.agentKey("bot"), "utf8");
+    const warnings = [];
+    const old = new Vault(opts(v, { keyStr: keyFile, onWarning: (w) => warnings.push(w) }));
+    assert.equal(await old.get("stripe/api-key"), TEXT);
+    await rejects(old.get("a/b/c/d"), NotAuthorizedError, 4);
+    assert.equal(warnings.filter((w) => /keyStr option is deprecated.*use key/.test(w)).length, 1, warnings.join("\n"));
+    assert.ok(!warnings.join("").includes(keyFile.split("\n").find((l) => l.startsWith("AGE-"))));
+    assert.throws(() => new Vault({ key: keyFile, keyStr: keyFile }), InvalidInputError);
+    assert.throws(() => new Vault({ keyPath: "/k", keyStr: keyFile }), InvalidInputError);
+    const listed = await new Vault(opts(v)).listSecrets();
+    const oldOne = listed.find((s) => s.path === "stripe/old");
+    assert.ok(oldOne.createdAt instanceof Date);
+    assert.equal(oldOne.createdAt.getTime(), Date.parse(oldOne.created));
+    assert.equal(oldOne.rotatedAt.getTime(), Date.parse(oldOne.rotated));
+    assert.equal(oldOne.expiresAt.toISOString(), "2020-01-01T00:00:00.000Z");
+    assert.equal(listed.find((s) => s.path === "top").expiresAt, null);
+    // Accessors only: JSON and comparisons see exactly the fields `list --json` has.
+    assert.ok(!("createdAt" in JSON.parse(JSON.stringify(oldOne))));
+  });
+
   it("still returns an expired secret, with a warning", async () => {
     const warnings = [];
     const vault = new Vault(opts(v, { onWarning: (w) => warnings.push(w) }));
@@ -359,6 +380,7 @@ describe("broken and missing vaults", () => {
       repoPath: 5,
       keyPath: 5,
       key: Buffer.from("AGE-SECRET-KEY-1X"),
+      keyStr: 5,
       agent: 5,
       autoPull: "false",
       refreshIntervalMs: "5",
