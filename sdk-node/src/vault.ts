@@ -181,6 +181,7 @@ export class Vault {
   #refreshing: Promise<void> | null = null;
   #ancestry: { readonly pair: string; readonly ahead: number; readonly behind: number } | null = null;
   #snapshot: Snapshot | null = null;
+  #cloneBranch: Promise<string> | null = null;
   #listCache: { readonly commit: string; readonly walk: Walk; readonly verified: Verified | null } | null = null;
   #upstream: { readonly head: string; readonly found: Promise<{ ref: string; remote: string } | null> } | null = null;
 
@@ -524,6 +525,7 @@ export class Vault {
     const location = await this.#locate();
     const root = location.kind === "local" ? location.root : location.dir;
     const objects = this.#objectsFor(root);
+    if (location.kind === "remote") return this.#remoteState(location, objects, force);
     const [head] = await objects.info(["HEAD^{commit}"]);
     if (!head) throw this.#notFound();
     let fetched = false;
@@ -537,9 +539,7 @@ export class Vault {
     const [upstream] = upstreamRef ? await objects.info([`${upstreamRef}^{commit}`]) : [null];
     let commit = head.oid;
     let label = "HEAD";
-    if (location.kind === "remote") {
-      if (upstream) [commit, label] = [upstream.oid, "the remote"];
-    } else if (upstream && upstream.oid !== head.oid) {
+    if (upstream && upstream.oid !== head.oid) {
       const { ahead, behind } = await this.#relation(root, head.oid, upstream.oid);
       if (behind > 0 && ahead === 0) [commit, label] = [upstream.oid, "the upstream"];
       else if (behind > 0 && fetched) {
@@ -547,6 +547,28 @@ export class Vault {
       }
     }
     if (this.#snapshot?.commit !== commit) this.#snapshot = new Snapshot(objects, commit, label);
+    return this.#snapshot;
+  }
+
+  /**
+   * A URL's clone (ours: nothing is ever checked out, its branch never moves): after a fetch
+   * when due, the remote-tracking commit of the clone's branch — also for a clone made while
+   * the remote was still empty — else the clone's HEAD.
+   */
+  async #remoteState(location: Location & { kind: "remote" }, objects: ObjectReader, force: boolean): Promise<Snapshot> {
+    if (this.#autoPull && (force || Date.now() - this.#lastRefresh >= this.#refreshIntervalMs)) {
+      this.#refreshing ??= this.#refresh(location, location.dir, "").finally(() => (this.#refreshing = null));
+      await this.#refreshing;
+    }
+    this.#cloneBranch ??= runGit(["symbolic-ref", "-q", "--short", "HEAD"], { cwd: location.dir }).then((r) =>
+      r.code === 0 ? r.stdout.toString("utf8").trim() : "",
+    );
+    this.#cloneBranch.catch(() => (this.#cloneBranch = null));
+    const branch = await this.#cloneBranch;
+    const names = branch && !/[\s^~:?*[\\]/.test(branch) ? [`refs/remotes/origin/${branch}^{commit}`, "HEAD^{commit}"] : ["HEAD^{commit}"];
+    const found = (await objects.info(names)).find((info) => info !== null);
+    if (!found) throw this.#notFound();
+    if (this.#snapshot?.commit !== found.oid) this.#snapshot = new Snapshot(objects, found.oid, "the remote");
     return this.#snapshot;
   }
 

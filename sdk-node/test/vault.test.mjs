@@ -644,6 +644,23 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     for (const value of ["0", "false", "off", ""]) assert.equal(await at(value).get("stripe/a"), "v2");
   });
 
+  it("reads a URL whose clone was cached while the remote was still empty, once the vault is pushed", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "pushed-after-the-clone" } });
+    const bare = join(v.dir, "empty.git");
+    git(["init", "-q", "--bare", bare]);
+    const cacheDir = join(v.dir, "cache");
+    const url = `file://${bare}`;
+    const reader = (autoPull) => new Vault({ ...opts(v), repoPath: url, cacheDir, autoPull, refreshIntervalMs: 0 });
+    await rejects(reader(true).get("stripe/a"), VaultNotFoundError, 3);
+    const branch = git(["rev-parse", "--abbrev-ref", "HEAD"], { cwd: v.repo });
+    git(["push", "-q", bare, `HEAD:refs/heads/${branch}`], { cwd: v.repo });
+    git(["symbolic-ref", "HEAD", `refs/heads/${branch}`], { cwd: bare });
+    // Without fetching, the cached (empty) clone is all there is; with it, the vault.
+    await rejects(reader(false).get("stripe/a"), VaultNotFoundError, 3);
+    assert.equal(await reader(true).get("stripe/a"), "pushed-after-the-clone");
+    assert.equal(await reader(false).get("stripe/a"), "pushed-after-the-clone");
+  });
+
   it("reads a remote URL through a ciphertext-only clone in the cache directory", async () => {
     const v = makeVault({ secrets: { "stripe/a": "remote-plaintext-1", "x/y": "remote-plaintext-2" } });
     writeFileSync(join(v.repo, "README.md"), "not part of the vault\n");
