@@ -88,4 +88,49 @@ await cached.get(name(1));
 console.log(`get with upstream, default 5 s refresh:     ${stats(await measure(100, (i) => cached.get(name(i))))}`);
 t = performance.now();
 sh(bin, ["--vault", repo, "get", name(7), "--offline"]);
-console.log(`for comparison, one CLI process \`agent-vault get --offline\` (debug build): ${(performance.now() - t).toFixed(1)} ms`);
+console.log(`for comparison, one CLI process \`agent-vault get --offline\`: ${(performance.now() - t).toFixed(1)} ms`);
+
+// Fresh processes (what a CI job or a script pays): the CLI against a Node process that imports
+// the SDK and makes one call. Medians of several runs; a clone, so objects are packed as fetched.
+const runs = 9;
+const proc = (cmd, args) => {
+  const start = performance.now();
+  const r = spawnSync(cmd, args, { env, cwd: clone });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr}`);
+  return performance.now() - start;
+};
+const nodeCall = (call) => [
+  "--input-type=module",
+  "-e",
+  `const t0 = performance.now();
+   const { Vault } = await import(${JSON.stringify(join(sdkDir, "dist", "index.js"))});
+   const t1 = performance.now();
+   const v = new Vault({ repoPath: ".", autoPull: false, onWarning() {} });
+   await v.${call};
+   const t2 = performance.now();
+   await v.${call};
+   const t3 = performance.now();
+   v.close();
+   process.stdout.write(JSON.stringify([t1 - t0, t2 - t1, t3 - t2]));`,
+];
+const inProcess = (call) => {
+  const samples = [[], [], [], []];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const r = spawnSync(process.execPath, nodeCall(call), { env, cwd: clone });
+    if (r.status !== 0) throw new Error(r.stderr.toString());
+    samples[0].push(performance.now() - start);
+    JSON.parse(r.stdout.toString()).forEach((x, k) => samples[k + 1].push(x));
+  }
+  return samples;
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)].toFixed(1);
+const cliList = Array.from({ length: runs }, () => proc(bin, ["list", "--json", "--offline"]));
+const list = inProcess("listSecrets()");
+console.log(`\nfresh processes, ${count} secrets (medians of ${runs}):`);
+console.log(`  CLI \`list --json --offline\`, whole process:        ${median(cliList)} ms`);
+console.log(`  node + listSecrets(), whole process:                ${median(list[0])} ms (import ${median(list[1])}, first call ${median(list[2])}, second call ${median(list[3])})`);
+const cliGet = Array.from({ length: runs }, () => proc(bin, ["get", name(3), "--offline"]));
+const get = inProcess(`get(${JSON.stringify(name(3))})`);
+console.log(`  CLI \`get --offline\`, whole process:                ${median(cliGet)} ms`);
+console.log(`  node + get(), whole process:                        ${median(get[0])} ms (import ${median(get[1])}, first get ${median(get[2])}, second get ${median(get[3])})`);

@@ -5,55 +5,53 @@ export interface GitResult {
     readonly stderr: string;
 }
 /**
- * Environment for spawned git: never prompt (for a password, a passphrase or an unknown host
- * key: ssh runs in batch mode unless `GIT_SSH_COMMAND` is set), never open an editor or pager.
+ * Environment for spawned git: the caller's, without `AGENT_VAULT_*` (git, its hooks, ssh and
+ * credential helpers never see the key); never prompt (ssh runs in batch mode unless the user
+ * set their own `GIT_SSH_COMMAND`), never open an editor or pager.
  */
 export declare function gitEnv(base?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+/** The first line of git's message, escaped for printing. */
+export declare function gitReason(stderr: string, code: number): string;
 /**
  * Runs `git args…` and resolves with its exit code and output (a non-zero exit is not an
- * error here). Rejects with a {@link FormatError} if git cannot be started or times out.
+ * error here). Rejects with a {@link FormatError} if git cannot be started, times out or
+ * writes more than 16 MiB.
  */
 export declare function runGit(args: readonly string[], options?: {
     cwd?: string;
     timeoutMs?: number;
 }): Promise<GitResult>;
-/** Runs git and returns stdout, or throws a {@link FormatError} naming `what` on failure. */
-export declare function gitOk(args: readonly string[], what: string, cwd?: string): Promise<Buffer>;
-/** A git repository with a working tree, found by walking up from a start path. */
+/** A git repository with a working tree. */
 export interface RepoLocation {
-    /** The working tree's root. */
+    /** The working tree's root, its real path (symlinks resolved), as git reports it. */
     readonly root: string;
-    /** The repository's git dir (for a linked worktree, its private git dir). */
-    readonly gitDir: string;
-    /** The common git dir (holds `config`). */
-    readonly commonDir: string;
 }
-/** Finds the repository containing `start`, like `git rev-parse --show-toplevel`. */
+/** Finds the repository containing `start` with `git rev-parse` (as git itself would). */
 export declare function discoverRepo(start: string): Promise<RepoLocation>;
+/** An object's type and size, as recorded in its header. */
+export interface ObjectInfo {
+    readonly oid: string;
+    readonly type: string;
+    readonly size: number;
+}
 /**
- * Parses the parts of a git config file we need: `branch.<name>.remote` and
- * `branch.<name>.merge`. Returns a map from `section.subsection.key` (section and key
- * lower-cased) to the last value.
+ * One long-lived `git cat-file --batch-command` (git ≥ 2.36), started on first use and closed
+ * by {@link ObjectReader.close}. Requests are pipelined and answered in order. It never keeps
+ * the Node process alive while idle. `info` reads only an object's header; `contents` is
+ * asked only after the caller checked the size, and refuses anything larger than `maxSize`.
  */
-export declare function parseGitConfig(text: string): Map<string, string>;
-/**
- * Whether the current branch has an upstream, read from `.git/HEAD` and the config without
- * spawning git. Returns the remote name (`.` for a local branch) or `null`.
- */
-export declare function upstreamRemote(repo: RepoLocation): Promise<string | null>;
-/**
- * Reads blobs by object id with one `git cat-file --batch`. Returns the contents in the order
- * of `oids` (`null` for a missing object).
- */
-export declare function catFileBatch(cwd: string, oids: readonly string[]): Promise<Array<Buffer | null>>;
-/**
- * HEAD's commit and its upstream's, read from `.git` files without spawning git: `upstream`
- * is `null` when the upstream's ref does not exist locally (never fetched). Returns `null`
- * when only git can tell (no upstream, a detached HEAD, a symbolic ref, a fetch refspec
- * other than the default one, or the reftable ref storage).
- */
-export declare function readUpstreamState(repo: RepoLocation): Promise<{
-    readonly head: string | null;
-    readonly upstream: string | null;
-    readonly label: string;
-} | null>;
+export declare class ObjectReader {
+    #private;
+    constructor(cwd: string);
+    /** Resolves object names (ids or revisions such as `HEAD^{commit}`); `null` when missing. */
+    info(names: readonly string[]): Promise<Array<ObjectInfo | null>>;
+    /**
+     * The contents of objects (by id), each at most `maxSize` bytes; with `hash`, the SHA-256
+     * hex of the contents instead (nothing is kept in memory).
+     */
+    contents(oids: readonly string[], maxSize: number, hash?: boolean): Promise<Array<Buffer | null>>;
+    /** The SHA-256 hex of each object's contents (at most `maxSize` bytes), streamed. */
+    sha256(oids: readonly string[], maxSize: number): Promise<Array<string | null>>;
+    /** Ends the git process (a later request starts a new one). */
+    close(): void;
+}

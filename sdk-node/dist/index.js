@@ -2424,10 +2424,10 @@ function invert(number, modulo) {
   let b = modulo;
   let x = _0n2, y = _1n2, u = _1n2, v = _0n2;
   while (a !== _0n2) {
-    const q = b / a;
+    const q2 = b / a;
     const r = b % a;
-    const m = x - u * q;
-    const n = y - v * q;
+    const m = x - u * q2;
+    const n = y - v * q2;
     b = a, a = r, x = u, y = v, u = m, v = n;
   }
   const gcd = b;
@@ -3927,14 +3927,14 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       if (!Fn.isValidNot0(k))
         return;
       const ik = Fn.inv(k);
-      const q = Point.BASE.multiply(k).toAffine();
-      const r = Fn.create(q.x);
+      const q2 = Point.BASE.multiply(k).toAffine();
+      const r = Fn.create(q2.x);
       if (r === _0n5)
         return;
       const s = Fn.create(ik * Fn.create(m + r * d));
       if (s === _0n5)
         return;
-      let recovery = (q.x === r ? 0 : 2) | Number(q.y & _1n5);
+      let recovery = (q2.x === r ? 0 : 2) | Number(q2.y & _1n5);
       let normS = s;
       if (lowS && isBiggerThanHalfOrder(s)) {
         normS = Fn.neg(s);
@@ -6066,9 +6066,9 @@ function invert2(number, modulo) {
   let b = modulo;
   let x = _0n8, u = _1n9;
   while (a !== _0n8) {
-    const q = b / a;
-    const r = b - a * q;
-    const m = x - u * q;
+    const q2 = b / a;
+    const r = b - a * q2;
+    const m = x - u * q2;
     b = a, a = r, x = u, u = m;
   }
   const gcd = b;
@@ -7729,8 +7729,8 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       const k = bits2int(kBytes);
       if (!Fn.isValidNot0(k))
         return;
-      const q = Point.BASE.multiply(k).toAffine();
-      const r = Fn.create(q.x);
+      const q2 = Point.BASE.multiply(k).toAffine();
+      const r = Fn.create(q2.x);
       if (r === _0n11)
         return;
       let s;
@@ -7746,7 +7746,7 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       }
       if (s === _0n11)
         return;
-      let recovery = getRecoveryBit(q.x, q.y, r);
+      let recovery = getRecoveryBit(q2.x, q2.y, r);
       let normS = s;
       if (lowS && isBiggerThanHalfOrder(s)) {
         normS = Fn.neg(s);
@@ -7786,11 +7786,11 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       const R = Point.BASE.mulAddUnsafe(u1, P, u2);
       if (R.is0())
         return false;
-      const q = R.toAffine();
-      const v = Fn.create(q.x);
+      const q2 = R.toAffine();
+      const v = Fn.create(q2.x);
       if (v !== r)
         return false;
-      if (format === "recovered" && sig.recovery !== getRecoveryBit(q.x, q.y, r))
+      if (format === "recovered" && sig.recovery !== getRecoveryBit(q2.x, q2.y, r))
         return false;
       return true;
     } catch (e) {
@@ -9541,7 +9541,7 @@ __export(dist_exports, {
   identityToRecipient: () => identityToRecipient,
   webauthn: () => webauthn_exports
 });
-function compareBytes(a, b) {
+function compareBytes2(a, b) {
   if (a.length !== b.length) {
     return false;
   }
@@ -9755,7 +9755,7 @@ var init_dist = __esm({
         const label2 = new TextEncoder().encode("header");
         const hmacKey = hkdf(sha256, fileKey, void 0, label2, 32);
         const mac = hmac(sha256, hmacKey, h.headerNoMAC);
-        if (!compareBytes(h.MAC, mac))
+        if (!compareBytes2(h.MAC, mac))
           throw Error("invalid header HMAC");
         return { fileKey, headerSize: h.headerSize, rest: h.rest };
       }
@@ -17102,8 +17102,7 @@ var require_dist = __commonJS({
 });
 
 // src/vault.ts
-import { access as access2, realpath } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { realpath } from "node:fs/promises";
 
 // src/errors.ts
 var AgentVaultError = class extends Error {
@@ -17162,59 +17161,6 @@ var IntegrityError = class extends AgentVaultError {
   }
 };
 
-// src/crypto.ts
-var agePromise = null;
-function loadAge() {
-  agePromise ??= Promise.resolve().then(() => (init_dist(), dist_exports));
-  return agePromise;
-}
-var ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
-var NO_MATCH = "no identity matched any of the file's recipients";
-async function makeDecrypter(loaded) {
-  const age = await loadAge();
-  const decrypter = new age.Decrypter();
-  for (const { line, value } of loaded.identities) {
-    try {
-      decrypter.addIdentity(value);
-      await age.identityToRecipient(value);
-    } catch {
-      throw new FormatError(`${loaded.origin}: line ${line} is not a valid age identity`);
-    }
-  }
-  const origin = loaded.origin;
-  return {
-    origin,
-    async decrypt(ciphertext, file, what) {
-      let binary = ciphertext;
-      const head = Buffer.from(ciphertext.subarray(0, 200)).toString("latin1").trimStart();
-      const corrupt = (reason) => new FormatError(
-        `${file}: not a valid age ciphertext (${reason}); restore it from git history (\`git log -- ${file}\`) or set the secret again`
-      );
-      if (head.startsWith(ARMOR_BEGIN)) {
-        try {
-          binary = age.armor.decode(Buffer.from(ciphertext).toString("latin1"));
-        } catch (e) {
-          throw corrupt(e instanceof Error ? e.message : String(e));
-        }
-      }
-      try {
-        return await decrypter.decrypt(binary);
-      } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
-        if (message === NO_MATCH) {
-          throw new NotAuthorizedError(
-            `access denied: ${origin} cannot decrypt '${what}'; ask the vault owner to run \`agent-vault grant <agent> <group>\``
-          );
-        }
-        throw corrupt(message);
-      }
-    }
-  };
-}
-
-// src/format.ts
-var import_yaml = __toESM(require_dist(), 1);
-
 // src/text.ts
 function decodeUtf8(bytes) {
   return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
@@ -17228,8 +17174,101 @@ function trimText(text) {
 function trimStartText(text) {
   return text.replace(LEADING, "");
 }
+function escapeControl(text, keepNewlines = false) {
+  let out = "";
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0;
+    if ((c < 32 || c >= 127 && c <= 159) && !(keepNewlines && c === 10)) {
+      out += `\\u{${c.toString(16)}}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+function showBytes(bytes) {
+  return escapeControl(new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes));
+}
+function compareBytes(a, b) {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+// src/crypto.ts
+var agePromise = null;
+function loadAge() {
+  agePromise ??= Promise.resolve().then(() => (init_dist(), dist_exports)).then((age) => {
+    void globalThis.ReadableStream;
+    return age;
+  });
+  return agePromise;
+}
+var ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
+var NO_MATCH = "no identity matched any of the file's recipients";
+var MAX_HEADER_BYTES = 1 << 20;
+var MAX_STANZAS = 4096;
+function checkHeaderLimits(file) {
+  const intro = "age-encryption.org/v1\n";
+  if (Buffer.from(file.subarray(0, intro.length)).toString("latin1") !== intro) return "not an age v1 file";
+  let pos = intro.length;
+  let stanzas = 0;
+  for (; ; ) {
+    const nl = file.indexOf(10, pos);
+    if (nl < 0 && file.length <= MAX_HEADER_BYTES) return "its header is truncated";
+    if (nl < 0 || nl + 1 > MAX_HEADER_BYTES) return `its header is larger than ${MAX_HEADER_BYTES} bytes`;
+    if (file[pos] === 45 && file[pos + 1] === 62 && file[pos + 2] === 32) {
+      if (++stanzas > MAX_STANZAS) return `its header holds more than ${MAX_STANZAS} recipient stanzas`;
+    } else if (file[pos] === 45 && file[pos + 1] === 45 && file[pos + 2] === 45 && file[pos + 3] === 32) {
+      return null;
+    }
+    pos = nl + 1;
+  }
+}
+async function makeDecrypter(loaded) {
+  const age = await loadAge();
+  const decrypter = new age.Decrypter();
+  for (const { line, identity } of loaded.identities) {
+    try {
+      decrypter.addIdentity(identity.text);
+    } catch {
+      throw new FormatError(`${loaded.origin}: line ${line} is not a valid age identity`);
+    }
+  }
+  const origin = loaded.origin;
+  return {
+    origin,
+    async decrypt(ciphertext, file, what) {
+      const shownFile = escapeControl(file);
+      const corrupt = (reason) => new FormatError(
+        `${shownFile}: not a valid age ciphertext (${escapeControl(reason)}); restore it from git history (\`git log -- ${shownFile}\`) or set the secret again`
+      );
+      let binary = ciphertext;
+      const head = Buffer.from(ciphertext.subarray(0, 200)).toString("latin1").trimStart();
+      if (head.startsWith(ARMOR_BEGIN)) {
+        try {
+          binary = age.armor.decode(Buffer.from(ciphertext).toString("latin1"));
+        } catch (e) {
+          throw corrupt(e instanceof Error ? e.message : String(e));
+        }
+      }
+      const refused = checkHeaderLimits(binary);
+      if (refused) throw corrupt(refused);
+      try {
+        return await decrypter.decrypt(binary);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        if (message === NO_MATCH) {
+          throw new NotAuthorizedError(
+            `access denied: ${origin} cannot decrypt '${escapeControl(what)}'; ask the vault owner to run \`agent-vault grant <agent> <group>\``
+          );
+        }
+        throw corrupt(message);
+      }
+    }
+  };
+}
 
 // src/format.ts
+var import_yaml = __toESM(require_dist(), 1);
 var FORMAT_VERSION = 1;
 var VAULT_DIR = ".agent-vault";
 var CONFIG_PATH = `${VAULT_DIR}/config.yaml`;
@@ -17238,8 +17277,6 @@ var SECRETS_DIR = `${VAULT_DIR}/secrets`;
 var AGENTS_DIR = `${VAULT_DIR}/agents`;
 var encPath = (secret) => `${SECRETS_DIR}/${secret}.enc`;
 var metaPath = (secret) => `${SECRETS_DIR}/${secret}.meta`;
-var agentPublicKeyPath = (agent) => `${AGENTS_DIR}/${agent}/public.key`;
-var agentEscrowPath = (agent) => `${AGENTS_DIR}/${agent}/private.key.escrow`;
 var Fields = class _Fields {
   constructor(path, map) {
     this.path = path;
@@ -17317,7 +17354,8 @@ function parseMapping(path, bytes) {
   try {
     value = (0, import_yaml.parse)(text, { version: "1.2", uniqueKeys: true, maxAliasCount: 100 });
   } catch (e) {
-    const reason = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    const pos = e.linePos?.[0];
+    const reason = pos ? `invalid YAML at line ${pos.line}, column ${pos.col}` : "invalid YAML";
     throw new FormatError(
       `${path}: cannot parse (${reason}); restore it from git history (\`git log -p -- ${path}\`)`
     );
@@ -17335,12 +17373,108 @@ function checkConfig(bytes) {
   const encryption = f.mapping("encryption");
   const format = encryption?.string("format", "encryption.") ?? "age";
   if (format !== "age") {
-    throw new FormatError(
-      `${CONFIG_PATH}: encryption format '${format}' is not supported (only 'age')`
-    );
+    throw new FormatError(`${CONFIG_PATH}: the encryption format is not supported (only 'age' is)`);
   }
 }
+var MANIFEST_SECTIONS = {
+  owners: { keys: ["name", "public_key"], list: null },
+  agents: { keys: ["name", "groups"], list: "groups" },
+  groups: { keys: ["name", "secrets"], list: "secrets" }
+};
+function parseSimpleManifest(bytes) {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  if (text.includes("\uFFFD") || text.includes("\r") || text.includes("	") || text.startsWith("\uFEFF")) return null;
+  const seen = /* @__PURE__ */ new Set();
+  const emptyFlow = /* @__PURE__ */ new Set();
+  const out = {
+    agents: [],
+    groups: []
+  };
+  let version = null;
+  let section = null;
+  let item = null;
+  let list = null;
+  const items = [];
+  const itemKey = (rest) => {
+    if (!item || !section) return false;
+    const colon = rest.indexOf(":");
+    if (colon <= 0) return false;
+    const key = rest.slice(0, colon);
+    const spec = MANIFEST_SECTIONS[section];
+    if (!spec?.keys.includes(key) || key in item) return false;
+    const value = rest.slice(colon + 1);
+    list = null;
+    if (key === spec.list) {
+      if (value === " []") item[key] = [];
+      else if (value === "") item[key] = list = [];
+      else return false;
+      return true;
+    }
+    if (!value.startsWith(" ")) return false;
+    const scalar = simpleScalar(value.slice(1), true);
+    if (scalar === void 0) return false;
+    item[key] = scalar;
+    return true;
+  };
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    if (list !== null && line.startsWith("  - ")) {
+      const scalar = simpleScalar(line.slice(4), false);
+      if (scalar === void 0) return null;
+      list.push(scalar);
+      continue;
+    }
+    if (list !== null && list.length === 0) return null;
+    list = null;
+    if (line.startsWith("- ")) {
+      if (section === null) return null;
+      item = {};
+      items.push({ section, item });
+      if (!itemKey(line.slice(2))) return null;
+      continue;
+    }
+    if (line.startsWith("  ") && !line.startsWith("   ")) {
+      if (!itemKey(line.slice(2))) return null;
+      continue;
+    }
+    section = null;
+    item = null;
+    const m = /^(version|owners|agents|groups):(.*)$/.exec(line);
+    if (!m || seen.has(m[1])) return null;
+    seen.add(m[1]);
+    if (m[1] === "version") {
+      if (!/^ [0-9]{1,9}$/.test(m[2])) return null;
+      version = Number(m[2]);
+    } else if (m[2] === "") {
+      section = m[1];
+    } else if (m[2] === " []") {
+      emptyFlow.add(m[1]);
+    } else {
+      return null;
+    }
+  }
+  if (list !== null && list.length === 0) return null;
+  if (version === null) return null;
+  if (version === 0 || version > FORMAT_VERSION) return null;
+  for (const { section: name, item: fields } of items) {
+    const spec = MANIFEST_SECTIONS[name];
+    if (!spec || typeof fields["name"] !== "string") return null;
+    if (name === "owners") {
+      if (typeof fields["public_key"] !== "string") return null;
+    } else if (name === "agents") {
+      out.agents.push({ name: fields["name"], groups: Array.isArray(fields["groups"]) ? fields["groups"] : [] });
+    } else {
+      out.groups.push({ name: fields["name"], secrets: Array.isArray(fields["secrets"]) ? fields["secrets"] : [] });
+    }
+  }
+  for (const name of seen) {
+    if (name !== "version" && !emptyFlow.has(name) && !items.some((i) => i.section === name)) return null;
+  }
+  return out;
+}
 function parseManifest(bytes) {
+  const simple = parseSimpleManifest(bytes);
+  if (simple) return simple;
   const f = parseMapping(MANIFEST_PATH, bytes);
   f.version();
   for (const owner of f.mappingList("owners")) {
@@ -17370,11 +17504,13 @@ var META_KEYS = /* @__PURE__ */ new Set([
 var LIST_KEYS = /* @__PURE__ */ new Set(["authorized_agents", "extra_agents"]);
 var SAFE_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./+:-]*$/;
 var NOT_A_STRING = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+)$/;
-function simpleScalar(text) {
+var SPACED_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./+:@-]*(?: [A-Za-z0-9_./+@-][A-Za-z0-9_./+:@-]*)*$/;
+function simpleScalar(text, spaces = false) {
   if (text.length >= 2 && text.startsWith("'") && text.endsWith("'") && !text.slice(1, -1).includes("'")) {
     return text.slice(1, -1);
   }
-  if (SAFE_PLAIN.test(text) && !text.endsWith(":") && !NOT_A_STRING.test(text)) return text;
+  const plain = spaces ? SPACED_PLAIN.test(text) && !text.includes(": ") : SAFE_PLAIN.test(text);
+  if (plain && !text.endsWith(":") && !NOT_A_STRING.test(text)) return text;
   return void 0;
 }
 function parseSimpleMeta(bytes) {
@@ -17441,11 +17577,16 @@ function parseMeta(path, bytes) {
 
 // src/git.ts
 import { execFile, spawn } from "node:child_process";
-import { readFile, stat } from "node:fs/promises";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
 function gitEnv(base = process.env) {
+  const env = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (!name.startsWith("AGENT_VAULT_")) env[name] = value;
+  }
   return {
-    ...base,
+    ...env,
     GIT_TERMINAL_PROMPT: "0",
     GIT_SSH_COMMAND: base["GIT_SSH_COMMAND"] || "ssh -o BatchMode=yes",
     GIT_ASKPASS: base["GIT_ASKPASS"] ?? "",
@@ -17453,28 +17594,33 @@ function gitEnv(base = process.env) {
     GIT_EDITOR: ":"
   };
 }
+function gitReason(stderr, code) {
+  const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const reason = lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0];
+  return reason ? escapeControl(reason.slice(0, 500)) : `exit ${code}`;
+}
+var MAX_OUTPUT = 16 << 20;
 function runGit(args, options = {}) {
   return new Promise((resolvePromise, reject) => {
-    execFile(
+    const child = execFile(
       "git",
       args,
       {
         cwd: options.cwd,
         env: gitEnv(),
         encoding: "buffer",
-        maxBuffer: 1 << 30,
+        maxBuffer: MAX_OUTPUT,
         timeout: options.timeoutMs ?? 0,
         windowsHide: true
       },
       (error, stdout, stderr) => {
         const err = error;
+        if (err && err.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER") {
+          reject(new FormatError(`git ${args[0] ?? ""} wrote more than ${MAX_OUTPUT} bytes; refusing to read on`));
+          return;
+        }
         if (err && typeof err.code === "string") {
-          reject(
-            new FormatError(
-              `cannot run git (${err.code}); install git and make sure it is on PATH`,
-              { cause: error }
-            )
-          );
+          reject(new FormatError(`cannot run git (${err.code}); install git and make sure it is on PATH`, { cause: error }));
           return;
         }
         if (err?.killed) {
@@ -17484,240 +17630,346 @@ function runGit(args, options = {}) {
         resolvePromise({
           code: err ? typeof err.code === "number" ? err.code : 1 : 0,
           stdout,
-          stderr: stderr.toString("utf8").trim()
+          stderr: stderr.toString("utf8")
         });
       }
     );
+    child.stdin?.end();
   });
-}
-async function gitOk(args, what, cwd) {
-  const result = await runGit(args, cwd === void 0 ? {} : { cwd });
-  if (result.code !== 0) {
-    throw new FormatError(`git: ${what} failed: ${result.stderr || `exit ${result.code}`}`);
-  }
-  return result.stdout;
-}
-async function isDir(path) {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 async function discoverRepo(start) {
   const absolute = resolve(start);
-  let st;
+  let isDir;
   try {
-    st = await stat(absolute);
+    isDir = (await stat(absolute)).isDirectory();
   } catch {
     throw new VaultNotFoundError(
-      `no vault found at ${absolute}: the path does not exist; pass the path of a git repository holding .agent-vault/ (or its URL)`
+      `no vault found at ${escapeControl(absolute)}: the path does not exist; pass the path of a git repository holding .agent-vault/ (or its URL)`
     );
   }
-  let dir = st.isDirectory() ? absolute : dirname(absolute);
-  for (; ; ) {
-    const dotGit = join(dir, ".git");
-    let gitDir = null;
-    try {
-      const s = await stat(dotGit);
-      if (s.isDirectory()) {
-        gitDir = dotGit;
-      } else if (s.isFile()) {
-        const text = (await readFile(dotGit, "utf8")).trim();
-        const m = /^gitdir:\s*(.+)$/m.exec(text);
-        if (m?.[1]) gitDir = isAbsolute(m[1]) ? m[1] : resolve(dir, m[1]);
-      }
-    } catch {
-      gitDir = null;
-    }
-    if (gitDir !== null) {
-      let commonDir = gitDir;
-      try {
-        const rel = (await readFile(join(gitDir, "commondir"), "utf8")).trim();
-        if (rel) commonDir = isAbsolute(rel) ? rel : resolve(gitDir, rel);
-      } catch {
-      }
-      return { root: dir, gitDir, commonDir };
-    }
-    if (await isDir(join(dir, "objects")) && await isDir(join(dir, "refs")) && dir === absolute) {
-      throw new VaultNotFoundError(
-        `${absolute} is a bare git repository: pass it as a URL (file://${absolute}) so the SDK reads it through its own clone`
-      );
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
+  const cwd = isDir ? absolute : dirname(absolute);
+  const r = await runGit(["rev-parse", "--is-bare-repository", "--show-toplevel"], { cwd });
+  const [bare, top] = r.stdout.toString("utf8").split("\n");
+  if (bare === "true") {
+    throw new VaultNotFoundError(
+      `${escapeControl(absolute)} is a bare git repository: pass it as a URL (file://${escapeControl(absolute)}) so the SDK reads it through its own clone`
+    );
   }
-  throw new VaultNotFoundError(
-    `no vault found in ${absolute} or its parents: it is not in a git repository; run \`agent-vault init\` there, or pass the path of the repository holding .agent-vault/`
-  );
+  if (r.code !== 0 || !top || !isAbsolute(top)) {
+    const why = /not a git repository/.test(r.stderr) ? "it is not in a git repository" : `git cannot open it: ${gitReason(r.stderr, r.code)}`;
+    throw new VaultNotFoundError(
+      `no vault found in ${escapeControl(absolute)} or its parents: ${why}; run \`agent-vault init\` there, or pass the path of the repository holding .agent-vault/`
+    );
+  }
+  return { root: top };
 }
-function parseGitConfig(text) {
-  const out = /* @__PURE__ */ new Map();
-  let section = "";
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
-    const header = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]/.exec(line);
-    if (header) {
-      const name = (header[1] ?? "").toLowerCase();
-      section = header[2] !== void 0 ? `${name}.${header[2].replace(/\\(.)/g, "$1")}` : name;
-      continue;
+var Batch = class {
+  constructor(size, onDone, onError) {
+    this.onDone = onDone;
+    this.onError = onError;
+    this.results = new Array(size);
+    this.#left = size;
+    if (size === 0) this.#finish();
+  }
+  onDone;
+  onError;
+  results;
+  #left;
+  #done = false;
+  set(index, value) {
+    this.results[index] = value;
+    if (--this.#left === 0) this.#finish();
+  }
+  fail(e) {
+    if (this.#done) return;
+    this.#done = true;
+    this.onError(e);
+  }
+  #finish() {
+    if (this.#done) return;
+    this.#done = true;
+    this.onDone(this.results);
+  }
+};
+var Pending = class {
+  constructor(kind, batch, index, maxSize = 0, hash = false) {
+    this.kind = kind;
+    this.batch = batch;
+    this.index = index;
+    this.maxSize = maxSize;
+    this.hash = hash;
+  }
+  kind;
+  batch;
+  index;
+  maxSize;
+  hash;
+  resolve(value) {
+    this.batch.set(this.index, value);
+  }
+  reject(e) {
+    this.batch.fail(e);
+  }
+};
+var ObjectReader = class {
+  #cwd;
+  #child = null;
+  #queue = [];
+  #buffer = Buffer.alloc(0);
+  /** The content being read: where it goes and how many bytes (+ the final newline) remain. */
+  #body = null;
+  #stderr = "";
+  #pendingInput = "";
+  #flushScheduled = false;
+  constructor(cwd) {
+    this.#cwd = cwd;
+  }
+  /** Resolves object names (ids or revisions such as `HEAD^{commit}`); `null` when missing. */
+  info(names) {
+    return new Promise((resolve3, reject) => {
+      const batch = new Batch(names.length, resolve3, reject);
+      names.forEach((name, i) => this.#send(`info ${name}
+`, new Pending("info", batch, i)));
+    });
+  }
+  /**
+   * The contents of objects (by id), each at most `maxSize` bytes; with `hash`, the SHA-256
+   * hex of the contents instead (nothing is kept in memory).
+   */
+  contents(oids, maxSize, hash = false) {
+    return new Promise((resolve3, reject) => {
+      const batch = new Batch(oids.length, resolve3, reject);
+      oids.forEach((oid, i) => this.#send(`contents ${oid}
+`, new Pending("contents", batch, i, maxSize, hash)));
+    });
+  }
+  /** The SHA-256 hex of each object's contents (at most `maxSize` bytes), streamed. */
+  async sha256(oids, maxSize) {
+    const out = await this.contents(oids, maxSize, true);
+    return out.map((b) => b === null ? null : b.toString("latin1"));
+  }
+  /** Ends the git process (a later request starts a new one). */
+  close() {
+    const child = this.#child;
+    this.#child = null;
+    if (child) {
+      child.stdin.end();
+      this.#setRef(child, false);
     }
-    const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$/.exec(line);
-    if (!kv) continue;
-    let value = (kv[2] ?? "true").replace(/\s+[#;].*$/, "").trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    out.set(`${section}.${(kv[1] ?? "").toLowerCase()}`, value);
+    this.#fail(new FormatError("the vault was closed while git was reading"));
   }
-  return out;
-}
-async function upstreamRemote(repo) {
-  let head;
-  try {
-    head = (await readFile(join(repo.gitDir, "HEAD"), "utf8")).trim();
-  } catch {
-    return null;
+  #send(line, pending) {
+    if (/[\n\r]/.test(line.slice(0, -1))) {
+      pending.reject(new FormatError("git: an object name holds a line break"));
+      return;
+    }
+    const child = this.#ensure();
+    if (this.#queue.length === 0) this.#setRef(child, true);
+    this.#queue.push(pending);
+    this.#pendingInput += line;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => {
+        this.#flushScheduled = false;
+        const input = this.#pendingInput;
+        this.#pendingInput = "";
+        if (this.#child === child && input !== "") child.stdin.write(`${input}flush
+`);
+      });
+    }
   }
-  const m = /^ref:\s*refs\/heads\/(.+)$/.exec(head);
-  if (!m?.[1]) return null;
-  let config;
-  try {
-    config = parseGitConfig(await readFile(join(repo.commonDir, "config"), "utf8"));
-  } catch {
-    return null;
-  }
-  const remote = config.get(`branch.${m[1]}.remote`);
-  const merge = config.get(`branch.${m[1]}.merge`);
-  return remote && merge ? remote : null;
-}
-function catFileBatch(cwd, oids) {
-  if (oids.length === 0) return Promise.resolve([]);
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn("git", ["cat-file", "--batch"], {
-      cwd,
+  #ensure() {
+    if (this.#child) return this.#child;
+    this.#buffer = Buffer.alloc(0);
+    this.#body = null;
+    this.#stderr = "";
+    this.#pendingInput = "";
+    const child = spawn("git", ["cat-file", "--batch-command", "--buffer"], {
+      cwd: this.#cwd,
       env: gitEnv(),
       stdio: ["pipe", "pipe", "pipe"],
       windowsHide: true
     });
-    const chunks = [];
-    let stderr = "";
-    child.stdout.on("data", (c) => chunks.push(c));
-    child.stderr.on("data", (c) => stderr += c.toString("utf8"));
-    child.on(
-      "error",
-      (e) => reject(new FormatError(`cannot run git (${e.code ?? e.message}); install git and make sure it is on PATH`, { cause: e }))
-    );
-    child.on("close", (code) => {
-      if (code !== 0) {
-        reject(new FormatError(`git: reading objects failed: ${stderr.trim() || `exit ${code}`}`));
-        return;
-      }
-      const out = Buffer.concat(chunks);
-      const results = [];
-      let pos = 0;
-      for (let i = 0; i < oids.length; i++) {
-        const nl = out.indexOf(10, pos);
-        if (nl < 0) {
-          reject(new FormatError("git: unexpected output from git cat-file"));
-          return;
-        }
-        const header = out.subarray(pos, nl).toString("utf8");
-        pos = nl + 1;
-        if (header.endsWith(" missing")) {
-          results.push(null);
-          continue;
-        }
-        const size = Number(header.split(" ")[2]);
-        if (!Number.isInteger(size)) {
-          reject(new FormatError("git: unexpected output from git cat-file"));
-          return;
-        }
-        results.push(Buffer.from(out.subarray(pos, pos + size)));
-        pos += size + 1;
-      }
-      resolvePromise(results);
+    this.#child = child;
+    child.stdout.on("data", (chunk) => {
+      if (this.#child === child) this.#onData(chunk);
     });
-    child.stdin.end(oids.map((o) => `${o}
-`).join(""));
-  });
-}
-async function readUpstreamState(repo) {
-  let headText;
-  let config;
-  try {
-    headText = (await readFile(join(repo.gitDir, "HEAD"), "utf8")).trim();
-    config = parseGitConfig(await readFile(join(repo.commonDir, "config"), "utf8"));
-  } catch {
-    return null;
+    child.stderr.on("data", (chunk) => {
+      if (this.#stderr.length < 4096) this.#stderr += chunk.toString("utf8");
+    });
+    child.stdin.on("error", () => {
+    });
+    child.on("error", (e) => {
+      if (this.#child !== child) return;
+      this.#child = null;
+      this.#fail(new FormatError(`cannot run git (${e.code ?? e.message}); install git and make sure it is on PATH`, { cause: e }));
+    });
+    child.on("close", (code) => {
+      if (this.#child !== child) return;
+      this.#child = null;
+      const usage = code === 129 ? "; agent-vault needs git 2.36 or newer (`git cat-file --batch-command`)" : "";
+      this.#fail(new FormatError(`git: reading objects failed: ${gitReason(this.#stderr, code ?? 1)}${usage}`));
+    });
+    this.#setRef(child, false);
+    return child;
   }
-  const storage = config.get("extensions.refstorage");
-  if (storage !== void 0 && storage.toLowerCase() !== "files") return null;
-  const m = /^ref:\s*(refs\/heads\/(.+))$/.exec(headText);
-  if (!m?.[1] || !m[2]) return null;
-  const branch = m[2];
-  const remote = config.get(`branch.${branch}.remote`);
-  const merge = config.get(`branch.${branch}.merge`);
-  if (!remote || !merge?.startsWith("refs/heads/")) return null;
-  const mergeBranch = merge.slice("refs/heads/".length);
-  let upstreamRef;
-  let label2;
-  if (remote === ".") {
-    upstreamRef = merge;
-    label2 = mergeBranch;
-  } else {
-    const fetch = config.get(`remote.${remote}.fetch`);
-    if (fetch?.replace(/^\+/, "") !== `refs/heads/*:refs/remotes/${remote}/*`) return null;
-    upstreamRef = `refs/remotes/${remote}/${mergeBranch}`;
-    label2 = `${remote}/${mergeBranch}`;
-  }
-  const head = await readRef(repo, m[1]);
-  const upstream = await readRef(repo, upstreamRef);
-  if (head === void 0 || upstream === void 0) return null;
-  return { head, upstream, label: label2 };
-}
-async function readRef(repo, name) {
-  const oid = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
-  try {
-    const text = (await readFile(join(repo.commonDir, name), "utf8")).trim();
-    return oid.test(text) ? text : void 0;
-  } catch (e) {
-    const code = e.code;
-    if (code !== "ENOENT" && code !== "ENOTDIR") return void 0;
-  }
-  let packed;
-  try {
-    packed = await readFile(join(repo.commonDir, "packed-refs"), "utf8");
-  } catch (e) {
-    const code = e.code;
-    return code === "ENOENT" ? null : void 0;
-  }
-  for (const line of packed.split("\n")) {
-    const space = line.indexOf(" ");
-    if (space > 0 && line.slice(space + 1).trimEnd() === name) {
-      const value = line.slice(0, space);
-      return oid.test(value) ? value : void 0;
+  #setRef(child, on) {
+    for (const handle of [child, child.stdin, child.stdout, child.stderr]) {
+      if (on) handle.ref();
+      else handle.unref();
     }
   }
-  return null;
+  #fail(error) {
+    const queue = this.#queue;
+    this.#queue = [];
+    this.#body = null;
+    for (const p of queue) p.reject(error);
+  }
+  /** Kills the process after a protocol violation and fails every request in flight. */
+  #abort(error) {
+    const child = this.#child;
+    this.#child = null;
+    if (child) {
+      child.kill("SIGKILL");
+      this.#setRef(child, false);
+    }
+    this.#fail(error);
+  }
+  #onData(chunk) {
+    let data = this.#buffer.length > 0 ? Buffer.concat([this.#buffer, chunk]) : chunk;
+    this.#buffer = Buffer.alloc(0);
+    while (data.length > 0) {
+      const body = this.#body;
+      if (body) {
+        const want = body.size + 1 - body.filled;
+        const take = Math.min(want, data.length);
+        const contentEnd = Math.min(take, Math.max(0, body.size - body.filled));
+        if (contentEnd > 0) {
+          const part = data.subarray(0, contentEnd);
+          if (Buffer.isBuffer(body.sink)) part.copy(body.sink, body.filled);
+          else body.sink.update(part);
+        }
+        body.filled += take;
+        data = data.subarray(take);
+        if (body.filled === body.size + 1) {
+          this.#body = null;
+          const done = body.done;
+          this.#dequeue(done);
+          done.resolve(Buffer.isBuffer(body.sink) ? body.sink : Buffer.from(body.sink.digest("hex"), "latin1"));
+        }
+        continue;
+      }
+      const nl = data.indexOf(10);
+      if (nl < 0) {
+        if (data.length > 4096) return this.#abort(new FormatError("git: unexpected output from git cat-file"));
+        this.#buffer = Buffer.from(data);
+        return;
+      }
+      const header = data.subarray(0, nl).toString("utf8");
+      data = data.subarray(nl + 1);
+      const pending = this.#queue[0];
+      if (!pending) return this.#abort(new FormatError("git: unexpected output from git cat-file"));
+      const parts = header.split(" ");
+      if (parts.length === 2 && (parts[1] === "missing" || parts[1] === "ambiguous")) {
+        this.#dequeue(pending);
+        pending.resolve(null);
+        continue;
+      }
+      const [oid, type, sizeText] = parts;
+      const size = Number(sizeText);
+      if (parts.length !== 3 || !oid || !type || !/^[0-9]+$/.test(sizeText ?? "") || !Number.isSafeInteger(size)) {
+        return this.#abort(new FormatError("git: unexpected output from git cat-file"));
+      }
+      if (pending.kind === "info") {
+        this.#dequeue(pending);
+        pending.resolve({ oid, type, size });
+        continue;
+      }
+      if (size > pending.maxSize) {
+        return this.#abort(new FormatError(`git: object ${oid} is larger than expected (${size} bytes)`));
+      }
+      this.#body = {
+        sink: pending.hash ? createHash("sha256") : Buffer.allocUnsafe(size),
+        filled: 0,
+        size,
+        done: pending
+      };
+    }
+  }
+  #dequeue(pending) {
+    if (this.#queue[0] === pending) this.#queue.shift();
+    if (this.#queue.length === 0 && this.#child) this.#setRef(this.#child, false);
+  }
+};
+
+// src/names.ts
+var MAX_SECRET_PATH_LEN = 200;
+var MAX_SEGMENT_LEN = 100;
+var MAX_NAME_LEN = 64;
+var SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+var NAME = /^[a-z0-9][a-z0-9._-]*$/;
+var PATH_RULE = "use `/`-separated segments of letters, digits, `_`, `.` and `-`, each starting with a letter, digit or `_` (e.g. `stripe/api-key`)";
+var NAME_RULE = "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters";
+function shown(value) {
+  return `"${escapeControl([...value].slice(0, 80).join(""))}"`;
+}
+function checkSecretPath(value) {
+  if (typeof value !== "string") {
+    throw new InvalidInputError(`invalid secret path: expected a string, got ${typeof value}`);
+  }
+  const bad = (reason) => {
+    throw new InvalidInputError(`invalid secret path ${shown(value)}: ${reason}`);
+  };
+  if (value.length === 0) bad("it is empty");
+  if (Buffer.byteLength(value, "utf8") > MAX_SECRET_PATH_LEN) {
+    bad(`it is longer than ${MAX_SECRET_PATH_LEN} bytes`);
+  }
+  if (value.startsWith("/")) bad("it must not start with `/`");
+  for (const segment of value.split("/")) {
+    if (segment.length === 0) bad(`it has an empty segment; ${PATH_RULE}`);
+    if (segment.length > MAX_SEGMENT_LEN) bad(`a segment is longer than ${MAX_SEGMENT_LEN} bytes`);
+    if (!SEGMENT.test(segment)) bad(PATH_RULE);
+    if (segment.endsWith(".enc") || segment.endsWith(".meta")) {
+      bad("segments must not end in `.enc` or `.meta`");
+    }
+  }
+  return value;
+}
+function isSecretPath(value) {
+  try {
+    checkSecretPath(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function isName(value) {
+  return value.length > 0 && value.length <= MAX_NAME_LEN && NAME.test(value);
+}
+function checkName(what, value) {
+  if (typeof value !== "string") {
+    throw new InvalidInputError(`invalid ${what}: expected a string, got ${typeof value}`);
+  }
+  if (value.length === 0) throw new InvalidInputError(`invalid ${what} "": it is empty`);
+  if (value.length > MAX_NAME_LEN || !NAME.test(value)) {
+    throw new InvalidInputError(`invalid ${what} ${shown(value)}: ${NAME_RULE}`);
+  }
+  return value;
 }
 
-// src/integrity.ts
-import { createHash, createPublicKey, verify as verifySignature } from "node:crypto";
-var STATEMENT_PATH = ".agent-vault/integrity/statement";
-var SHARDS_DIR = ".agent-vault/integrity/shards";
-var VERIFY_KEY_ENV = "AGENT_VAULT_VERIFY_KEY";
-var KEY_FILE_COMMENT = "agent-vault verify-key:";
-var VAULT_DIR2 = ".agent-vault";
-var SECRETS_DIR2 = ".agent-vault/secrets";
-var AGENTS_DIR2 = ".agent-vault/agents";
-var HEADER = "agent-vault-statement v1";
+// src/statement.ts
+import {
+  createHash as createHash2,
+  createHmac,
+  createPublicKey,
+  hkdfSync,
+  timingSafeEqual,
+  verify as verifySignature
+} from "node:crypto";
+var STATEMENT_REL = "integrity/statement";
 var ASK_OWNER = "do not trust it; ask the vault owner to run `agent-vault verify`";
 function sha256Hex(bytes) {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-function compareBytes2(a, b) {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  return createHash2("sha256").update(bytes).digest("hex");
 }
 function decodeBase64(text) {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
@@ -17754,19 +18006,18 @@ var VerifyKey = class _VerifyKey {
   constructor(raw) {
     this.#raw = raw;
   }
-  /** Parses `ed25519:<base64>`; `null` if it is not one. */
+  /** Parses `ed25519:<base64>` exactly (canonical base64 of 32 bytes); `null` if it is not one. */
   static tryParse(text) {
-    const trimmed = trimText(text);
-    if (!trimmed.startsWith("ed25519:")) return null;
-    const raw = decodeBase64(trimmed.slice("ed25519:".length));
+    if (!text.startsWith("ed25519:")) return null;
+    const raw = decodeBase64(text.slice("ed25519:".length));
     if (!raw || raw.length !== 32) return null;
     return new _VerifyKey(raw);
   }
-  /** Parses `ed25519:<base64>` or throws {@link InvalidInputError} naming `what`. */
+  /** Parses `ed25519:<base64>` (surrounding white space allowed) or throws {@link InvalidInputError} naming `what`. */
   static parse(text, what) {
-    const key = typeof text === "string" ? _VerifyKey.tryParse(text) : null;
+    const key = typeof text === "string" ? _VerifyKey.tryParse(trimText(text)) : null;
     if (!key) {
-      const shown2 = typeof text === "string" ? JSON.stringify(text.slice(0, 80)) : typeof text;
+      const shown2 = typeof text === "string" ? `"${escapeControl(text.slice(0, 80))}"` : typeof text;
       throw new InvalidInputError(
         `${what} ${shown2} is not a vault verify key (expected ed25519:<base64>, as printed by \`agent-vault verify\`)`
       );
@@ -17783,313 +18034,744 @@ var VerifyKey = class _VerifyKey {
     if (hasSmallOrder(this.#raw) || hasSmallOrder(signature.subarray(0, 32))) return false;
     if (!scalarIsCanonical(signature.subarray(32))) return false;
     try {
-      this.#key ??= createPublicKey({
-        key: Buffer.concat([SPKI_PREFIX, this.#raw]),
-        format: "der",
-        type: "spki"
-      });
+      this.#key ??= createPublicKey({ key: Buffer.concat([SPKI_PREFIX, this.#raw]), format: "der", type: "spki" });
       return verifySignature(null, message, this.#key, signature);
     } catch {
       return false;
     }
   }
 };
-function statementBody(verifyKey, seq, files, shards) {
-  let body = `${HEADER}
-verify-key ${verifyKey}
-seq ${seq.toString()}
-`;
-  for (const name of [...files.keys()].sort(compareBytes2)) body += `file ${files.get(name)} ${name}
-`;
-  for (const name of [...shards.keys()].sort(compareBytes2)) body += `shard ${shards.get(name)} ${name}
-`;
-  return body;
-}
 var U64_MAX = (1n << 64n) - 1n;
+var DECIMAL = /^[1-9][0-9]*$/;
+var HEX64 = /^[0-9a-f]{64}$/;
 function statementError(why) {
-  return new IntegrityError(`${STATEMENT_PATH} ${why}; ${ASK_OWNER}`);
+  return new IntegrityError(`.agent-vault/${STATEMENT_REL} ${why}; ${ASK_OWNER}`);
 }
+function parseSeq(text) {
+  if (!DECIMAL.test(text) || text.length > 20) return null;
+  const n = BigInt(text);
+  return n <= U64_MAX ? n : null;
+}
+function isPolicyName(name) {
+  if (name === "" || name.startsWith("secrets/") || name.startsWith("integrity/")) return false;
+  if (/[\u0000-\u001f\u007f]/.test(name)) return false;
+  return name.split("/").every((s) => s !== "" && s !== "." && s !== ".." && Buffer.byteLength(s) <= 255);
+}
+var MERGE_ADVICE = "holds git conflict markers: two owners changed the vault and the merge is not finished. Resolve it (`git checkout --theirs .agent-vault/integrity`), finish the merge, review with `agent-vault verify`, then run `agent-vault sign`";
 function parseStatement(bytes) {
+  const latin = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  if (/(^|\n)(<<<<<<< |>>>>>>> )/.test(latin)) throw statementError(MERGE_ADVICE);
   let text;
   try {
     text = decodeUtf8(bytes);
   } catch {
-    throw statementError("is not text");
+    throw statementError("is not UTF-8 text");
   }
-  const split2 = text.lastIndexOf("signature ");
-  if (split2 < 0) throw statementError("has no signature");
-  const body = text.slice(0, split2);
-  if (body !== "" && !body.endsWith("\n")) throw statementError("has no signature");
-  const signatureB64 = text.slice(split2 + "signature ".length).replace(/\n+$/, "");
-  if (signatureB64.includes("\n")) throw statementError("has text after its signature");
-  const signature = decodeBase64(signatureB64);
+  if (!text.endsWith("\n")) throw statementError("does not end with a line break (truncated?)");
+  const lines = text.slice(0, -1).split("\n");
+  const last = lines.pop() ?? "";
+  if (!last.startsWith("signature ")) {
+    throw statementError(lines.some((l) => l.startsWith("signature ")) ? "has text after its signature" : "has no signature");
+  }
+  const signature = decodeBase64(last.slice("signature ".length));
   if (!signature || signature.length !== 64) throw statementError("has a malformed signature");
-  const lines = body.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  const clean4 = lines.map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
-  if (clean4[0] !== HEADER) throw statementError("is not an agent-vault v1 statement");
-  const keyLine = clean4[1];
-  if (keyLine === void 0 || !keyLine.startsWith("verify-key ")) throw statementError("names no verify key");
-  const verifyKey = VerifyKey.tryParse(keyLine.slice("verify-key ".length));
-  if (!verifyKey) throw statementError("names an invalid verify key");
-  const seqLine = clean4[2];
-  const seqText = seqLine?.startsWith("seq ") ? seqLine.slice(4) : null;
-  if (seqText === null || !/^\+?[0-9]+$/.test(seqText) || BigInt(seqText) > U64_MAX) {
-    throw statementError("has no sequence number");
+  const body = text.slice(0, text.length - last.length - 1);
+  let i = 0;
+  const next = () => lines[i];
+  const header = lines[i++];
+  const version = header === "agent-vault-statement v2" ? 2 : header === "agent-vault-statement v1" ? 1 : null;
+  if (version === null) throw statementError("is not an agent-vault statement of a version this SDK reads (v1 or v2)");
+  let vault = null;
+  if (version === 2) {
+    const m = /^vault ([0-9a-f]{32})$/.exec(next() ?? "");
+    if (!m) throw statementError("has no valid vault line");
+    vault = m[1];
+    i++;
   }
-  const seq = BigInt(seqText);
+  const keyLine = next() ?? "";
+  const verifyKey = keyLine.startsWith("verify-key ") ? VerifyKey.tryParse(keyLine.slice("verify-key ".length)) : null;
+  if (!verifyKey || verifyKey.toString() !== keyLine.slice("verify-key ".length)) {
+    throw statementError("has no valid verify-key line");
+  }
+  i++;
+  const seqLine = next() ?? "";
+  const seq = seqLine.startsWith("seq ") ? parseSeq(seqLine.slice(4)) : null;
+  if (seq === null) throw statementError("has no valid seq line (a decimal number from 1 to 18446744073709551615)");
+  i++;
+  const keyChanges = [];
+  const owners = [];
   const files = /* @__PURE__ */ new Map();
   const shards = /* @__PURE__ */ new Map();
-  for (const line of clean4.slice(3)) {
-    const first = line.indexOf(" ");
-    const second = first < 0 ? -1 : line.indexOf(" ", first + 1);
-    if (first < 0 || second < 0) throw statementError("has a malformed line");
-    const kind = line.slice(0, first);
-    const digest = line.slice(first + 1, second);
-    const name = line.slice(second + 1);
-    if (!/^[0-9a-fA-F]{64}$/.test(digest)) throw statementError("has a malformed line");
-    if (kind === "file") files.set(name, digest.toLowerCase());
-    else if (kind === "shard") shards.set(name, digest.toLowerCase());
-    else throw statementError("has a malformed line");
+  if (version === 2) {
+    for (let line = next(); line?.startsWith("key-change "); line = next()) {
+      const m = /^key-change ([0-9]+) (ed25519:[A-Za-z0-9+/=]+) ([A-Za-z0-9+/=]+)$/.exec(line);
+      const changeSeq = m ? parseSeq(m[1]) : null;
+      const from = m ? VerifyKey.tryParse(m[2]) : null;
+      const sig = m ? decodeBase64(m[3]) : null;
+      if (!m || changeSeq === null || !from || from.toString() !== m[2] || !sig || sig.length !== 64) {
+        throw statementError("has a malformed key-change line");
+      }
+      const previous = keyChanges[keyChanges.length - 1];
+      if (previous && changeSeq <= previous.seq || changeSeq > seq) {
+        throw statementError("has key-change lines out of order");
+      }
+      keyChanges.push({ seq: changeSeq, from, signature: sig });
+      i++;
+    }
+    for (let line = next(); line?.startsWith("owner "); line = next()) {
+      const m = /^owner (age1[02-9ac-hj-np-z]+) ([0-9a-f]{64})$/.exec(line);
+      if (!m) throw statementError("has a malformed owner line");
+      const previous = owners[owners.length - 1];
+      if (previous && compareBytes(previous.recipient, m[1]) >= 0) {
+        throw statementError("has owner lines out of order or repeated");
+      }
+      owners.push({ recipient: m[1], tag: m[2] });
+      i++;
+    }
   }
-  if (statementBody(verifyKey.toString(), seq, files, shards) !== body) {
-    throw statementError("is not in canonical form");
+  let previousFile = null;
+  for (let line = next(); line?.startsWith("file "); line = next()) {
+    const digest = line.slice(5, 69);
+    const name = line.slice(70);
+    if (!HEX64.test(digest) || line[69] !== " " || !isPolicyName(name)) throw statementError("has a malformed file line");
+    if (previousFile !== null && compareBytes(previousFile, name) >= 0) {
+      throw statementError("has file lines out of order or repeated");
+    }
+    files.set(name, digest);
+    previousFile = name;
+    i++;
   }
+  let previousShard = null;
+  for (let line = next(); line?.startsWith("shard "); line = next()) {
+    const m = /^shard ([0-9a-f]{64}) ([0-9a-f]{2})$/.exec(line);
+    if (!m) throw statementError("has a malformed shard line");
+    const name = m[2];
+    if (previousShard !== null && previousShard >= name) throw statementError("has shard lines out of order or repeated");
+    shards.set(name, m[1]);
+    previousShard = name;
+    i++;
+  }
+  if (i !== lines.length) throw statementError("has an unexpected line (unknown, out of order or repeated)");
   if (!verifyKey.verify(Buffer.from(body, "utf8"), signature)) {
     throw statementError("has a signature that does not match its contents (forged or edited)");
   }
-  return { verifyKey, seq, files, shards };
+  return { version, vault, verifyKey, seq, keyChanges, owners, files, shards };
 }
+function keyChangeMessage(vault, seq, from, to) {
+  return `agent-vault key-change v1
+vault ${vault}
+seq ${seq}
+from ${from}
+to ${to}
+`;
+}
+function canFollow(statement, from) {
+  if (statement.verifyKey.toString() === from) return true;
+  const changes = statement.keyChanges;
+  if (statement.vault === null || changes.length === 0) return false;
+  let valid = true;
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const change = changes[i];
+    const to = (changes[i + 1]?.from ?? statement.verifyKey).toString();
+    const message = keyChangeMessage(statement.vault, change.seq, change.from.toString(), to);
+    valid = valid && change.from.verify(Buffer.from(message, "utf8"), change.signature);
+    if (!valid) return false;
+    if (change.from.toString() === from) return true;
+  }
+  return false;
+}
+function endorsementTag(identity, vault, verifyKey) {
+  const k = Buffer.from(
+    hkdfSync("sha256", Buffer.from(identity.toUpperCase(), "utf8"), Buffer.alloc(0), "agent-vault owner endorsement v1", 32)
+  );
+  try {
+    return createHmac("sha256", k).update(`agent-vault endorsement v1
+vault ${vault}
+verify-key ${verifyKey}
+`).digest("hex");
+  } finally {
+    k.fill(0);
+  }
+}
+function isEndorsed(statement, identities) {
+  if (statement.vault === null) return false;
+  for (const id of identities) {
+    const line = statement.owners.find((o) => o.recipient === id.recipient);
+    if (!line) continue;
+    const tag = endorsementTag(id.text, statement.vault, statement.verifyKey.toString());
+    if (timingSafeEqual(Buffer.from(tag, "hex"), Buffer.from(line.tag, "hex"))) return true;
+  }
+  return false;
+}
+
+// src/tree.ts
+var VAULT_DIR2 = ".agent-vault";
+var MAX_DEPTH = 128;
+var MAX_ENTRIES = 1e6;
+var MAX_TREE_BYTES = 64 << 20;
+var MiB = 1 << 20;
+function capFor(rel) {
+  if (rel === "integrity/statement") return 4 * MiB;
+  if (rel.startsWith("integrity/shards/")) return 16 * MiB;
+  if (rel === "manifest.yaml") return 64 * MiB;
+  if (rel.startsWith("secrets/") && rel.endsWith(".enc")) return 64 * MiB;
+  return MiB;
+}
+function shownPath(rel) {
+  return escapeControl(rel === "" ? VAULT_DIR2 : `${VAULT_DIR2}/${rel}`);
+}
+var ASK = "do not trust it; ask the vault owner to run `agent-vault verify`";
+function refuse(rel, why) {
+  return new IntegrityError(`${shownPath(rel)}: ${why}; ${ASK}`);
+}
+var SHARD_FILE = /^integrity\/shards\/[0-9a-f]{2}$/;
+var Walk = class {
+  /** File path → blob id. */
+  files = /* @__PURE__ */ new Map();
+  /** Folder paths. */
+  trees = /* @__PURE__ */ new Set();
+  /**
+   * The blob id of a file, or `null` when it is absent (some folder on its path is missing or
+   * a file). A folder where a file is expected is an integrity failure.
+   */
+  lookup(rel) {
+    if (this.trees.has(rel)) throw refuse(rel, "is a folder where the format has a file");
+    return this.files.get(rel) ?? null;
+  }
+};
+var Snapshot = class {
+  /**
+   * @param objects - reads the repository's objects
+   * @param commit - the commit id (40 or 64 hex digits)
+   * @param label - what it is, for messages (`HEAD`, `origin/main`)
+   */
+  constructor(objects, commit, label2) {
+    this.objects = objects;
+    this.commit = commit;
+    this.label = label2;
+  }
+  objects;
+  commit;
+  label;
+  #vault = null;
+  get #hashLength() {
+    return this.commit.length / 2;
+  }
+  /**
+   * The id of the commit's `.agent-vault` tree, or `null` when the commit has none (no vault).
+   * An `.agent-vault` that is not a tree (a symlink, a file, a submodule) is an integrity
+   * failure.
+   */
+  vaultTree() {
+    this.#vault ??= (async () => {
+      const [root] = await this.objects.info([`${this.commit}^{tree}`]);
+      if (!root) throw new IntegrityError(`git: commit ${this.commit} has no tree`);
+      const entries = await this.#readTree("", root.oid);
+      const found = entries.filter((e) => e.name.length === VAULT_DIR2.length && e.name.toString("latin1") === VAULT_DIR2);
+      const [vault] = found;
+      if (!vault) return null;
+      if (found.length > 1) throw refuse("", "appears twice in the commit's tree (a tree git itself calls broken)");
+      if (vault.mode !== "40000") throw refuse("", `is ${describeMode(vault.mode)}, not a folder`);
+      return vault.oid;
+    })();
+    this.#vault.catch(() => this.#vault = null);
+    return this.#vault;
+  }
+  /** Walks `.agent-vault/` (all of it, or what a `get` of one secret needs), checking the rules. */
+  async walk(scope) {
+    const vault = await this.vaultTree();
+    const walk = new Walk();
+    if (vault === null) return walk;
+    walk.trees.add("");
+    let count = 0;
+    let frontier = [{ rel: "", oid: vault, depth: 0 }];
+    while (frontier.length > 0) {
+      const trees = await this.#readTrees(frontier);
+      const next = [];
+      frontier.forEach((tree, i) => {
+        const entries = trees[i] ?? [];
+        checkOrder(tree.rel, entries);
+        for (const entry of entries) {
+          count++;
+          const name = checkName2(tree.rel, entry.name);
+          const rel = tree.rel === "" ? name : `${tree.rel}/${name}`;
+          if (count > MAX_ENTRIES) throw refuse(rel, `the vault holds more than ${MAX_ENTRIES} entries`);
+          const depth = tree.depth + 1;
+          if (depth > MAX_DEPTH) throw refuse(rel, `the vault is more than ${MAX_DEPTH} levels deep`);
+          if (entry.mode === "40000") {
+            checkFolder(rel);
+            walk.trees.add(rel);
+            if (descends(scope, rel)) next.push({ rel, oid: entry.oid, depth });
+          } else if (entry.mode === "100644") {
+            checkFile(rel);
+            walk.files.set(rel, entry.oid);
+          } else {
+            throw refuse(rel, `is ${describeMode(entry.mode)}: a vault holds only regular files and folders`);
+          }
+        }
+      });
+      frontier = next;
+    }
+    return walk;
+  }
+  /**
+   * The contents of files found by `walk` (`null` when absent), after checking each is a blob
+   * no larger than its cap — on the size in the object header, before any content is read.
+   */
+  async read(walk, rels) {
+    const oids = await this.#checkBlobs(walk, rels);
+    const present = oids.filter((o) => o !== null);
+    const bytes = await this.objects.contents(present, largestCap(rels));
+    let i = 0;
+    return oids.map((o) => o === null ? null : bytes[i++] ?? null);
+  }
+  /** Like {@link Snapshot.read}, but the SHA-256 hex of each file, streamed (nothing kept). */
+  async sha256(walk, rels) {
+    const oids = await this.#checkBlobs(walk, rels);
+    const present = oids.filter((o) => o !== null);
+    const digests2 = await this.objects.sha256(present, largestCap(rels));
+    let i = 0;
+    return oids.map((o) => o === null ? null : digests2[i++] ?? null);
+  }
+  async #checkBlobs(walk, rels) {
+    const oids = rels.map((rel) => walk.lookup(rel));
+    const present = oids.filter((o) => o !== null);
+    const infos = await this.objects.info(present);
+    let i = 0;
+    rels.forEach((rel, k) => {
+      if (oids[k] === null) return;
+      const info = infos[i++];
+      if (!info) throw refuse(rel, "its git object is missing (a damaged or shallow clone)");
+      if (info.type !== "blob") throw refuse(rel, `is a git ${escapeControl(info.type)}, not a file`);
+      if (info.size > capFor(rel)) {
+        throw refuse(rel, `is ${info.size} bytes, more than the ${capFor(rel)} a vault file of its kind may hold`);
+      }
+    });
+    return oids;
+  }
+  async #readTrees(trees) {
+    const infos = await this.objects.info(trees.map((t) => t.oid));
+    trees.forEach((t, i) => {
+      const info = infos[i];
+      if (!info) throw refuse(t.rel, "its git object is missing (a damaged or shallow clone)");
+      if (info.type !== "tree") throw refuse(t.rel, `is a git ${escapeControl(info.type)}, not a folder`);
+      if (info.size > MAX_TREE_BYTES) throw refuse(t.rel, `its git tree is larger than ${MAX_TREE_BYTES} bytes`);
+    });
+    const contents = await this.objects.contents(
+      trees.map((t) => t.oid),
+      MAX_TREE_BYTES
+    );
+    return trees.map((t, i) => parseTree(t.rel, contents[i] ?? Buffer.alloc(0), this.#hashLength));
+  }
+  async #readTree(rel, oid) {
+    const [entries] = await this.#readTrees([{ rel, oid }]);
+    return entries ?? [];
+  }
+};
+function parseTree(rel, bytes, hashLength) {
+  const out = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    const space = bytes.indexOf(32, pos);
+    const nul = space < 0 ? -1 : bytes.indexOf(0, space + 1);
+    if (space < 0 || nul < 0 || nul + 1 + hashLength > bytes.length) throw refuse(rel, "its git tree is malformed");
+    out.push({
+      mode: bytes.toString("latin1", pos, space),
+      name: bytes.subarray(space + 1, nul),
+      oid: bytes.toString("hex", nul + 1, nul + 1 + hashLength)
+    });
+    pos = nul + 1 + hashLength;
+  }
+  return out;
+}
+function checkOrder(rel, entries) {
+  const names = /* @__PURE__ */ new Set();
+  let previous = null;
+  for (const e of entries) {
+    const key = e.mode === "40000" ? Buffer.concat([e.name, Buffer.from("/")]) : e.name;
+    const name = e.name.toString("latin1");
+    if (names.has(name)) throw refuse(rel, `holds two entries named ${escapeControl(showBytes(e.name))}`);
+    names.add(name);
+    if (previous !== null && Buffer.compare(previous, key) >= 0) {
+      throw refuse(rel, "its git tree is not sorted (a tree git itself calls broken; no agent-vault writer makes one)");
+    }
+    previous = key;
+  }
+}
+function describeMode(mode) {
+  switch (mode) {
+    case "120000":
+      return "a symbolic link";
+    case "160000":
+      return "a submodule";
+    case "100755":
+      return "an executable file";
+    case "40000":
+      return "a folder";
+    case "100644":
+      return "a file";
+    default:
+      return `an entry of git mode ${escapeControl(mode)}`;
+  }
+}
+function checkName2(dir, raw) {
+  const where = (shown2) => dir === "" ? shown2 : `${dir}/${shown2}`;
+  if (raw.length === 0 || raw.length > 255) throw refuse(where(showBytes(raw)), "an entry name must be 1 to 255 bytes");
+  let name;
+  try {
+    name = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(raw);
+  } catch {
+    throw refuse(where(showBytes(raw)), "an entry name is not valid UTF-8");
+  }
+  if (/[\u0000-\u001f\u007f/]/.test(name)) throw refuse(where(name), "an entry name holds a control character or `/`");
+  if (name === "." || name === "..") throw refuse(where(name), "an entry is named `.` or `..`");
+  return name;
+}
+function checkFolder(rel) {
+  if (rel.startsWith("integrity/") && rel !== "integrity/shards") {
+    throw refuse(rel, "unexpected folder in integrity/ (only statement and shards/<xx> belong there)");
+  }
+}
+function checkFile(rel) {
+  if (rel.startsWith("secrets/")) {
+    const rest = rel.slice("secrets/".length);
+    const secret = rest.endsWith(".enc") ? rest.slice(0, -4) : rest.endsWith(".meta") ? rest.slice(0, -5) : null;
+    if (secret === null || !isSecretPath(secret)) {
+      throw refuse(rel, "unexpected file in secrets/ (only <secret path>.enc and .meta belong there)");
+    }
+  } else if (rel.startsWith("integrity/")) {
+    if (rel !== "integrity/statement" && !SHARD_FILE.test(rel)) {
+      throw refuse(rel, "unexpected file in integrity/ (only statement and shards/<xx> belong there)");
+    }
+  }
+}
+function descends(scope, rel) {
+  if (scope.kind === "all" || rel === "secrets" || !rel.startsWith("secrets/")) return true;
+  return scope.path.startsWith(`${rel.slice("secrets/".length)}/`);
+}
+function largestCap(rels) {
+  let max = 0;
+  for (const rel of rels) max = Math.max(max, capFor(rel));
+  return max;
+}
+
+// src/integrity.ts
+var ZEROS = "0".repeat(64);
 function shardName(secret) {
   return sha256Hex(Buffer.from(secret, "utf8")).slice(0, 2);
 }
-function shardPath(name) {
-  return `${SHARDS_DIR}/${name}`;
+var encRel = (secret) => `secrets/${secret}.enc`;
+var metaRel = (secret) => `secrets/${secret}.meta`;
+var shardRel = (name) => `integrity/shards/${name}`;
+function isPolicyFile(rel) {
+  return !rel.startsWith("secrets/") && !rel.startsWith("integrity/");
 }
 function parseShard(name, bytes) {
-  const bad = () => new IntegrityError(`shard ${shardPath(name)} is malformed; ${ASK_OWNER}`);
+  const bad = (why) => new IntegrityError(`${shownPath(shardRel(name))} ${why}; ${ASK_OWNER}`);
   let text;
   try {
     text = decodeUtf8(bytes);
   } catch {
-    throw bad();
+    throw bad("is not UTF-8 text");
   }
+  if (text !== "" && !text.endsWith("\n")) throw bad("is not in canonical form (no final line break)");
   const shard = /* @__PURE__ */ new Map();
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  for (const line of lines) {
-    const m = /^([0-9a-f]{64}) ([0-9a-f]{64}) (.*)$/s.exec(line);
-    if (!m) throw bad();
-    shard.set(m[3], [m[1], m[2]]);
+  let previous = null;
+  for (const line of text === "" ? [] : text.slice(0, -1).split("\n")) {
+    const m = /^([0-9a-f]{64}) ([0-9a-f]{64}) (.+)$/s.exec(line);
+    const path = m?.[3];
+    if (!m || path === void 0 || !isSecretPath(path) || shardName(path) !== name) {
+      throw bad("is not in canonical form (a malformed line, or a secret of another shard)");
+    }
+    if (previous !== null && compareBytes(previous, path) >= 0) throw bad("is not in canonical form (lines out of order or repeated)");
+    shard.set(path, [m[1], m[2]]);
+    previous = path;
   }
-  let canonical = "";
-  for (const path of [...shard.keys()].sort(compareBytes2)) {
-    const [enc, meta] = shard.get(path);
-    canonical += `${enc} ${meta} ${path}
-`;
-  }
-  if (!Buffer.from(canonical, "utf8").equals(bytes)) throw bad();
   return shard;
 }
-async function readShard(source, statement, name) {
+function integrity(problem) {
+  return new IntegrityError(`${problem}; ${ASK_OWNER}`);
+}
+function q(secret) {
+  return `'${escapeControl(secret)}'`;
+}
+async function digests(snapshot, walk, rels, keep, out) {
+  const kept = rels.filter(keep);
+  const hashed = rels.filter((r) => !keep(r));
+  const [bytes, sums] = await Promise.all([snapshot.read(walk, kept), snapshot.sha256(walk, hashed)]);
+  const result = /* @__PURE__ */ new Map();
+  kept.forEach((rel, i) => {
+    const b = bytes[i] ?? null;
+    result.set(rel, b === null ? null : sha256Hex(b));
+    if (b !== null) out.set(rel, b);
+  });
+  hashed.forEach((rel, i) => result.set(rel, sums[i] ?? null));
+  return result;
+}
+async function readShard(snapshot, walk, statement, name, bytes) {
+  const rel = shardRel(name);
   const expected = statement.shards.get(name);
-  if (expected === void 0) return /* @__PURE__ */ new Map();
-  const path = shardPath(name);
-  const [bytes] = await source.read([path]);
-  if (!bytes) throw new IntegrityError(`${path} is missing but the signed statement lists it; ${ASK_OWNER}`);
-  if (sha256Hex(bytes) !== expected) {
-    throw new IntegrityError(`${path} was changed after the owner signed the vault; ${ASK_OWNER}`);
+  const present = walk.lookup(rel) !== null;
+  if (expected === void 0) {
+    if (present) throw integrity(`${shownPath(rel)}: shard not listed in the signed statement`);
+    return /* @__PURE__ */ new Map();
   }
-  return parseShard(name, bytes);
+  if (!present) throw integrity(`${shownPath(rel)} is missing but the signed statement lists it`);
+  const content = bytes === void 0 ? (await snapshot.read(walk, [rel]))[0] : bytes;
+  if (!content || sha256Hex(content) !== expected) throw integrity(`${shownPath(rel)} was changed after the owner signed the vault`);
+  return parseShard(name, content);
 }
-function policyName(path) {
-  if (!path.startsWith(`${VAULT_DIR2}/`)) return null;
-  const rel = path.slice(VAULT_DIR2.length + 1);
-  return rel.startsWith("secrets/") || rel.startsWith("integrity/") ? null : rel;
-}
-function secretOf(path) {
-  if (!path.startsWith(`${SECRETS_DIR2}/`)) return null;
-  const rest = path.slice(SECRETS_DIR2.length + 1);
-  if (rest.endsWith(".enc")) return { secret: rest.slice(0, -4), enc: true };
-  if (rest.endsWith(".meta")) return { secret: rest.slice(0, -5), enc: false };
-  return null;
-}
-function fileProblem(statement, path, bytes) {
-  const rel = policyName(path) ?? path;
-  const expected = statement.files.get(rel);
-  if (expected !== void 0 && bytes) {
-    return sha256Hex(bytes) === expected ? null : `${path} was changed after the owner signed the vault`;
-  }
-  if (expected !== void 0) return `${path} was deleted after the owner signed the vault`;
-  if (bytes) return `${path} was added after the owner signed the vault`;
-  return null;
-}
-async function verifyForGet(source, statement, secret, enc, meta) {
-  const names = [...statement.files.keys()];
-  const contents = await source.read(names.map((n) => `${VAULT_DIR2}/${n}`));
-  names.forEach((name, i) => {
-    const problem = fileProblem(statement, `${VAULT_DIR2}/${name}`, contents[i] ?? null);
-    if (problem) throw new IntegrityError(`${problem}; ${ASK_OWNER}`);
-  });
-  for (const path of await source.list(AGENTS_DIR2)) {
-    const rel = policyName(path) ?? path;
-    if (!statement.files.has(rel)) {
-      throw new IntegrityError(`${path} was added after the owner signed the vault; ${ASK_OWNER}`);
-    }
-  }
-  const shard = await readShard(source, statement, shardName(secret));
-  const signed = shard.get(secret);
-  if (!signed) {
-    if (enc || meta) {
-      throw new IntegrityError(
-        `secret '${secret}' was added after the owner signed the vault (it is not in the signed state); ${ASK_OWNER}`
-      );
-    }
-    return;
-  }
-  if (!enc || !meta) {
-    throw new IntegrityError(`secret '${secret}' was deleted after the owner signed the vault; ${ASK_OWNER}`);
-  }
-  if (sha256Hex(enc) !== signed[0]) {
-    throw new IntegrityError(
-      `the ciphertext of '${secret}' is not the one the owner signed (replaced or rolled back); do not use it, ask the vault owner to run \`agent-vault verify\``
-    );
-  }
-  if (sha256Hex(meta) !== signed[1]) {
-    throw new IntegrityError(
-      `the metadata of '${secret}' is not what the owner signed (edited or rolled back); ${ASK_OWNER}`
-    );
-  }
-}
-async function verifyAll(source, statement) {
+function policyProblems(walk, statement, sums) {
   const problems = [];
-  const all = await source.list(VAULT_DIR2);
-  const policy = /* @__PURE__ */ new Map();
-  const secretPaths = [];
-  const shardFiles = [];
-  for (const path of all) {
-    const rel = policyName(path);
-    if (rel !== null) policy.set(rel, path);
-    else if (secretOf(path)) secretPaths.push(path);
-    else if (path.startsWith(`${SHARDS_DIR}/`)) shardFiles.push(path.slice(SHARDS_DIR.length + 1));
-    else if (path !== STATEMENT_PATH) problems.push(`${path}: unexpected file in the vault (not covered by the signature)`);
+  for (const [name, expected] of statement.files) {
+    const sum = sums.get(name) ?? null;
+    if (sum === null) problems.push(`${shownPath(name)} was deleted after the owner signed the vault`);
+    else if (sum !== expected) problems.push(`${shownPath(name)} was changed after the owner signed the vault`);
   }
-  const policyPaths = [...policy.values()];
-  const policyBytes = await source.read(policyPaths);
-  policyPaths.forEach((path, i) => {
-    const problem = fileProblem(statement, path, policyBytes[i] ?? null);
-    if (problem) problems.push(problem);
-  });
-  for (const rel of [...statement.files.keys()].sort(compareBytes2)) {
-    if (!policy.has(rel)) problems.push(`${VAULT_DIR2}/${rel} was deleted after the owner signed the vault`);
+  for (const rel of walk.files.keys()) {
+    if (isPolicyFile(rel) && !statement.files.has(rel)) {
+      problems.push(`${shownPath(rel)} was added after the owner signed the vault (not covered by the signature)`);
+    }
   }
+  return problems;
+}
+function secretProblems(secret, signed, enc, meta) {
+  if (!signed) {
+    return enc !== null || meta !== null ? [`secret ${q(secret)} was added after the owner signed the vault (it is not in the signed state)`] : [];
+  }
+  if (enc === null && meta === null) return [`secret ${q(secret)} was deleted after the owner signed the vault`];
+  const problems = [];
+  if ((enc ?? ZEROS) !== signed[0]) {
+    problems.push(`the ciphertext of ${q(secret)} is not the one the owner signed (replaced, deleted or rolled back)`);
+  }
+  if ((meta ?? ZEROS) !== signed[1]) {
+    problems.push(`the metadata of ${q(secret)} is not what the owner signed (edited, deleted or rolled back)`);
+  }
+  return problems;
+}
+async function verifyForGet(snapshot, walk, statement, secret, keep) {
+  const out = /* @__PURE__ */ new Map();
+  const policy = [...statement.files.keys()].filter((name) => walk.files.has(name) || walk.trees.has(name));
+  const shard = shardRel(shardName(secret));
+  const shardPresent = walk.files.has(shard) ? [shard] : [];
+  const enc = encRel(secret);
+  const meta = metaRel(secret);
+  const sums = await digests(snapshot, walk, [...policy, ...shardPresent, enc, meta], (r) => !isPolicyFile(r) || keep.includes(r), out);
+  const [first] = policyProblems(walk, statement, sums);
+  if (first) throw integrity(first);
+  const shardBytes = out.get(shard) ?? null;
+  out.delete(shard);
+  const entries = await readShard(snapshot, walk, statement, shardName(secret), shardBytes);
+  const [problem] = secretProblems(secret, entries.get(secret), sums.get(enc) ?? null, sums.get(meta) ?? null);
+  if (problem) throw integrity(problem);
+  return out;
+}
+var MAX_PROBLEMS = 40;
+async function verifyAll(snapshot, walk, statement, keep) {
+  const out = /* @__PURE__ */ new Map();
+  const shardFiles = [...walk.files.keys()].filter((r) => r.startsWith("integrity/shards/"));
+  const secretFiles = [...walk.files.keys()].filter((r) => r.startsWith("secrets/"));
+  const policy = [...walk.files.keys()].filter(isPolicyFile);
+  const shardBytes = /* @__PURE__ */ new Map();
+  const sums = await digests(
+    snapshot,
+    walk,
+    [...policy, ...shardFiles, ...secretFiles],
+    (r) => r.startsWith("integrity/") || (isPolicyFile(r) || r.endsWith(".meta")) && keep(r),
+    out
+  );
+  for (const rel of shardFiles) {
+    const b = out.get(rel);
+    out.delete(rel);
+    if (b) shardBytes.set(rel, b);
+  }
+  const problems = policyProblems(walk, statement, sums);
   const signed = /* @__PURE__ */ new Map();
-  for (const name of [...statement.shards.keys()].sort(compareBytes2)) {
+  for (const name of statement.shards.keys()) {
     try {
-      for (const [k, v] of await readShard(source, statement, name)) signed.set(k, v);
+      const rel = shardRel(name);
+      for (const [k, v] of await readShard(snapshot, walk, statement, name, shardBytes.get(rel) ?? null)) signed.set(k, v);
     } catch (e) {
       if (!(e instanceof IntegrityError)) throw e;
       problems.push(e.message.replace(`; ${ASK_OWNER}`, ""));
     }
   }
-  for (const name of shardFiles) {
-    if (!statement.shards.has(name)) problems.push(`${shardPath(name)}: shard not listed in the signed statement`);
+  for (const rel of shardFiles) {
+    const name = rel.slice("integrity/shards/".length);
+    if (!statement.shards.has(name)) problems.push(`${shownPath(rel)}: shard not listed in the signed statement`);
   }
-  const found = /* @__PURE__ */ new Map();
-  const secretBytes = await source.read(secretPaths);
-  secretPaths.forEach((path, i) => {
-    const of = secretOf(path);
-    const entry = found.get(of.secret) ?? { enc: null, meta: null };
-    if (of.enc) entry.enc = secretBytes[i] ?? null;
-    else entry.meta = secretBytes[i] ?? null;
-    found.set(of.secret, entry);
-  });
-  for (const secret of [...found.keys()].sort(compareBytes2)) {
-    const { enc, meta } = found.get(secret);
-    const hashes = signed.get(secret);
-    if (!hashes) {
-      problems.push(`secret '${secret}' was added after the owner signed the vault`);
-      continue;
-    }
-    if (!enc) problems.push(`the ciphertext of '${secret}' was deleted`);
-    else if (sha256Hex(enc) !== hashes[0]) {
-      problems.push(`the ciphertext of '${secret}' is not the one the owner signed (replaced or rolled back)`);
-    }
-    if (!meta) problems.push(`the metadata of '${secret}' was deleted`);
-    else if (sha256Hex(meta) !== hashes[1]) {
-      problems.push(`the metadata of '${secret}' is not what the owner signed (edited or rolled back)`);
-    }
+  const found = /* @__PURE__ */ new Set();
+  for (const rel of secretFiles) found.add(rel.slice("secrets/".length).replace(/\.(enc|meta)$/, ""));
+  for (const secret of [.../* @__PURE__ */ new Set([...found, ...signed.keys()])].sort(compareBytes)) {
+    problems.push(
+      ...secretProblems(secret, signed.get(secret), sums.get(encRel(secret)) ?? null, sums.get(metaRel(secret)) ?? null)
+    );
   }
-  for (const secret of [...signed.keys()].sort(compareBytes2)) {
-    if (!found.has(secret)) problems.push(`secret '${secret}' was deleted after the owner signed the vault`);
+  if (problems.length > 0) {
+    const shown2 = problems.slice(0, MAX_PROBLEMS);
+    if (problems.length > MAX_PROBLEMS) shown2.push(`\u2026 and ${problems.length - MAX_PROBLEMS} more`);
+    throw new IntegrityError(`the vault differs from what the owner signed:
+  ${shown2.join("\n  ")}
+Do not trust it; ask the vault owner to run \`agent-vault verify\``);
   }
-  return problems;
+  return out;
 }
 
 // src/keys.ts
-import { readFile as readFile2 } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join as join2, resolve as resolve2 } from "node:path";
+import { join, resolve as resolve2 } from "node:path";
+
+// src/identity.ts
+import { createPrivateKey, createPublicKey as createPublicKey2 } from "node:crypto";
+var CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+var GENERATOR = [996825010, 642813549, 513874426, 1027748829, 705979059];
+function polymod(values) {
+  let chk = 1;
+  for (const v of values) {
+    const top = chk >>> 25;
+    chk = (chk & 33554431) << 5 ^ v;
+    for (let i = 0; i < 5; i++) if (top >>> i & 1) chk ^= GENERATOR[i] ?? 0;
+  }
+  return chk >>> 0;
+}
+function hrpExpand(hrp) {
+  const out = [];
+  for (const c of hrp) out.push((c.codePointAt(0) ?? 0) >> 5);
+  out.push(0);
+  for (const c of hrp) out.push((c.codePointAt(0) ?? 0) & 31);
+  return out;
+}
+function convertBits(data, from, to, pad) {
+  let acc = 0;
+  let bits = 0;
+  const out = [];
+  const maxv = (1 << to) - 1;
+  for (const v of data) {
+    acc = acc << from | v;
+    bits += from;
+    while (bits >= to) {
+      bits -= to;
+      out.push(acc >> bits & maxv);
+    }
+  }
+  if (pad) {
+    if (bits > 0) out.push(acc << to - bits & maxv);
+  } else if (bits >= from || (acc << to - bits & maxv) !== 0) {
+    return null;
+  }
+  return out;
+}
+function bech32Decode(text) {
+  if (text !== text.toLowerCase() && text !== text.toUpperCase()) return null;
+  const lower = text.toLowerCase();
+  const sep = lower.lastIndexOf("1");
+  if (sep < 1 || sep + 7 > lower.length) return null;
+  const hrp = lower.slice(0, sep);
+  for (const c of hrp) {
+    const code = c.codePointAt(0) ?? 0;
+    if (code < 33 || code > 126) return null;
+  }
+  const values = [];
+  for (const c of lower.slice(sep + 1)) {
+    const v = CHARSET.indexOf(c);
+    if (v < 0) return null;
+    values.push(v);
+  }
+  if (polymod([...hrpExpand(hrp), ...values]) !== 1) return null;
+  const bytes = convertBits(values.slice(0, -6), 5, 8, false);
+  return bytes ? { hrp, data: Buffer.from(bytes) } : null;
+}
+function bech32Encode(hrp, data) {
+  const values = convertBits([...data], 8, 5, true) ?? [];
+  const mod4 = polymod([...hrpExpand(hrp), ...values, 0, 0, 0, 0, 0, 0]) ^ 1;
+  let out = `${hrp}1`;
+  for (const v of values) out += CHARSET[v];
+  for (let i = 0; i < 6; i++) out += CHARSET[mod4 >> 5 * (5 - i) & 31];
+  return out;
+}
+var PKCS8_X25519 = Buffer.from("302e020100300506032b656e04220420", "hex");
+function parseIdentity(text) {
+  const decoded = bech32Decode(text);
+  if (!decoded || decoded.hrp !== "age-secret-key-" || decoded.data.length !== 32) return null;
+  try {
+    const key = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, decoded.data]), format: "der", type: "pkcs8" });
+    const spki = createPublicKey2(key).export({ format: "der", type: "spki" });
+    return { text: text.toUpperCase(), recipient: bech32Encode("age", spki.subarray(spki.length - 32)) };
+  } catch {
+    return null;
+  } finally {
+    decoded.data.fill(0);
+  }
+}
+
+// src/keys.ts
 var KEY_ENV = "AGENT_VAULT_KEY";
 var HOME_ENV = "AGENT_VAULT_HOME";
 var SECRET_KEY_PREFIX = "AGE-SECRET-KEY-";
 function keyHome(env) {
   const dir = env[HOME_ENV];
   if (dir !== void 0 && dir !== "") return resolve2(dir);
-  return join2(homedir(), ".agent-vault");
+  return join(homedir(), ".agent-vault");
 }
 function chooseKeySource(options, env) {
   const home = keyHome(env);
   if (options.keyPath !== void 0) {
     const path2 = resolve2(options.keyPath);
-    return { kind: "file", path: path2, origin: `key file ${path2}`, hint: "check the keyPath option" };
+    return { kind: "file", path: path2, origin: `key file ${escapeControl(path2)}`, hint: "check the keyPath option" };
   }
   if (options.key !== void 0) {
     return { kind: "text", text: options.key, origin: "the key given in the key option" };
   }
   if (options.agent !== void 0) {
-    const path2 = join2(home, "agents", `${options.agent}.key`);
+    const path2 = join(home, "agents", `${options.agent}.key`);
     return {
       kind: "file",
       path: path2,
-      origin: `key file ${path2}`,
-      hint: `put agent '${options.agent}''s key there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${home})`
+      origin: `key file ${escapeControl(path2)}`,
+      hint: `put the key of agent '${options.agent}' there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`
     };
   }
   const fromEnv = env[KEY_ENV];
-  if (fromEnv !== void 0 && fromEnv.trim() !== "") {
-    if (fromEnv.split(/\r?\n/).some((line) => trimStartText(line).startsWith(SECRET_KEY_PREFIX))) {
+  if (fromEnv !== void 0) {
+    const redacted = (why) => ({
+      kind: "file",
+      path: "",
+      origin: `the key named by ${KEY_ENV}`,
+      hint: "",
+      redacted: `${KEY_ENV} ${why}; set it to a key file's path or to the key itself (AGE-SECRET-KEY-1\u2026), or unset it`
+    });
+    if (fromEnv.trim() === "") return redacted("is set but empty (a CI secret that is not defined?)");
+    if (fromEnv.includes("\uFFFD")) return redacted("is not valid UTF-8");
+    if (fromEnv.split(/\r?\n/).some((line) => isIdentityLine(trimStartText(line)))) {
       return { kind: "text", text: fromEnv, origin: `the key in ${KEY_ENV}` };
     }
     const path2 = resolve2(fromEnv.trim());
-    if (/AGE-SECRET-KEY-|[\r\n]/.test(fromEnv)) {
-      return {
-        kind: "file",
-        path: path2,
-        origin: `the file named by ${KEY_ENV}`,
-        hint: "",
-        redacted: `${KEY_ENV} is neither a key file's path nor key text with an AGE-SECRET-KEY-1\u2026 line; set it to a key file's path or to the key itself`
-      };
-    }
+    const unexpanded = /^[~'"]/.test(fromEnv) ? " (it starts with `~` or a quote: the shell did not expand it; write the full path)" : "";
     return {
       kind: "file",
       path: path2,
-      origin: `key file ${path2}`,
-      hint: `${KEY_ENV} names a key file that is missing; fix or unset it`
+      origin: `key file ${escapeControl(path2)} (from ${KEY_ENV})`,
+      hint: "",
+      redacted: `${KEY_ENV} is set (${[...fromEnv].length} characters) but is neither an existing key file's path nor age identity text${unexpanded}; set it to a key file's path or to the key itself (its value is not shown, in case it is a secret)`
     };
   }
-  const path = join2(home, "owner.key");
+  const path = join(home, "owner.key");
   return {
     kind: "file",
     path,
-    origin: `key file ${path}`,
+    origin: `key file ${escapeControl(path)}`,
     hint: `this machine has no owner key; pass keyPath, key or agent, set ${KEY_ENV}, or set ${HOME_ENV} to the folder holding owner.key`
   };
+}
+function isIdentityLine(line) {
+  return line.slice(0, SECRET_KEY_PREFIX.length).toUpperCase() === SECRET_KEY_PREFIX;
 }
 function parseIdentities(text, origin) {
   const identities = [];
   const comments = [];
-  const lines = text.split("\n");
+  const lines = (text.startsWith("\uFEFF") ? text.slice(1) : text).split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = trimText(lines[i] ?? "");
     if (line === "") continue;
@@ -18097,19 +18779,20 @@ function parseIdentities(text, origin) {
       comments.push(trimText(line.slice(1)));
       continue;
     }
-    if (line.startsWith(SECRET_KEY_PREFIX)) {
-      if (!line.startsWith("AGE-SECRET-KEY-1")) {
-        throw new FormatError(`${origin}: line ${i + 1} is not a valid age identity`);
-      }
-      identities.push({ line: i + 1, value: line });
-    } else if (line.startsWith("AGE-PLUGIN-")) {
+    if (isIdentityLine(line)) {
+      const identity = parseIdentity(line);
+      if (!identity) throw new FormatError(`${origin}: line ${i + 1} is not a valid age X25519 identity`);
+      identities.push({ line: i + 1, identity });
+    } else if (line.slice(0, 11).toUpperCase() === "AGE-PLUGIN-") {
       throw new FormatError(
         `${origin}: line ${i + 1} is an age plugin identity, which agent-vault does not support; use an X25519 key from age-keygen`
       );
-    } else {
+    } else if (line.startsWith("-----BEGIN") || line.startsWith("ssh-")) {
       throw new FormatError(
-        `${origin}: line ${i + 1} is neither a comment nor an AGE-SECRET-KEY-1\u2026 identity`
+        `${origin}: line ${i + 1} looks like an SSH or PEM key; agent-vault uses age X25519 keys (AGE-SECRET-KEY-1\u2026, made by age-keygen or \`agent-vault add-agent\`)`
       );
+    } else {
+      throw new FormatError(`${origin}: line ${i + 1} is neither a comment nor an AGE-SECRET-KEY-1\u2026 identity`);
     }
   }
   if (identities.length === 0) {
@@ -18117,21 +18800,48 @@ function parseIdentities(text, origin) {
   }
   return { identities, origin, comments };
 }
+var MAX_KEY_FILE = 1 << 20;
+async function readCapped(path, origin) {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const buffer = Buffer.alloc(MAX_KEY_FILE + 1);
+    let length = 0;
+    for (; ; ) {
+      let bytesRead;
+      try {
+        ({ bytesRead } = await handle.read(buffer, length, buffer.length - length, null));
+      } catch (e) {
+        buffer.fill(0);
+        throw e;
+      }
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_KEY_FILE) {
+        buffer.fill(0);
+        throw new FormatError(`${origin}: it is larger than ${MAX_KEY_FILE} bytes, too large for a key file`);
+      }
+    }
+    const out = Buffer.from(buffer.subarray(0, length));
+    buffer.fill(0);
+    return out;
+  } finally {
+    await handle.close();
+  }
+}
 async function loadIdentities(source) {
   if (source.kind === "text") return parseIdentities(source.text, source.origin);
+  if (source.redacted !== void 0 && source.path === "") throw new KeyNotFoundError(`key not found: ${source.redacted}`);
   let bytes;
   try {
-    bytes = await readFile2(source.path);
+    bytes = await readCapped(source.path, source.origin);
   } catch (e) {
+    if (e instanceof FormatError) throw e;
     const code = e.code;
-    if (source.redacted !== void 0) throw new KeyNotFoundError(`key not found: ${source.redacted}`);
     if (code === "ENOENT" || code === "ENOTDIR") {
-      throw new KeyNotFoundError(`key not found: ${source.path} does not exist; ${source.hint}`);
+      if (source.redacted !== void 0) throw new KeyNotFoundError(`key not found: ${source.redacted}`);
+      throw new KeyNotFoundError(`key not found: ${escapeControl(source.path)} does not exist; ${source.hint}`);
     }
-    throw new FormatError(
-      `cannot read key file ${source.path} (${code ?? String(e)}); check its permissions`,
-      { cause: e }
-    );
+    throw new FormatError(`cannot read ${source.origin} (${code ?? String(e)}); check its permissions`, { cause: e });
   }
   try {
     let text;
@@ -18148,155 +18858,286 @@ async function loadIdentities(source) {
 
 // src/pins.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname as dirname2, join as join3 } from "node:path";
-var U64_MARK = "@@agent-vault-u64:";
-var Pins = class {
-  path;
-  constructor(home) {
-    this.path = join3(home, "pins.json");
-  }
-  #readFile() {
-    let text;
-    try {
-      text = readFileSync(this.path, "utf8");
-    } catch (e) {
-      const code = e.code;
-      if (code === "ENOENT" || code === "ENOTDIR") return { version: 1, vaults: {} };
-      throw new FormatError(`cannot read ${this.path} (${code ?? String(e)}); check its permissions`, { cause: e });
-    }
-    const corrupt = (why) => new FormatError(
-      `${this.path}: cannot parse (${why}); fix or delete it (deleting forgets which vault keys this machine trusts)`
-    );
-    let parsed;
-    try {
-      parsed = JSON.parse(
-        text.replace(/("seq"\s*:\s*)(\d{16,})(?=\s*[,}])/g, `$1"${U64_MARK}$2"`),
-        (_k, v) => typeof v === "string" && v.startsWith(U64_MARK) && /^\d+$/.test(v.slice(U64_MARK.length)) ? BigInt(v.slice(U64_MARK.length)) : v
-      );
-    } catch (e) {
-      throw corrupt(e instanceof Error ? e.message : String(e));
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw corrupt("not a JSON object");
-    const file = parsed;
-    if (file.vaults === void 0) file.vaults = {};
-    if (typeof file.vaults !== "object" || file.vaults === null || Array.isArray(file.vaults)) {
-      throw corrupt("`vaults` is not an object");
-    }
-    return file;
-  }
-  /** The pin for a vault location, if any. */
-  get(location) {
-    const entry = (this.#readFile().vaults ?? {})[location];
-    if (entry === void 0) return null;
-    const pin = toPin(entry);
-    if (!pin) {
-      throw new FormatError(
-        `${this.path}: the entry for ${location} is malformed; fix or delete it (deleting forgets which vault keys this machine trusts)`
-      );
-    }
-    return pin;
-  }
-  /**
-   * Records `pin` for `location`, keeping the highest sequence number if the key is the same
-   * (replacing the entry if it differs). Written atomically (temp file + rename); re-read
-   * and retried if another process's write replaced ours in between.
-   */
-  record(location, pin) {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const file = this.#readFile();
-      const vaults = file.vaults;
-      const old = toPin(vaults[location]);
-      const seq = old && old.verifyKey === pin.verifyKey && old.seq > pin.seq ? old.seq : pin.seq;
-      const extra = old && old.verifyKey === pin.verifyKey ? vaults[location] : {};
-      vaults[location] = { ...extra, verify_key: pin.verifyKey, seq };
-      file.version = 1;
-      this.#write(file);
-      const now = toPin(this.#readFile().vaults?.[location]);
-      if (now && now.verifyKey === pin.verifyKey && now.seq >= seq) return;
-    }
-  }
-  #write(file) {
-    const dir = dirname2(this.path);
-    const json = JSON.stringify(file, (_k, v) => typeof v === "bigint" ? `${U64_MARK}${v}` : v, 2);
-    const text = `${json.replace(new RegExp(`"${U64_MARK}(\\d+)"`, "g"), "$1")}
-`;
-    const tmp = join3(dir, `.pins.json.${process.pid}.${randomBytes6(6).toString("hex")}.tmp`);
-    try {
-      mkdirSync(dir, { recursive: true, mode: 448 });
-      writeFileSync(tmp, text, { mode: 384, flag: "wx" });
-      renameSync(tmp, this.path);
-    } catch (e) {
-      try {
-        rmSync(tmp, { force: true });
-      } catch {
-      }
-      const code = e.code;
-      throw new FormatError(
-        `cannot write ${this.path} (${code ?? String(e)}), where this machine records the vault keys it trusts; fix the permissions of ${dir} or set ${HOME_ENV} to a writable folder`,
-        { cause: e }
-      );
-    }
-  }
+import { constants as constants2 } from "node:fs";
+import { mkdir, open as open2, rename, rm, stat as stat2, unlink } from "node:fs/promises";
+import { dirname as dirname2, join as join2 } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+var PinsUnwritable = class extends Error {
 };
+var MAX_BYTES = 16 << 20;
+var LOCK_RETRY_MS = 10;
+var LOCK_WAIT_MS = 2e3;
+var LOCK_STALE_MS = 1e4;
+var MARK = "\0agent-vault-u64:";
+function protectSeqs(text) {
+  let out = "";
+  let i = 0;
+  let lastString = "";
+  let afterColonOfSeq = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      lastString = text.slice(i, j + 1);
+      out += lastString;
+      i = j + 1;
+      continue;
+    }
+    if (c === ":") afterColonOfSeq = lastString === '"seq"';
+    else if (/[0-9]/.test(c)) {
+      let j = i;
+      while (j < text.length && /[0-9]/.test(text[j])) j++;
+      const digits = text.slice(i, j);
+      if (afterColonOfSeq && digits.length >= 16 && !/[.eE]/.test(text[j] ?? "")) out += JSON.stringify(MARK + digits);
+      else out += digits;
+      afterColonOfSeq = false;
+      i = j;
+      continue;
+    } else if (!/\s/.test(c)) afterColonOfSeq = false;
+    out += c;
+    i++;
+  }
+  return out;
+}
 function toPin(entry) {
-  if (typeof entry !== "object" || entry === null) return null;
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return null;
   const { verify_key: key, seq } = entry;
   if (typeof key !== "string") return null;
   if (typeof seq === "number" && Number.isSafeInteger(seq) && seq >= 0) return { verifyKey: key, seq: BigInt(seq) };
-  if (typeof seq === "bigint" && seq >= 0n) return { verifyKey: key, seq };
+  if (typeof seq === "string" && seq.startsWith(MARK)) {
+    const n = BigInt(seq.slice(MARK.length));
+    return n < 1n << 64n ? { verifyKey: key, seq: n } : null;
+  }
   return null;
 }
-
-// src/names.ts
-var MAX_SECRET_PATH_LEN = 200;
-var MAX_SEGMENT_LEN = 100;
-var MAX_NAME_LEN = 64;
-var SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-var NAME = /^[a-z0-9][a-z0-9._-]*$/;
-var PATH_RULE = "use `/`-separated segments of letters, digits, `_`, `.` and `-`, each starting with a letter, digit or `_` (e.g. `stripe/api-key`)";
-var NAME_RULE = "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters";
-function shown(value) {
-  return JSON.stringify([...value].slice(0, 80).join(""));
+function jsonString(s) {
+  return JSON.stringify(s);
 }
-function checkSecretPath(value) {
-  if (typeof value !== "string") {
-    throw new InvalidInputError(`invalid secret path: expected a string, got ${typeof value}`);
+var Pins = class {
+  /** `$AGENT_VAULT_HOME/pins.json`. */
+  path;
+  #home;
+  constructor(home) {
+    this.#home = home;
+    this.path = join2(home, "pins.json");
   }
-  const bad = (reason) => {
-    throw new InvalidInputError(`invalid secret path ${shown(value)}: ${reason}`);
-  };
-  if (value.length === 0) bad("it is empty");
-  if (Buffer.byteLength(value, "utf8") > MAX_SECRET_PATH_LEN) {
-    bad(`it is longer than ${MAX_SECRET_PATH_LEN} bytes`);
+  #shown() {
+    return escapeControl(this.path);
   }
-  if (value.startsWith("/")) bad("it must not start with `/`");
-  for (const segment of value.split("/")) {
-    if (segment.length === 0) bad(`it has an empty segment; ${PATH_RULE}`);
-    if (segment.length > MAX_SEGMENT_LEN) bad(`a segment is longer than ${MAX_SEGMENT_LEN} bytes`);
-    if (!SEGMENT.test(segment)) bad(PATH_RULE);
-    if (segment.endsWith(".enc") || segment.endsWith(".meta")) {
-      bad("segments must not end in `.enc` or `.meta`");
+  #corrupt(why) {
+    return new FormatError(
+      `${this.#shown()}: cannot parse (${why}); fix or delete it (deleting forgets which vault keys this machine trusts)`
+    );
+  }
+  /** Reads the pins; a missing file is empty. Throws {@link FormatError} for anything unreadable. */
+  async read() {
+    let text;
+    try {
+      const handle = await open2(this.path, constants2.O_RDONLY | constants2.O_NONBLOCK);
+      try {
+        const info = await handle.stat();
+        if (!info.isFile()) throw this.#corrupt("it is not a regular file");
+        const buffer = Buffer.alloc(Math.min(info.size, MAX_BYTES) + 1);
+        let length = 0;
+        for (; ; ) {
+          const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+          if (bytesRead === 0) break;
+          length += bytesRead;
+          if (length > MAX_BYTES) throw new FormatError(`${this.#shown()} is larger than ${MAX_BYTES} bytes; fix or delete it`);
+          if (length === buffer.length) break;
+        }
+        text = buffer.subarray(0, length).toString("utf8");
+      } finally {
+        await handle.close();
+      }
+    } catch (e) {
+      if (e instanceof FormatError) throw e;
+      const code = e.code;
+      if (code === "ENOENT" || code === "ENOTDIR") return empty();
+      throw new FormatError(`cannot read ${this.#shown()} (${code ?? String(e)}); fix its permissions (it is never taken as "no pins")`, {
+        cause: e
+      });
+    }
+    let parsed;
+    try {
+      parsed = JSON.parse(protectSeqs(text));
+    } catch (e) {
+      throw this.#corrupt(e instanceof Error ? escapeControl(e.message.split("\n")[0] ?? "") : "invalid JSON");
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw this.#corrupt("not a JSON object");
+    const file = parsed;
+    const version = file["version"];
+    if (typeof version === "number" && Number.isInteger(version) && version > 2) {
+      throw new FormatError(
+        `${this.#shown()} has version ${version}, newer than this agent-vault SDK reads (2); upgrade the agent-vault package (the file is left as it is)`
+      );
+    }
+    if (version !== 1 && version !== 2) throw this.#corrupt("`version` must be 1 or 2");
+    const data = empty();
+    const section = (name) => {
+      const value = file[name] ?? {};
+      if (typeof value !== "object" || value === null || Array.isArray(value)) throw this.#corrupt(`\`${name}\` is not an object`);
+      return value;
+    };
+    const pins = (name, into) => {
+      for (const [k, v] of Object.entries(section(name))) {
+        const pin = toPin(v);
+        if (!pin) throw this.#corrupt(`an entry of \`${name}\` is malformed`);
+        into.set(k, pin);
+      }
+    };
+    if (version === 1) {
+      pins("vaults", data.legacy);
+    } else {
+      pins("vaults", data.vaults);
+      pins("legacy", data.legacy);
+      for (const [k, v] of Object.entries(section("locations"))) {
+        if (typeof v !== "string") throw this.#corrupt("an entry of `locations` is malformed");
+        data.locations.set(k, v);
+      }
+    }
+    for (const [k, v] of Object.entries(file)) {
+      if (!["version", "vaults", "locations", "legacy"].includes(k)) data.extra.set(k, v);
+    }
+    return data;
+  }
+  /**
+   * Applies `update` under the lock (re-reading first) and writes the file if anything
+   * changed. Throws {@link PinsUnwritable} when the pin cannot be written (the caller warns),
+   * {@link FormatError} when the file cannot be read or parsed.
+   */
+  async record(update) {
+    await this.#ensureHome();
+    const lock = `${this.path}.lock`;
+    await this.#lock(lock);
+    try {
+      const data = await this.read();
+      if (!apply(data, update)) return;
+      await this.#write(data);
+    } finally {
+      await rm(lock, { force: true }).catch(() => {
+      });
     }
   }
-  return value;
+  async #ensureHome() {
+    try {
+      if ((await stat2(this.#home)).isDirectory()) return;
+      throw new PinsUnwritable(`${escapeControl(this.#home)} is not a folder`);
+    } catch (e) {
+      if (e instanceof PinsUnwritable) throw e;
+    }
+    try {
+      await stat2(dirname2(this.#home));
+    } catch {
+      throw new PinsUnwritable(`${escapeControl(this.#home)} does not exist and neither does its parent folder`);
+    }
+    try {
+      await mkdir(this.#home, { mode: 448 });
+    } catch (e) {
+      const code = e.code;
+      if (code !== "EEXIST") throw new PinsUnwritable(`cannot create ${escapeControl(this.#home)} (${code ?? String(e)})`);
+    }
+  }
+  async #lock(lock) {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (; ; ) {
+      try {
+        const handle = await open2(lock, constants2.O_CREAT | constants2.O_EXCL | constants2.O_WRONLY, 384);
+        await handle.close();
+        return;
+      } catch (e) {
+        const code = e.code;
+        if (code !== "EEXIST") throw new PinsUnwritable(`cannot create ${escapeControl(lock)} (${code ?? String(e)})`);
+      }
+      try {
+        if (Date.now() - (await stat2(lock)).mtimeMs > LOCK_STALE_MS) {
+          await unlink(lock).catch(() => {
+          });
+          continue;
+        }
+      } catch {
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        throw new PinsUnwritable(`${escapeControl(lock)} is held by another process (waited ${LOCK_WAIT_MS / 1e3} s)`);
+      }
+      await sleep(LOCK_RETRY_MS);
+    }
+  }
+  async #write(data) {
+    const dir = dirname2(this.path);
+    const tmp = join2(dir, `.pins.json.${process.pid}.${randomBytes6(6).toString("hex")}.tmp`);
+    try {
+      const handle = await open2(tmp, constants2.O_CREAT | constants2.O_EXCL | constants2.O_WRONLY, 384);
+      try {
+        await handle.writeFile(serialize(data));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, this.path);
+      const folder = await open2(dir, constants2.O_RDONLY);
+      try {
+        await folder.sync();
+      } finally {
+        await folder.close();
+      }
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => {
+      });
+      const code = e.code;
+      throw new PinsUnwritable(`cannot write ${this.#shown()} (${code ?? String(e)})`);
+    }
+  }
+};
+function empty() {
+  return { vaults: /* @__PURE__ */ new Map(), locations: /* @__PURE__ */ new Map(), legacy: /* @__PURE__ */ new Map(), extra: /* @__PURE__ */ new Map() };
 }
-function checkName(what, value) {
-  if (typeof value !== "string") {
-    throw new InvalidInputError(`invalid ${what}: expected a string, got ${typeof value}`);
+function apply(data, update) {
+  const merge = (into, key, pin) => {
+    const old = into.get(key);
+    if (old && old.verifyKey === pin.verifyKey && old.seq >= pin.seq) return false;
+    if (old && old.verifyKey !== pin.verifyKey && old.seq >= pin.seq) return false;
+    into.set(key, pin);
+    return true;
+  };
+  if (update.kind === "legacy") return merge(data.legacy, update.location, update.pin);
+  let changed = merge(data.vaults, update.vault, update.pin);
+  if (data.locations.get(update.location) !== update.vault) {
+    data.locations.set(update.location, update.vault);
+    changed = true;
   }
-  if (value.length === 0) throw new InvalidInputError(`invalid ${what} "": it is empty`);
-  if (value.length > MAX_NAME_LEN || !NAME.test(value)) {
-    throw new InvalidInputError(`invalid ${what} ${shown(value)}: ${NAME_RULE}`);
+  if (data.legacy.delete(update.location)) changed = true;
+  return changed;
+}
+function serialize(data) {
+  const pins = (m) => [...m].map(([k, p]) => `
+    ${jsonString(k)}: {"verify_key": ${jsonString(p.verifyKey)}, "seq": ${p.seq.toString()}}`).join(",");
+  const locations = [...data.locations].map(([k, v]) => `
+    ${jsonString(k)}: ${jsonString(v)}`).join(",");
+  const parts = [
+    `  "version": 2`,
+    `  "vaults": {${pins(data.vaults)}${data.vaults.size ? "\n  " : ""}}`,
+    `  "locations": {${locations}${data.locations.size ? "\n  " : ""}}`,
+    `  "legacy": {${pins(data.legacy)}${data.legacy.size ? "\n  " : ""}}`
+  ];
+  const token = randomBytes6(12).toString("hex");
+  for (const [k, v] of data.extra) {
+    const value = JSON.stringify(v, (_key, x) => typeof x === "string" && x.startsWith(MARK) ? `${token}${x.slice(MARK.length)}` : x);
+    parts.push(`  ${jsonString(k)}: ${value.replace(new RegExp(`"${token}(\\d+)"`, "g"), "$1")}`);
   }
-  return value;
+  return `{
+${parts.join(",\n")}
+}
+`;
 }
 
 // src/remote.ts
-import { createHash as createHash2 } from "node:crypto";
-import { access, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { createHash as createHash3 } from "node:crypto";
+import { access, mkdir as mkdir2, mkdtemp, rename as rename2, rm as rm2 } from "node:fs/promises";
 import { homedir as homedir2 } from "node:os";
-import { join as join4 } from "node:path";
+import { join as join3 } from "node:path";
 var URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 var SCP_LIKE = /^[^/\s@]+@[^/\s:]+:/;
 function isRemoteUrl(repoPath) {
@@ -18307,14 +19148,14 @@ function redactUrl(url) {
 }
 function defaultCacheDir(env) {
   const xdg = env["XDG_CACHE_HOME"];
-  const base = xdg && xdg.startsWith("/") ? xdg : join4(env["HOME"] || homedir2(), ".cache");
-  return join4(base, "agent-vault", "repos");
+  const base = xdg && xdg.startsWith("/") ? xdg : join3(env["HOME"] || homedir2(), ".cache");
+  return join3(base, "agent-vault", "repos");
 }
 function clonePath(cacheDir, url) {
-  const hash = createHash2("sha256").update(url).digest("hex").slice(0, 16);
+  const hash = createHash3("sha256").update(url).digest("hex").slice(0, 16);
   const last = url.replace(/[/\\]+$/, "").split(/[/:\\]/).pop() ?? "";
   const name = last.replace(/\.git$/, "").replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 40) || "vault";
-  return join4(cacheDir, `${name}-${hash}`);
+  return join3(cacheDir, `${name}-${hash}`);
 }
 async function exists(path) {
   try {
@@ -18325,38 +19166,29 @@ async function exists(path) {
   }
 }
 async function ensureClone(url, dir, timeoutMs) {
-  if (await exists(join4(dir, ".git"))) return false;
-  const parent = join4(dir, "..");
-  await mkdir(parent, { recursive: true, mode: 448 });
-  const tmp = await mkdtemp(join4(parent, ".tmp-clone-"));
+  if (await exists(join3(dir, ".git"))) return false;
+  const parent = join3(dir, "..");
+  await mkdir2(parent, { recursive: true, mode: 448 });
+  const tmp = await mkdtemp(join3(parent, ".tmp-clone-"));
   try {
-    const work = join4(tmp, "repo");
+    const work = join3(tmp, "repo");
     const clone = await runGit(
       ["clone", "--quiet", "--no-checkout", "--no-tags", "--", url, work],
       { timeoutMs }
     );
     if (clone.code !== 0) {
       throw new VaultNotFoundError(
-        `cannot clone ${redactUrl(url)}: ${firstLine(clone.stderr) || `git exit ${clone.code}`}; check the URL and your access to it`
-      );
-    }
-    const sparse = await runGit(["sparse-checkout", "set", "--no-cone", "/.agent-vault/"], {
-      cwd: work
-    });
-    const checkout = sparse.code === 0 ? await runGit(["checkout", "--quiet"], { cwd: work }) : sparse;
-    if (checkout.code !== 0) {
-      throw new VaultNotFoundError(
-        `cannot check out ${redactUrl(url)}: ${firstLine(checkout.stderr) || `git exit ${checkout.code}`}; the repository may be empty (no vault yet) or git may be older than 2.27`
+        `cannot clone ${escapeControl(redactUrl(url))}: ${gitReason(clone.stderr, clone.code)}; check the URL and your access to it`
       );
     }
     try {
-      await rename(work, dir);
+      await rename2(work, dir);
     } catch (e) {
-      if (!await exists(join4(dir, ".git"))) throw e;
+      if (!await exists(join3(dir, ".git"))) throw e;
     }
     return true;
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await rm2(tmp, { recursive: true, force: true });
   }
 }
 async function refreshClone(url, dir, timeoutMs) {
@@ -18365,117 +19197,10 @@ async function refreshClone(url, dir, timeoutMs) {
     timeoutMs
   }).catch((e) => ({ code: -1, stderr: e.message, stdout: Buffer.alloc(0) }));
   if (fetch.code !== 0) {
-    return `fetching ${redactUrl(url)} failed (${firstLine(fetch.stderr) || `exit ${fetch.code}`}); reading the cached state, which may be stale`;
-  }
-  const reset = await runGit(["reset", "--quiet", "--hard", "@{upstream}"], { cwd: dir });
-  if (reset.code !== 0) {
-    return `updating the cached clone of ${redactUrl(url)} failed (${firstLine(reset.stderr) || `exit ${reset.code}`}); reading the cached state, which may be stale (delete ${dir} to start over)`;
+    return `fetching ${escapeControl(redactUrl(url))} failed (${gitReason(fetch.stderr, fetch.code)}); reading the cached state, which may be stale`;
   }
   return null;
 }
-function firstLine(text) {
-  return text.split("\n")[0]?.trim() ?? "";
-}
-
-// src/source.ts
-import { readdirSync, readFileSync as readFileSync2 } from "node:fs";
-import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import { join as join5 } from "node:path";
-function sortPaths(paths) {
-  return paths.sort((a, b) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")));
-}
-var SYNC_CHUNK = 128;
-var WorktreeSource = class {
-  constructor(root) {
-    this.root = root;
-  }
-  root;
-  label = "working tree";
-  id = "worktree";
-  async read(paths) {
-    const out = [];
-    for (let start = 0; start < paths.length; start += SYNC_CHUNK) {
-      if (start > 0) await yieldToEventLoop();
-      for (const path of paths.slice(start, start + SYNC_CHUNK)) out.push(this.readOne(path));
-    }
-    return out;
-  }
-  async list(dir) {
-    const out = [];
-    const walk = (rel) => {
-      let entries;
-      try {
-        entries = readdirSync(join5(this.root, rel), { withFileTypes: true });
-      } catch (e) {
-        const code = e.code;
-        if (code === "ENOENT" || code === "ENOTDIR") return;
-        throw new FormatError(`cannot list ${rel} (${code ?? String(e)}); check the folder's permissions`, {
-          cause: e
-        });
-      }
-      for (const entry of entries) {
-        const path = `${rel}/${entry.name}`;
-        if (entry.isDirectory()) walk(path);
-        else if (entry.isFile()) out.push(path);
-      }
-    };
-    walk(dir);
-    return sortPaths(out);
-  }
-  readOne(path) {
-    try {
-      return readFileSync2(join5(this.root, path));
-    } catch (e) {
-      const code = e.code;
-      if (code === "ENOENT" || code === "ENOTDIR") return null;
-      throw new FormatError(`cannot read ${path} (${code ?? String(e)}); check the file's permissions`, {
-        cause: e
-      });
-    }
-  }
-};
-var TreeSource = class {
-  constructor(root, id, label2) {
-    this.root = root;
-    this.id = id;
-    this.label = label2;
-  }
-  root;
-  id;
-  label;
-  entries = null;
-  listing() {
-    this.entries ??= (async () => {
-      const out = await gitOk(
-        ["ls-tree", "-r", "-z", "--full-tree", this.id, "--", ".agent-vault"],
-        `listing .agent-vault in ${this.label}`,
-        this.root
-      );
-      const map = /* @__PURE__ */ new Map();
-      for (const record of out.toString("utf8").split("\0")) {
-        const tab = record.indexOf("	");
-        if (tab < 0) continue;
-        const [, type, oid] = record.slice(0, tab).split(" ");
-        if (type === "blob" && oid) map.set(record.slice(tab + 1), oid);
-      }
-      return map;
-    })();
-    this.entries.catch(() => this.entries = null);
-    return this.entries;
-  }
-  async list(dir) {
-    const map = await this.listing();
-    return sortPaths([...map.keys()].filter((p) => p.startsWith(`${dir}/`)));
-  }
-  async read(paths) {
-    const map = await this.listing();
-    const wanted = paths.map((p) => map.get(p) ?? null);
-    const oids = wanted.filter((o) => o !== null);
-    const blobs = await catFileBatch(this.root, oids);
-    let next = 0;
-    return wanted.map((o) => o === null ? null : blobs[next++] ?? null);
-  }
-};
 
 // src/time.ts
 var DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
@@ -18515,8 +19240,80 @@ function isExpired(expires, now = Date.now()) {
   return t !== null && t <= Math.floor(now / 1e3) * 1e3;
 }
 
+// src/trust.ts
+var ASK2 = ASK_OWNER.charAt(0).toUpperCase() + ASK_OWNER.slice(1);
+function decideTrust(bytes, ctx) {
+  const { anchors, location, pins } = ctx;
+  const where = escapeControl(location);
+  if (bytes === null) {
+    const pinned = pins.locations.has(location) || pins.legacy.has(location);
+    if (anchors.length > 0 || pinned) {
+      const expected = anchors.length > 0 ? `signed by ${anchors.join(" or ")}` : "signed (this machine has read it signed before)";
+      throw new IntegrityError(
+        `this vault should be ${expected} but has no signature (.agent-vault/integrity/statement is missing); someone with push access may have removed it. ${ASK2}`
+      );
+    }
+    return {
+      statement: null,
+      update: null,
+      warnings: [
+        "this vault is unsigned, so tampering by anyone with push access would go unnoticed; ask the owner to review it and run `agent-vault sign`"
+      ]
+    };
+  }
+  const statement = parseStatement(bytes);
+  const id = statement.vault;
+  const key = statement.verifyKey.toString();
+  const pinnedId = pins.locations.get(location);
+  if (pinnedId !== void 0 && pinnedId !== id) {
+    throw new IntegrityError(
+      id === null ? `another vault, or a downgrade: ${where} holds vault ${pinnedId} (its statements are version 2), but this statement is version 1 and names no vault. ${ASK2}` : `another vault is at ${where}: this machine knows vault ${pinnedId} there, but the statement names vault ${id} (someone may have copied another vault's files over it). ${ASK2}`
+    );
+  }
+  let pin;
+  if (id === null) pin = pins.legacy.get(location);
+  else pin = pins.vaults.get(id) ?? (pinnedId === void 0 ? pins.legacy.get(location) : void 0);
+  const endorsed = anchors.length === 0 && isEndorsed(statement, ctx.identities);
+  const anchored = anchors.includes(key) || anchors.some((a) => canFollow(statement, a)) || endorsed;
+  if (anchors.length > 0 && !anchored) {
+    throw new IntegrityError(
+      `this vault is signed by ${key} but ${anchors.join(" or ")} was expected (and no key change signed by it leads to ${key}); someone with push access may have re-signed it. ${ASK2}`
+    );
+  }
+  const warnings = [];
+  if (pin) {
+    if (pin.verifyKey === key) {
+      if (statement.seq < pin.seq) throw rollback(statement, pin);
+    } else {
+      if (statement.seq <= pin.seq) throw rollback(statement, pin);
+      if (!anchored && !canFollow(statement, pin.verifyKey)) {
+        throw new IntegrityError(
+          `this vault is signed by ${key} but this machine trusts ${pin.verifyKey} for it, and no key change signed by that key leads to ${key}; someone with push access may have re-signed it. If the owner really replaced the signing key, set AGENT_VAULT_VERIFY_KEY to the new key. ${ASK2}`
+        );
+      }
+    }
+  } else if (anchors.length === 0 && !endorsed) {
+    warnings.push(
+      `trusting this vault's signing key ${key} on first use: nothing on this machine says which key should sign it, so a vault re-signed by someone with push access would look the same. Pin it with AGENT_VAULT_VERIFY_KEY=${key} (or the verifyKey option), or use the agent key file written by \`agent-vault add-agent\`, which names it`
+    );
+  }
+  const newPin = { verifyKey: key, seq: statement.seq };
+  const update = id === null ? { kind: "legacy", location, pin: newPin } : { kind: "vault", location, vault: id, pin: newPin };
+  return { statement, update, warnings };
+}
+function rollback(statement, pin) {
+  return new IntegrityError(
+    `rollback: the vault is at signed state ${statement.seq} but this machine has already seen state ${pin.seq}; someone may have restored old files to undo a rotation or revocation. ${ASK2}`
+  );
+}
+
 // src/vault.ts
+var VERIFY_KEY_ENV = "AGENT_VAULT_VERIFY_KEY";
+var KEY_FILE_COMMENT = "agent-vault verify-key:";
 var DEFAULT_REFRESH_INTERVAL_MS = 5e3;
+var CONFIG = "config.yaml";
+var MANIFEST = "manifest.yaml";
+var AGENT_PUBLIC_KEY = /^agents\/[^/]+\/public\.key$/;
 var Vault = class {
   #repoPath;
   #autoPull;
@@ -18528,22 +19325,29 @@ var Vault = class {
   #verifyKey;
   #envVerifyKey;
   #pins;
-  #warnedUnsigned = false;
-  #statementCache = null;
+  #warned = /* @__PURE__ */ new Set();
   #location = null;
   #pinLocation = null;
-  #decrypter = null;
-  #current = null;
+  #key = null;
+  #objects = null;
+  #lastRefresh = -Infinity;
   #refreshing = null;
-  #checkedConfigs = /* @__PURE__ */ new Map();
-  #worktreeSources = /* @__PURE__ */ new Map();
+  #ancestry = null;
+  #snapshot = null;
+  #cloneBranch = null;
+  #listCache = null;
+  #upstream = null;
   /**
    * Creates a handle; nothing is read until the first call. Throws {@link InvalidInputError}
    * for conflicting or malformed options.
    */
   constructor(options = {}) {
     checkOptions(options);
-    const { repoPath = ".", keyPath, key, agent, autoPull = true } = options;
+    const { repoPath = ".", keyPath, keyStr, agent, autoPull = true } = options;
+    if (options.key !== void 0 && keyStr !== void 0) {
+      throw new InvalidInputError("the options key and keyStr conflict: keyStr is the old name of key; give only key");
+    }
+    const key = options.key ?? keyStr;
     if (typeof repoPath !== "string" || repoPath === "") {
       throw new InvalidInputError("repoPath must be a non-empty string (a local path or a git URL)");
     }
@@ -18575,6 +19379,9 @@ var Vault = class {
     this.#envVerifyKey = env[VERIFY_KEY_ENV];
     this.#pins = new Pins(keyHome(env));
     this.#warn = options.onWarning ?? ((message) => process.emitWarning(message, { type: "AgentVaultWarning" }));
+    if (keyStr !== void 0) {
+      this.#warn("the keyStr option is deprecated (agent-vault 0.1.0's name): use key, which works the same");
+    }
   }
   /**
    * Decrypts a secret and returns it as UTF-8 text. Throws {@link FormatError} if the value is
@@ -18585,9 +19392,7 @@ var Vault = class {
     try {
       return decodeUtf8(bytes);
     } catch {
-      throw new FormatError(
-        `secret '${path}' is not UTF-8 text (it holds binary data); read it with getBytes()`
-      );
+      throw new FormatError(`secret '${path}' is not UTF-8 text (it holds binary data); read it with getBytes()`);
     } finally {
       bytes.fill(0);
     }
@@ -18596,19 +19401,18 @@ var Vault = class {
    * Decrypts a secret and returns its exact bytes.
    *
    * @throws {@link InvalidInputError} for an invalid path; {@link VaultNotFoundError};
-   * {@link SecretNotFoundError}; {@link KeyNotFoundError} when the key is missing;
-   * {@link NotAuthorizedError} when the key is not a recipient (after one refresh and retry
-   * with `autoPull`); {@link FormatError} for a corrupt ciphertext, metadata or key file.
+   * {@link KeyNotFoundError} when the key is missing; {@link IntegrityError} when the vault is
+   * not what its owner signed; {@link SecretNotFoundError}; {@link NotAuthorizedError} when
+   * the key is not a recipient (after one refresh and retry with `autoPull`);
+   * {@link FormatError} for a corrupt ciphertext, metadata or key file.
    */
   async getBytes(path) {
     checkSecretPath(path);
-    let source = await this.#source(false);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#decryptFromOrHead(source, path);
+        return await this.#decrypt(await this.#state(attempt > 0), path);
       } catch (e) {
         if (!(this.#autoPull && attempt === 0 && isNotAuthorized(e))) throw e;
-        source = await this.#source(true);
       }
     }
   }
@@ -18618,20 +19422,19 @@ var Vault = class {
    */
   async listSecrets(group) {
     if (group !== void 0 && group !== null) checkName("group name", group);
-    const source = await this.#verifiedSource();
-    const manifest = await this.#manifest(source);
+    const { files } = await this.#listing();
+    const manifest = await this.#manifest(files);
     if (group !== void 0 && group !== null && !groupNames(manifest).includes(group)) {
-      throw new SecretNotFoundError(
-        `group '${group}' not found: listSecrets() without a group shows the groups in use`
-      );
+      throw new SecretNotFoundError(`group '${group}' not found: listSecrets() without a group shows the groups in use`);
     }
     const listed = allSecrets(manifest).filter(([, g]) => group === void 0 || group === null || g === group);
-    const metas = await source.read(listed.map(([p]) => metaPath(p)));
+    const metas = await files.read(listed.map(([p]) => metaRel(p)));
     return listed.map(([path, listedGroup], i) => {
       const bytes = metas[i];
       if (!bytes) {
-        return {
+        return withDates({
           path,
+          name: path,
           group: listedGroup,
           created: null,
           rotated: null,
@@ -18639,139 +19442,143 @@ var Vault = class {
           authorizedAgents: [],
           extraAgents: [],
           expired: false
-        };
+        });
       }
       return secretInfo(path, parseMeta(metaPath(path), bytes));
     });
   }
   /** Lists the group names in use (with secrets, or granted to an agent), sorted. */
   async listGroups() {
-    return groupNames(await this.#manifest(await this.#verifiedSource()));
+    const { files } = await this.#listing();
+    return groupNames(await this.#manifest(files));
   }
   /** Lists the registered agents with their groups, sorted by name. */
   async listAgents() {
-    const source = await this.#verifiedSource();
-    const manifest = await this.#manifest(source);
-    const agents = [...manifest.agents].sort((a, b) => compareBytes3(a.name, b.name));
-    const files = await source.read(
-      agents.flatMap((a) => [agentPublicKeyPath(a.name), agentEscrowPath(a.name)])
-    );
+    const { files, walk } = await this.#listing();
+    const manifest = await this.#manifest(files);
+    const agents = [...manifest.agents].sort((a, b) => compareBytes(a.name, b.name));
+    const keys = await files.read(agents.map((a) => `agents/${a.name}/public.key`));
     return agents.map((a, i) => {
-      const pub = files[2 * i];
+      const pub = keys[i];
       return {
         name: a.name,
-        groups: [...a.groups].sort(compareBytes3),
+        groups: [...a.groups].sort(compareBytes),
         publicKey: pub ? trimText(pub.toString("utf8")) : null,
-        escrow: files[2 * i + 1] != null
+        escrow: walk.files.has(`agents/${a.name}/private.key.escrow`)
       };
     });
   }
   /**
-   * Like the CLI: a writer may be updating the working tree right now, so its files can mix
-   * two signed states. If the working tree fails verification, HEAD's tree (consistent) is
-   * read instead; if it verifies, it is the truth.
+   * Ends the `git` process this handle reads objects with. The handle stays usable (a later
+   * call starts a new one); an idle handle never keeps Node running either way.
    */
-  async #decryptFromOrHead(source, path) {
-    try {
-      return await this.#decryptFrom(source, path);
-    } catch (e) {
-      if (!(e instanceof IntegrityError && source instanceof WorktreeSource)) throw e;
-      const head = await this.#headSource();
-      if (!head) throw e;
-      return this.#decryptFrom(head, path);
-    }
+  close() {
+    this.#objects?.close();
   }
-  /** The CLI's order: vault exists → load key → read → verify → not found → decrypt. */
-  async #decryptFrom(source, path) {
-    const enc = encPath(path);
-    const meta = metaPath(path);
-    const [config] = await source.read([CONFIG_PATH]);
-    if (!config) throw this.#notFound();
-    const { decrypter, comments, origin } = await this.#getDecrypter();
-    const [ciphertext, metaBytes] = await source.read([enc, meta]);
-    const statement = await this.#trust(source, { comments, origin });
-    if (statement) await verifyForGet(source, statement, path, ciphertext ?? null, metaBytes ?? null);
-    if (!ciphertext) {
-      throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
-    }
-    await this.#checkConfig(source);
-    const info = metaBytes ? secretInfo(path, parseMeta(meta, metaBytes)) : null;
-    const value = await decrypter.decrypt(ciphertext, enc, path);
+  /** The CLI's order: vault exists → key → anchors → tree, signature and files → not found → decrypt. */
+  async #decrypt(snapshot, path) {
+    if (await snapshot.vaultTree() === null) throw this.#notFound();
+    const key = await this.#loadKey();
+    const decrypter = key.decrypter();
+    decrypter.catch(() => {
+    });
+    const anchors = this.#anchors(key.loaded);
+    const walk = await snapshot.walk({ kind: "secret", path });
+    const enc = encRel(path);
+    const meta = metaRel(path);
+    const files = await this.#trusted(
+      snapshot,
+      walk,
+      anchors,
+      key.loaded.identities.map((i) => i.identity),
+      (statement) => verifyForGet(snapshot, walk, statement, path, [CONFIG])
+    );
+    const [config, ciphertext, metaBytes] = await files.read([CONFIG, enc, meta]);
+    if (!config) throw missingConfig();
+    if (!ciphertext) throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
+    checkConfig(config);
+    const info = metaBytes ? secretInfo(path, parseMeta(metaPath(path), metaBytes)) : null;
+    const value = await (await decrypter).decrypt(ciphertext, encPath(path), path);
     if (info?.expired) {
       this.#warn(
-        `secret '${path}' expired on ${info.expires ?? "?"}; ask the owner to rotate it (\`agent-vault set ${path} --expires \u2026\`)`
+        `secret '${path}' expired on ${escapeControl(info.expires ?? "?")}; ask the owner to rotate it (\`agent-vault set ${path} --expires \u2026\`)`
       );
     }
     return value;
   }
-  #getDecrypter() {
-    this.#decrypter ??= loadIdentities(this.#keySource).then(async (loaded) => ({
-      decrypter: await makeDecrypter(loaded),
-      comments: loaded.comments,
-      origin: loaded.origin
-    }));
-    this.#decrypter.catch(() => this.#decrypter = null);
-    return this.#decrypter;
-  }
-  /** The snapshot for a listing, after checking that all of it is what the owner signed. */
-  async #verifiedSource() {
-    const source = await this.#source(false);
-    const statement = await this.#trust(source, null);
-    if (statement) {
-      const problems = await verifyAll(source, statement);
-      if (problems.length > 0) {
-        throw new IntegrityError(
-          `the vault differs from what the owner signed:
-  ${problems.join("\n  ")}
-${upperFirst(ASK_OWNER)}`
-        );
-      }
-    }
-    return source;
+  /**
+   * The whole vault for a listing, verified. A commit's objects never change, so the walk and
+   * the verified contents of the last commit listed are kept: a repeated listing of the same
+   * state only re-decides trust (the pins may have changed) and re-parses.
+   */
+  async #listing() {
+    const snapshot = await this.#state(false);
+    if (await snapshot.vaultTree() === null) throw this.#notFound();
+    const anchors = this.#anchors(null);
+    const cached = this.#listCache?.commit === snapshot.commit ? this.#listCache : null;
+    const walk = cached?.walk ?? await snapshot.walk({ kind: "all" });
+    const keep = (rel) => rel === CONFIG || rel === MANIFEST || rel.startsWith("secrets/") && rel.endsWith(".meta") || AGENT_PUBLIC_KEY.test(rel);
+    const files = await this.#trusted(snapshot, walk, anchors, [], async (statement) => {
+      if (cached?.verified) return cached.verified;
+      const verified = await verifyAll(snapshot, walk, statement, keep);
+      this.#listCache = { commit: snapshot.commit, walk, verified };
+      return verified;
+    });
+    if (this.#listCache?.commit !== snapshot.commit) this.#listCache = { commit: snapshot.commit, walk, verified: null };
+    return { files, walk };
   }
   /**
-   * The reader's view of the signature (docs/format.md, "What a reader checks"): returns the
-   * verified statement, or `null` for an unsigned vault (with a warning) when no verify key
-   * is expected for it. Records the pin after success.
+   * The reader's procedure (docs/format.md, "What a reader checks"): decide whether to trust
+   * the statement, verify the contents against it, record the pin (a pin that cannot be
+   * written is a warning). Returns the only view of the vault's files the caller gets.
    */
-  async #trust(source, key) {
+  async #trusted(snapshot, walk, anchors, identities, verify) {
     const location = await this.#locationForPins();
-    const pin = this.#pins.get(location);
-    const expected = this.#anchors(key);
-    if (expected.length === 0 && pin) expected.push(pin.verifyKey);
-    const [bytes] = await source.read([STATEMENT_PATH]);
-    if (!bytes) {
-      if (expected.length > 0) {
-        throw new IntegrityError(
-          `this vault should be signed by ${expected.join(" or ")} but has no signature (${STATEMENT_PATH} is missing); someone with push access removed it. ${upperFirst(ASK_OWNER)}`
+    const pins = await this.#pins.read();
+    const [bytes] = await snapshot.read(walk, [STATEMENT_REL]);
+    const decision = decideTrust(bytes ?? null, { anchors, identities, location, pins });
+    for (const warning of decision.warnings) this.#warnOnce(warning);
+    const statement = decision.statement;
+    if (!statement) return { read: (rels) => snapshot.read(walk, rels) };
+    const verified = await verify(statement);
+    if (decision.update) {
+      try {
+        await this.#pins.record(decision.update);
+      } catch (e) {
+        if (!(e instanceof PinsUnwritable)) throw e;
+        this.#warnOnce(
+          `cannot record this vault's key in ${escapeControl(this.#pins.path)} (${e.message}): rollback protection on this machine is weaker until it can; fix the folder's permissions or set ${HOME_ENV} to a writable folder`
         );
       }
-      if (!this.#warnedUnsigned) {
-        this.#warnedUnsigned = true;
-        this.#warn(
-          "this vault is unsigned, so tampering by anyone with push access would go unnoticed; ask the owner to run `agent-vault sign`"
-        );
+    }
+    return {
+      async read(rels) {
+        return rels.map((rel) => {
+          const b = verified.get(rel);
+          if (b !== void 0) return b;
+          if (walk.lookup(rel) === null) return null;
+          throw new IntegrityError(`internal error: ${rel} was read without verification`);
+        });
       }
-      return null;
-    }
-    const statement = this.#parseStatement(bytes);
-    const signer = statement.verifyKey.toString();
-    if (expected.length > 0 && !expected.includes(signer)) {
-      throw new IntegrityError(
-        `this vault is signed by ${signer} but ${expected.join(" or ")} was expected; someone may have replaced the signing key. ${upperFirst(ASK_OWNER)}`
-      );
-    }
-    if (pin && pin.verifyKey === signer && statement.seq < pin.seq) {
-      throw new IntegrityError(
-        `rollback: the vault is at signed state ${statement.seq} but this machine has already seen state ${pin.seq}; someone may have restored old files to undo a rotation or revocation. ${upperFirst(ASK_OWNER)}`
-      );
-    }
-    if (!pin || pin.verifyKey !== signer || pin.seq < statement.seq) {
-      this.#pins.record(location, { verifyKey: signer, seq: statement.seq });
-    }
-    return statement;
+    };
   }
-  /** The verify keys from anchors 1–3: explicit, `AGENT_VAULT_VERIFY_KEY`, key-file comments. */
+  #warnOnce(message) {
+    if (this.#warned.has(message)) return;
+    this.#warned.add(message);
+    this.#warn(message);
+  }
+  #loadKey() {
+    this.#key ??= loadIdentities(this.#keySource).then((loaded) => {
+      let decrypter = null;
+      return {
+        loaded,
+        decrypter: () => decrypter ??= makeDecrypter(loaded)
+      };
+    });
+    this.#key.catch(() => this.#key = null);
+    return this.#key;
+  }
+  /** The anchor keys A: explicit, else `AGENT_VAULT_VERIFY_KEY`, else the key file's comments. */
   #anchors(key) {
     if (this.#verifyKey) return [this.#verifyKey.toString()];
     const fromEnv = this.#envVerifyKey;
@@ -18779,196 +19586,179 @@ ${upperFirst(ASK_OWNER)}`
     if (!key) return [];
     return key.comments.filter((c) => c.startsWith(KEY_FILE_COMMENT)).map((c) => VerifyKey.parse(c.slice(KEY_FILE_COMMENT.length), `the verify-key comment in ${key.origin}`).toString());
   }
-  /** Parses and verifies a statement; the result is cached by the bytes' SHA-256 only. */
-  #parseStatement(bytes) {
-    const hash = sha256Hex(bytes);
-    const cached = this.#statementCache;
-    if (cached && cached.hash === hash) return cached.statement;
-    const statement = parseStatement(bytes);
-    this.#statementCache = { hash, statement };
-    return statement;
-  }
-  /** Where pins are kept for this vault: the canonical working tree path, or the URL. */
+  /** Where pins are kept for this vault: the working tree's real path, or the URL. */
   #locationForPins() {
     this.#pinLocation ??= (async () => {
       const location = await this.#locate();
       if (location.kind === "remote") return location.url;
       try {
-        return await realpath(location.repo.root);
-      } catch {
-        return location.repo.root;
+        return await realpath(location.root);
+      } catch (e) {
+        throw new FormatError(`cannot resolve the real path of ${escapeControl(location.root)} (${e.code ?? String(e)})`, {
+          cause: e
+        });
       }
     })();
     this.#pinLocation.catch(() => this.#pinLocation = null);
     return this.#pinLocation;
   }
-  /** HEAD's tree of a local repository, or `null` (remote, unborn branch). */
-  async #headSource() {
-    const location = await this.#locate();
-    if (location.kind !== "local") return null;
-    const head = await runGit(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: location.repo.root });
-    const oid = head.stdout.toString("utf8").trim();
-    if (head.code !== 0 || !oid) return null;
-    return new TreeSource(location.repo.root, oid, "HEAD");
-  }
-  async #manifest(source) {
-    await this.#checkConfig(source);
-    const [bytes] = await source.read([MANIFEST_PATH]);
-    if (!bytes) {
-      throw new FormatError(`${MANIFEST_PATH}: missing from the ${source.label}; restore it from git history`);
+  async #manifest(files) {
+    const [config, bytes] = await files.read([CONFIG, MANIFEST]);
+    if (!config) throw missingConfig();
+    checkConfig(config);
+    if (!bytes) throw new FormatError(`${MANIFEST_PATH}: missing; restore it from git history`);
+    const manifest = parseManifest(bytes);
+    const names = [
+      ...manifest.agents.flatMap((a) => [a.name, ...a.groups]),
+      ...manifest.groups.map((g) => g.name)
+    ];
+    if (!names.every(isName)) {
+      throw new FormatError(`${MANIFEST_PATH}: an agent or group name is invalid; restore the file from git history`);
     }
-    return parseManifest(bytes);
-  }
-  #checkConfig(source) {
-    let checked = this.#checkedConfigs.get(source.id);
-    if (!checked) {
-      checked = source.read([CONFIG_PATH]).then(([bytes]) => {
-        if (!bytes) throw this.#notFound();
-        checkConfig(bytes);
-      });
-      checked.catch(() => this.#checkedConfigs.delete(source.id));
-      this.#checkedConfigs.set(source.id, checked);
-    }
-    return checked;
+    return manifest;
   }
   #notFound() {
-    const where = isRemoteUrl(this.#repoPath) ? redactUrl(this.#repoPath) : this.#repoPath;
+    const where = escapeControl(isRemoteUrl(this.#repoPath) ? redactUrl(this.#repoPath) : this.#repoPath);
     return new VaultNotFoundError(
-      `no vault found in ${where}: it has no .agent-vault/config.yaml; run \`agent-vault init\` there, or pass the repository that holds the vault`
+      `no vault found in ${where}: its current commit has no .agent-vault/; run \`agent-vault init\` there, or pass the repository that holds the vault`
     );
   }
   #locate() {
     this.#location ??= (async () => {
       if (isRemoteUrl(this.#repoPath)) {
         const dir = clonePath(this.#cacheDir, this.#repoPath);
-        const created = await ensureClone(this.#repoPath, dir, this.#fetchTimeoutMs);
-        if (created) this.#current = { source: this.#worktree(dir), at: Date.now() };
+        if (await ensureClone(this.#repoPath, dir, this.#fetchTimeoutMs)) this.#lastRefresh = Date.now();
         return { kind: "remote", url: this.#repoPath, dir };
       }
-      const repo = await discoverRepo(this.#repoPath);
-      if (!await fileExists(join6(repo.root, CONFIG_PATH))) {
-        const inHead = await runGit(["cat-file", "-e", `HEAD:${CONFIG_PATH}`], { cwd: repo.root });
-        if (inHead.code !== 0) throw this.#notFound();
-      }
-      return { kind: "local", repo };
+      return { kind: "local", root: (await discoverRepo(this.#repoPath)).root };
     })();
     this.#location.catch(() => this.#location = null);
     return this.#location;
   }
-  #worktree(root) {
-    let source = this.#worktreeSources.get(root);
-    if (!source) {
-      source = new WorktreeSource(root);
-      this.#worktreeSources.set(root, source);
-    }
-    return source;
+  #objectsFor(root) {
+    this.#objects ??= new ObjectReader(root);
+    return this.#objects;
   }
-  /** The snapshot to read: refreshed when `force`, or when `autoPull` and the interval passed. */
-  async #source(force) {
-    const source = await this.#snapshot(force);
-    if (source instanceof WorktreeSource) {
-      const location = await this.#locate();
-      if (location.kind === "local" && await fileExists(join6(location.repo.gitDir, PENDING_FILE))) {
-        return await this.#headSource() ?? source;
+  /**
+   * The commit to read (docs/format.md, "Reading the newest state"): after a fetch when
+   * `autoPull` and the interval passed (or `force`), the upstream commit if it strictly
+   * descends from HEAD, else HEAD; for a URL, the clone's upstream.
+   */
+  async #state(force) {
+    const location = await this.#locate();
+    const root = location.kind === "local" ? location.root : location.dir;
+    const objects = this.#objectsFor(root);
+    if (location.kind === "remote") return this.#remoteState(location, objects, force);
+    const [head] = await objects.info(["HEAD^{commit}"]);
+    if (!head) throw this.#notFound();
+    let fetched = false;
+    if (this.#autoPull && (force || Date.now() - this.#lastRefresh >= this.#refreshIntervalMs)) {
+      this.#upstream = null;
+      this.#refreshing ??= this.#refresh(location, root, head.oid).finally(() => this.#refreshing = null);
+      await this.#refreshing;
+      fetched = true;
+    }
+    const upstreamRef = (await this.#upstreamOf(root, head.oid))?.ref;
+    const [upstream] = upstreamRef ? await objects.info([`${upstreamRef}^{commit}`]) : [null];
+    let commit = head.oid;
+    let label2 = "HEAD";
+    if (upstream && upstream.oid !== head.oid) {
+      const { ahead, behind } = await this.#relation(root, head.oid, upstream.oid);
+      if (behind > 0 && ahead === 0) [commit, label2] = [upstream.oid, "the upstream"];
+      else if (behind > 0 && fetched) {
+        this.#warnOnce("your branch and its upstream have diverged; reading the local state (run `git pull` to combine them)");
       }
     }
-    return source;
+    if (this.#snapshot?.commit !== commit) this.#snapshot = new Snapshot(objects, commit, label2);
+    return this.#snapshot;
   }
-  async #snapshot(force) {
-    const location = await this.#locate();
-    if (location.kind === "local") {
-      if (await upstreamRemote(location.repo) === null) return this.#worktree(location.repo.root);
-      if (!this.#autoPull) return this.#upstreamOrWorktree(location.repo, false);
-    } else if (!this.#autoPull) {
-      return this.#worktree(location.dir);
+  /**
+   * A URL's clone (ours: nothing is ever checked out, its branch never moves): after a fetch
+   * when due, the remote-tracking commit of the clone's branch — also for a clone made while
+   * the remote was still empty — else the clone's HEAD.
+   */
+  async #remoteState(location, objects, force) {
+    if (this.#autoPull && (force || Date.now() - this.#lastRefresh >= this.#refreshIntervalMs)) {
+      this.#refreshing ??= this.#refresh(location, location.dir, "").finally(() => this.#refreshing = null);
+      await this.#refreshing;
     }
-    const current = this.#current;
-    if (!force && current && Date.now() - current.at < this.#refreshIntervalMs) return current.source;
-    if (!force && this.#refreshing) return this.#refreshing;
-    const refreshing = (async () => {
-      const source = location.kind === "local" ? await this.#freshLocal(location.repo) : await this.#freshRemote(location.url, location.dir);
-      this.#current = { source, at: Date.now() };
-      return source;
-    })();
-    this.#refreshing = refreshing;
+    this.#cloneBranch ??= runGit(["symbolic-ref", "-q", "--short", "HEAD"], { cwd: location.dir }).then(
+      (r) => r.code === 0 ? r.stdout.toString("utf8").trim() : ""
+    );
+    this.#cloneBranch.catch(() => this.#cloneBranch = null);
+    const branch = await this.#cloneBranch;
+    const names = branch && !/[\s^~:?*[\\]/.test(branch) ? [`refs/remotes/origin/${branch}^{commit}`, "HEAD^{commit}"] : ["HEAD^{commit}"];
+    const found = (await objects.info(names)).find((info) => info !== null);
+    if (!found) throw this.#notFound();
+    if (this.#snapshot?.commit !== found.oid) this.#snapshot = new Snapshot(objects, found.oid, "the remote");
+    return this.#snapshot;
+  }
+  /**
+   * The current branch's upstream, as git resolves it (its configuration with `include`s and
+   * `GIT_CONFIG_*`): the ref (which may not exist yet) and the remote; `null` without one.
+   * Asked again when HEAD moves or before a fetch.
+   */
+  #upstreamOf(root, head) {
+    if (this.#upstream?.head !== head) {
+      const found = (async () => {
+        const r = await runGit(
+          ["for-each-ref", "--points-at=HEAD", "--format=%(HEAD)%00%(upstream)%00%(upstream:remotename)", "refs/heads/"],
+          { cwd: root }
+        );
+        if (r.code !== 0) throw new FormatError(`git: cannot read the current branch's upstream: ${gitReason(r.stderr, r.code)}`);
+        const line = r.stdout.toString("utf8").split("\n").find((l) => l.startsWith("*\0"));
+        const [, ref = "", remote = ""] = line?.split("\0") ?? [];
+        return ref.startsWith("refs/") ? { ref, remote } : null;
+      })();
+      found.catch(() => this.#upstream = null);
+      this.#upstream = { head, found };
+    }
+    return this.#upstream.found;
+  }
+  async #refresh(location, root, head) {
     try {
-      return await refreshing;
-    } finally {
-      if (this.#refreshing === refreshing) this.#refreshing = null;
-    }
-  }
-  async #freshRemote(url, dir) {
-    const warning = await refreshClone(url, dir, this.#fetchTimeoutMs);
-    if (warning) this.#warn(warning);
-    return this.#worktree(dir);
-  }
-  /** Like the CLI: fetch the upstream, then read it if it is ahead of HEAD (even if the fetch failed). */
-  async #freshLocal(repo) {
-    const remote = await upstreamRemote(repo);
-    if (remote === null) return this.#worktree(repo.root);
-    if (remote !== ".") {
+      if (location.kind === "remote") {
+        const warning = await refreshClone(location.url, location.dir, this.#fetchTimeoutMs);
+        if (warning) this.#warn(warning);
+        return;
+      }
+      const remote = (await this.#upstreamOf(root, head))?.remote ?? "";
+      if (remote === "" || remote === ".") return;
       let failure = null;
       try {
         const fetch = await runGit(["fetch", "--quiet", "--no-tags", "--", remote], {
-          cwd: repo.root,
+          cwd: root,
           timeoutMs: this.#fetchTimeoutMs
         });
-        if (fetch.code !== 0) failure = `exit ${fetch.code}`;
+        if (fetch.code !== 0) failure = gitReason(fetch.stderr, fetch.code);
       } catch (e) {
         failure = e instanceof Error ? e.message : String(e);
       }
       if (failure !== null) {
-        this.#warn(`\`git fetch ${remote}\` failed (${failure}); reading the local state, which may be stale`);
+        this.#warn(`\`git fetch ${escapeControl(remote)}\` failed (${failure}); reading the local state, which may be stale`);
       }
+    } finally {
+      this.#lastRefresh = Date.now();
     }
-    return this.#upstreamOrWorktree(repo, true);
   }
-  /**
-   * The upstream commit's tree if it is a strict descendant of HEAD (the upstream is ahead and
-   * HEAD has nothing of its own), else the working tree. The refs are read from `.git` files
-   * first, so an up-to-date branch or a never-fetched upstream costs no git process.
-   */
-  async #upstreamOrWorktree(repo, warnDiverged) {
-    const worktree = this.#worktree(repo.root);
-    try {
-      const quick = await readUpstreamState(repo);
-      if (quick && (quick.upstream === null || quick.upstream === quick.head)) return worktree;
-      let ours = quick?.head ?? null;
-      let theirs = quick?.upstream ?? null;
-      let label2 = quick?.label ?? null;
-      if (!quick) {
-        const names = await runGit(["rev-parse", "HEAD", "@{upstream}", "--abbrev-ref", "@{upstream}"], {
-          cwd: repo.root
-        });
-        if (names.code !== 0) return worktree;
-        [ours = null, theirs = null, label2 = null] = names.stdout.toString("utf8").trim().split("\n");
-      }
-      if (!ours || !theirs || ours === theirs) return worktree;
-      const counts = await runGit(["rev-list", "--left-right", "--count", `${ours}...${theirs}`], {
-        cwd: repo.root
-      });
-      if (counts.code !== 0) return worktree;
-      const [ahead, behind] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
-      if (behind === 0) return worktree;
-      if (ahead !== 0) {
-        if (warnDiverged) {
-          this.#warn(
-            `your branch and ${label2 ?? "its upstream"} have diverged; reading the local state (run \`git pull\` to combine them)`
-          );
-        }
-        return worktree;
-      }
-      return new TreeSource(repo.root, theirs, label2 ?? "upstream");
-    } catch (e) {
-      this.#warn(`cannot read the upstream state (${e instanceof Error ? e.message : String(e)}); reading the local state`);
-      return worktree;
+  /** How many commits each side has that the other does not (cached per pair). */
+  async #relation(root, head, upstream) {
+    const pair = `${head}...${upstream}`;
+    if (this.#ancestry?.pair === pair) return this.#ancestry;
+    const counts = await runGit(["rev-list", "--left-right", "--count", pair], { cwd: root });
+    const [ahead = NaN, behind = NaN] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
+    if (counts.code !== 0 || !Number.isInteger(ahead) || !Number.isInteger(behind)) {
+      throw new FormatError(`git: cannot compare HEAD with its upstream: ${gitReason(counts.stderr, counts.code)}`);
     }
+    this.#ancestry = { pair, ahead, behind };
+    return this.#ancestry;
   }
 };
 var OPTION_NAMES = [
   "repoPath",
   "keyPath",
   "key",
+  "keyStr",
   "agent",
   "autoPull",
   "refreshIntervalMs",
@@ -19001,6 +19791,7 @@ function checkOptions(options) {
   expect("repoPath", "a string (a local path or a git URL)", string);
   expect("keyPath", "a string (the path of an identity file)", string);
   expect("key", "a string holding AGE-SECRET-KEY-1\u2026 identity text", string);
+  expect("keyStr", "a string holding AGE-SECRET-KEY-1\u2026 identity text", string);
   expect("agent", "a string (an agent name)", string);
   expect("autoPull", "a boolean", (v) => typeof v === "boolean");
   expect("refreshIntervalMs", "a number \u2265 0", (v) => typeof v === "number" && v >= 0, true);
@@ -19016,9 +19807,8 @@ function checkOptions(options) {
     }
   }
 }
-var PENDING_FILE = "agent-vault.pending";
-function upperFirst(text) {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+function missingConfig() {
+  return new FormatError(`${CONFIG_PATH}: missing; restore it from git history (\`git log -- ${CONFIG_PATH}\`)`);
 }
 function isNotAuthorized(e) {
   return e instanceof Error && e.code === 4;
@@ -19030,22 +19820,11 @@ function seconds(value, fallback) {
   const n = value === void 0 ? NaN : Number(value.trim());
   return Number.isFinite(n) && n >= 0 ? Math.min(n, 86400) : fallback;
 }
-async function fileExists(path) {
-  try {
-    await access2(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function compareBytes3(a, b) {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
-}
 function groupNames(manifest) {
   const names = /* @__PURE__ */ new Set();
   for (const g of manifest.groups) names.add(g.name);
   for (const a of manifest.agents) for (const g of a.groups) names.add(g);
-  return [...names].sort(compareBytes3);
+  return [...names].sort(compareBytes);
 }
 function allSecrets(manifest) {
   const seen = /* @__PURE__ */ new Set();
@@ -19055,21 +19834,18 @@ function allSecrets(manifest) {
       const key = `${s}\0${g.name}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      try {
-        checkSecretPath(s);
-      } catch {
-        throw new FormatError(
-          `${MANIFEST_PATH}: group '${g.name}' lists an invalid secret path ${JSON.stringify(s)}; restore the file from git history`
-        );
+      if (!isSecretPath(s)) {
+        throw new FormatError(`${MANIFEST_PATH}: a group lists an invalid secret path; restore the file from git history`);
       }
       out.push([s, g.name]);
     }
   }
-  return out.sort((a, b) => compareBytes3(a[0], b[0]) || compareBytes3(a[1], b[1]));
+  return out.sort((a, b) => compareBytes(a[0], b[0]) || compareBytes(a[1], b[1]));
 }
 function secretInfo(path, meta) {
-  return {
+  return withDates({
     path,
+    name: path,
     group: meta.group,
     created: meta.created === "" ? null : meta.created,
     rotated: meta.rotated,
@@ -19077,7 +19853,18 @@ function secretInfo(path, meta) {
     authorizedAgents: [...meta.authorizedAgents],
     extraAgents: [...meta.extraAgents],
     expired: isExpired(meta.expires)
+  });
+}
+function withDates(info) {
+  const date = (value) => {
+    const ms = value === null ? null : parseStoredTime(value);
+    return ms === null ? null : new Date(ms);
   };
+  return Object.defineProperties(info, {
+    createdAt: { get: () => date(info.created), enumerable: false },
+    rotatedAt: { get: () => date(info.rotated), enumerable: false },
+    expiresAt: { get: () => date(info.expires), enumerable: false }
+  });
 }
 export {
   AgentVaultError,

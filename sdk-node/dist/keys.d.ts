@@ -1,3 +1,4 @@
+import { type Identity } from "./identity.js";
 /** The environment variable holding a key file's path or a raw `AGE-SECRET-KEY-1…`. */
 export declare const KEY_ENV = "AGENT_VAULT_KEY";
 /** The environment variable naming the folder that holds keys. */
@@ -17,10 +18,10 @@ export type KeySource = {
 };
 /** Identities loaded from one source; `origin` describes the source for messages. */
 export interface LoadedIdentities {
-    /** `AGE-SECRET-KEY-1…` strings, in file order, with their 1-based line numbers. */
+    /** The identities, in file order, with their 1-based line numbers. */
     readonly identities: ReadonlyArray<{
         readonly line: number;
-        readonly value: string;
+        readonly identity: Identity;
     }>;
     readonly origin: string;
     /** The `#` comment lines, without the `#` and trimmed (they may name verify keys). */
@@ -36,8 +37,11 @@ export declare function chooseKeySource(options: {
 }, env: NodeJS.ProcessEnv): KeySource;
 /**
  * Parses identity-file text in the `age-keygen` format: blank lines, `#` comments and
- * `AGE-SECRET-KEY-1…` lines. Errors name the line, never its content.
+ * `AGE-SECRET-KEY-1…` lines (Bech32: either letter case). Errors name the line, never its
+ * content.
  */
 export declare function parseIdentities(text: string, origin: string): LoadedIdentities;
+/** Identity files are read up to this size (a path to /dev/zero must not read forever). */
+export declare const MAX_KEY_FILE: number;
 /** Reads and parses the identities of a key source. */
 export declare function loadIdentities(source: KeySource): Promise<LoadedIdentities>;

@@ -6,7 +6,7 @@ export declare function redactUrl(url: string): string;
 export declare function defaultCacheDir(env: NodeJS.ProcessEnv): string;
 /** Where the clone of `url` lives under `cacheDir`. */
 export declare function clonePath(cacheDir: string, url: string): string;
-/** Makes sure a sparse clone of `url` exists at `dir`; returns whether it was just created. */
+/** Makes sure a clone of `url` (nothing checked out) exists at `dir`; returns whether it was just created. */
 export declare function ensureClone(url: string, dir: string, timeoutMs: number): Promise<boolean>;
-/** Brings the clone up to date with its remote; returns a warning on failure. */
+/** Fetches the remote into the clone; returns a warning on failure. */
 export declare function refreshClone(url: string, dir: string, timeoutMs: number): Promise<string | null>;

@@ -1,3 +1,7 @@
+/** The environment variable holding the expected verify key. */
+export declare const VERIFY_KEY_ENV = "AGENT_VAULT_VERIFY_KEY";
+/** The identity-file comment that names a vault's verify key. */
+export declare const KEY_FILE_COMMENT = "agent-vault verify-key:";
 /** Options for {@link Vault}. Every option is optional. */
 export interface VaultOptions {
     /**
@@ -10,6 +14,11 @@ export interface VaultOptions {
     keyPath?: string;
     /** Decrypt with this identity text (`AGE-SECRET-KEY-1…`, comments allowed). Kept in memory only. */
     key?: string;
+    /**
+     * @deprecated The name of {@link VaultOptions.key} in agent-vault 0.1.0's SDK: still accepted,
+     * with a warning; use `key`.
+     */
+    keyStr?: string;
     /** Decrypt with this agent's key, `$AGENT_VAULT_HOME/agents/<agent>.key`. */
     agent?: string;
     /**
@@ -50,6 +59,8 @@ export interface VaultOptions {
 export interface SecretInfo {
     /** The secret path, e.g. `stripe/api-key`. */
     readonly path: string;
+    /** The same as {@link SecretInfo.path}: the field's name in agent-vault 0.1.0, kept for its scripts. */
+    readonly name: string;
     /** Its group. */
     readonly group: string;
     /** When it was first stored (RFC 3339), if recorded. */
@@ -64,6 +75,15 @@ export interface SecretInfo {
     readonly extraAgents: readonly string[];
     /** Whether `expires` is at or before now. */
     readonly expired: boolean;
+    /**
+     * `created` as a `Date` (`null` when not recorded or not a valid time). A non-enumerable
+     * accessor kept for code written against agent-vault 0.1.0's SDK; JSON output is unchanged.
+     */
+    readonly createdAt: Date | null;
+    /** `rotated` as a `Date`, like {@link SecretInfo.createdAt}. */
+    readonly rotatedAt: Date | null;
+    /** `expires` as a `Date`, like {@link SecretInfo.createdAt}. */
+    readonly expiresAt: Date | null;
 }
 /** A registered agent, as `agent-vault list-agents --json` reports it. */
 export interface AgentInfo {
@@ -78,12 +98,14 @@ export interface AgentInfo {
 }
 /**
  * A read-only handle on an agent-vault vault. No method writes to the vault or writes any
- * plaintext anywhere; values are decrypted in memory.
+ * plaintext anywhere; values are decrypted in memory. Everything is read from git objects
+ * (HEAD's commit, or the upstream's when it is ahead), never from the working tree.
  *
  * ```ts
  * import { Vault } from "agent-vault";
  * const vault = new Vault({ repoPath: "/srv/app", agent: "deploy-bot" });
  * const apiKey = await vault.get("stripe/api-key");
+ * vault.close();
  * ```
  */
 export declare class Vault {
@@ -102,9 +124,10 @@ export declare class Vault {
      * Decrypts a secret and returns its exact bytes.
      *
      * @throws {@link InvalidInputError} for an invalid path; {@link VaultNotFoundError};
-     * {@link SecretNotFoundError}; {@link KeyNotFoundError} when the key is missing;
-     * {@link NotAuthorizedError} when the key is not a recipient (after one refresh and retry
-     * with `autoPull`); {@link FormatError} for a corrupt ciphertext, metadata or key file.
+     * {@link KeyNotFoundError} when the key is missing; {@link IntegrityError} when the vault is
+     * not what its owner signed; {@link SecretNotFoundError}; {@link NotAuthorizedError} when
+     * the key is not a recipient (after one refresh and retry with `autoPull`);
+     * {@link FormatError} for a corrupt ciphertext, metadata or key file.
      */
     getBytes(path: string): Promise<Uint8Array>;
     /**
@@ -116,4 +139,9 @@ export declare class Vault {
     listGroups(): Promise<string[]>;
     /** Lists the registered agents with their groups, sorted by name. */
     listAgents(): Promise<AgentInfo[]>;
+    /**
+     * Ends the `git` process this handle reads objects with. The handle stays usable (a later
+     * call starts a new one); an idle handle never keeps Node running either way.
+     */
+    close(): void;
 }

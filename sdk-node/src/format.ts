@@ -113,7 +113,9 @@ function parseMapping(path: string, bytes: Uint8Array): Fields {
   try {
     value = parseYaml(text, { version: "1.2", uniqueKeys: true, maxAliasCount: 100 });
   } catch (e) {
-    const reason = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    // The parser's message quotes the text it read: give the position only.
+    const pos = (e as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+    const reason = pos ? `invalid YAML at line ${pos.line}, column ${pos.col}` : "invalid YAML";
     throw new FormatError(
       `${path}: cannot parse (${reason}); restore it from git history (\`git log -p -- ${path}\`)`,
     );
@@ -133,9 +135,7 @@ export function checkConfig(bytes: Uint8Array): void {
   const encryption = f.mapping("encryption");
   const format = encryption?.string("format", "encryption.") ?? "age";
   if (format !== "age") {
-    throw new FormatError(
-      `${CONFIG_PATH}: encryption format '${format}' is not supported (only 'age')`,
-    );
+    throw new FormatError(`${CONFIG_PATH}: the encryption format is not supported (only 'age' is)`);
   }
 }
 
@@ -145,8 +145,118 @@ export interface Manifest {
   readonly groups: ReadonlyArray<{ readonly name: string; readonly secrets: readonly string[] }>;
 }
 
+const MANIFEST_SECTIONS: Readonly<Record<string, { readonly keys: readonly string[]; readonly list: string | null }>> = {
+  owners: { keys: ["name", "public_key"], list: null },
+  agents: { keys: ["name", "groups"], list: "groups" },
+  groups: { keys: ["name", "secrets"], list: "secrets" },
+};
+
+/**
+ * Parses the plain manifest layout writers produce (`version: N`, then `owners`/`agents`/
+ * `groups` as block lists of `- name: …` mappings with block or empty lists) without a YAML
+ * parser, which costs tens of milliseconds on a large manifest. Returns `null` for anything
+ * else — unknown keys, quoting, comments, flow or nested values, a missing version — so the
+ * full parser decides (and reports errors).
+ */
+export function parseSimpleManifest(bytes: Uint8Array): Manifest | null {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  if (text.includes("\uFFFD") || text.includes("\r") || text.includes("\t") || text.startsWith("\uFEFF")) return null;
+  const seen = new Set<string>();
+  const emptyFlow = new Set<string>();
+  const out: { agents: Array<{ name: string; groups: string[] }>; groups: Array<{ name: string; secrets: string[] }> } = {
+    agents: [],
+    groups: [],
+  };
+  let version: number | null = null;
+  let section: string | null = null;
+  let item: Record<string, string | string[]> | null = null;
+  let list: string[] | null = null;
+  const items: Array<{ section: string; item: Record<string, string | string[]> }> = [];
+  // A key of an item: `key: scalar`, `key: []` or `key:` opening a block list.
+  const itemKey = (rest: string): boolean => {
+    if (!item || !section) return false;
+    const colon = rest.indexOf(":");
+    if (colon <= 0) return false;
+    const key = rest.slice(0, colon);
+    const spec = MANIFEST_SECTIONS[section];
+    if (!spec?.keys.includes(key) || key in item) return false;
+    const value = rest.slice(colon + 1);
+    list = null;
+    if (key === spec.list) {
+      if (value === " []") item[key] = [];
+      else if (value === "") item[key] = list = [];
+      else return false;
+      return true;
+    }
+    if (!value.startsWith(" ")) return false;
+    const scalar = simpleScalar(value.slice(1), true);
+    if (scalar === undefined) return false;
+    item[key] = scalar;
+    return true;
+  };
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    if (list !== null && line.startsWith("  - ")) {
+      const scalar = simpleScalar(line.slice(4), false);
+      if (scalar === undefined) return null;
+      (list as string[]).push(scalar);
+      continue;
+    }
+    if (list !== null && (list as string[]).length === 0) return null; // `key:` alone is null in YAML
+    list = null;
+    if (line.startsWith("- ")) {
+      if (section === null) return null;
+      item = {};
+      items.push({ section, item });
+      if (!itemKey(line.slice(2))) return null;
+      continue;
+    }
+    if (line.startsWith("  ") && !line.startsWith("   ")) {
+      if (!itemKey(line.slice(2))) return null;
+      continue;
+    }
+    // A top-level key.
+    section = null;
+    item = null;
+    const m = /^(version|owners|agents|groups):(.*)$/.exec(line);
+    if (!m || seen.has(m[1] as string)) return null;
+    seen.add(m[1] as string);
+    if (m[1] === "version") {
+      if (!/^ [0-9]{1,9}$/.test(m[2] as string)) return null;
+      version = Number(m[2]);
+    } else if (m[2] === "") {
+      section = m[1] as string;
+    } else if (m[2] === " []") {
+      emptyFlow.add(m[1] as string);
+    } else {
+      return null;
+    }
+  }
+  if (list !== null && (list as string[]).length === 0) return null;
+  if (version === null) return null;
+  if (version === 0 || version > FORMAT_VERSION) return null; // the full parser words the error
+  for (const { section: name, item: fields } of items) {
+    const spec = MANIFEST_SECTIONS[name];
+    if (!spec || typeof fields["name"] !== "string") return null;
+    if (name === "owners") {
+      if (typeof fields["public_key"] !== "string") return null;
+    } else if (name === "agents") {
+      out.agents.push({ name: fields["name"], groups: Array.isArray(fields["groups"]) ? fields["groups"] : [] });
+    } else {
+      out.groups.push({ name: fields["name"], secrets: Array.isArray(fields["secrets"]) ? fields["secrets"] : [] });
+    }
+  }
+  // A section named but empty (`agents:` with no item) is null in YAML: the full parser decides.
+  for (const name of seen) {
+    if (name !== "version" && !emptyFlow.has(name) && !items.some((i) => i.section === name)) return null;
+  }
+  return out;
+}
+
 /** Parses `manifest.yaml`. */
 export function parseManifest(bytes: Uint8Array): Manifest {
+  const simple = parseSimpleManifest(bytes);
+  if (simple) return simple;
   const f = parseMapping(MANIFEST_PATH, bytes);
   f.version();
   for (const owner of f.mappingList("owners")) {
@@ -190,12 +300,19 @@ const SAFE_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./+:-]*$/;
 const NOT_A_STRING =
   /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+)$/;
 
-/** A scalar in the simple forms writers emit, or `undefined` when it needs the full parser. */
-function simpleScalar(text: string): string | undefined {
+/** A plain scalar with inner single spaces (an owner's name): no `: `, no ` #`, no trailing space. */
+const SPACED_PLAIN = /^[A-Za-z0-9_][A-Za-z0-9_./+:@-]*(?: [A-Za-z0-9_./+@-][A-Za-z0-9_./+:@-]*)*$/;
+
+/**
+ * A scalar in the simple forms writers emit, or `undefined` when it needs the full parser.
+ * `spaces` also allows single inner spaces (never `: ` or ` #`, which YAML reads otherwise).
+ */
+function simpleScalar(text: string, spaces = false): string | undefined {
   if (text.length >= 2 && text.startsWith("'") && text.endsWith("'") && !text.slice(1, -1).includes("'")) {
     return text.slice(1, -1);
   }
-  if (SAFE_PLAIN.test(text) && !text.endsWith(":") && !NOT_A_STRING.test(text)) return text;
+  const plain = spaces ? SPACED_PLAIN.test(text) && !text.includes(": ") : SAFE_PLAIN.test(text);
+  if (plain && !text.endsWith(":") && !NOT_A_STRING.test(text)) return text;
   return undefined;
 }
 

@@ -1,412 +1,242 @@
 /**
- * Tamper evidence (docs/format.md, "Integrity: the signed statement"): the owner signs the
- * vault's state; a reader verifies before it trusts anything it read.
+ * Verifying a vault's contents against its statement (docs/format.md, "Verifying the
+ * contents"). These functions are the only way the SDK obtains bytes of a signed vault: they
+ * hand out a file's bytes only after its SHA-256 matched what the owner signed, so nothing is
+ * parsed, printed or decrypted before its digest is checked.
  *
- * `integrity/statement` holds a sequence number, the SHA-256 of every policy file (everything
- * under `.agent-vault/` but `secrets/` and `integrity/`) and of every non-empty shard;
- * `integrity/shards/<xx>` hold the SHA-256 of each secret's `.enc` and `.meta`. One `get`
- * checks one signature and hashes the statement, the policy files, one shard and the
- * secret's two files; a listing checks everything.
+ * One `get` hashes the policy files, one shard and the secret's two files; a listing hashes
+ * everything (ciphertexts streamed, never kept).
  */
-import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from "node:crypto";
+import { IntegrityError } from "./errors.js";
+import { isSecretPath } from "./names.js";
+import { ASK_OWNER, sha256Hex, type Statement } from "./statement.js";
+import { compareBytes, decodeUtf8, escapeControl } from "./text.js";
+import { shownPath, type Snapshot, type Walk } from "./tree.js";
 
-import { IntegrityError, InvalidInputError } from "./errors.js";
-import type { Source } from "./source.js";
-import { decodeUtf8, trimText } from "./text.js";
-
-/** The signed statement, repository-relative. */
-export const STATEMENT_PATH = ".agent-vault/integrity/statement";
-/** Folder of shard files. */
-export const SHARDS_DIR = ".agent-vault/integrity/shards";
-/** The environment variable holding the expected verify key. */
-export const VERIFY_KEY_ENV = "AGENT_VAULT_VERIFY_KEY";
-/** The identity-file comment that names a vault's verify key. */
-export const KEY_FILE_COMMENT = "agent-vault verify-key:";
-
-const VAULT_DIR = ".agent-vault";
-const SECRETS_DIR = ".agent-vault/secrets";
-const AGENTS_DIR = ".agent-vault/agents";
-const HEADER = "agent-vault-statement v1";
-/** What every integrity message ends with. */
-export const ASK_OWNER = "do not trust it; ask the vault owner to run `agent-vault verify`";
-
-/** SHA-256 as 64 lowercase hex characters. */
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-/** Bytewise (UTF-8) order, as the CLI sorts. */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
-}
-
-/** Strict standard base64 (with padding): `null` unless `text` is the canonical encoding. */
-function decodeBase64(text: string): Buffer | null {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
-  const bytes = Buffer.from(text, "base64");
-  return bytes.toString("base64") === text ? bytes : null;
-}
-
-/**
- * libsodium's `has_small_order` list, compared with the sign bit cleared: the points of
- * order 1, 2, 4 and 8 and the non-canonical encodings p-1, p, p+1. A public key or signature
- * `R` among them is refused, as by ed25519-dalek's `verify_strict`.
- */
-const SMALL_ORDER: readonly Buffer[] = [
-  Buffer.alloc(32),
-  Buffer.concat([Buffer.from([1]), Buffer.alloc(31)]),
-  Buffer.from("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", "hex"),
-  Buffer.from("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", "hex"),
-  Buffer.from(`ec${"ff".repeat(30)}7f`, "hex"),
-  Buffer.from(`ed${"ff".repeat(30)}7f`, "hex"),
-  Buffer.from(`ee${"ff".repeat(30)}7f`, "hex"),
-];
-
-function hasSmallOrder(point: Uint8Array): boolean {
-  const c = Buffer.from(point);
-  c[31] = (c[31] ?? 0) & 0x7f;
-  return SMALL_ORDER.some((p) => p.equals(c));
-}
-
-/** The group order L, little-endian: a signature's `S` must be below it. */
-const ORDER_L = Buffer.from("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010", "hex");
-
-function scalarIsCanonical(s: Uint8Array): boolean {
-  for (let i = 31; i >= 0; i--) {
-    const a = s[i] ?? 0;
-    const b = ORDER_L[i] ?? 0;
-    if (a !== b) return a < b;
-  }
-  return false;
-}
-
-const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
-
-/** A vault verify key: the 32 raw bytes of an Ed25519 public key. */
-export class VerifyKey {
-  readonly #raw: Buffer;
-  #key: KeyObject | null = null;
-
-  private constructor(raw: Buffer) {
-    this.#raw = raw;
-  }
-
-  /** Parses `ed25519:<base64>`; `null` if it is not one. */
-  static tryParse(text: string): VerifyKey | null {
-    const trimmed = trimText(text);
-    if (!trimmed.startsWith("ed25519:")) return null;
-    const raw = decodeBase64(trimmed.slice("ed25519:".length));
-    if (!raw || raw.length !== 32) return null;
-    return new VerifyKey(raw);
-  }
-
-  /** Parses `ed25519:<base64>` or throws {@link InvalidInputError} naming `what`. */
-  static parse(text: string, what: string): VerifyKey {
-    const key = typeof text === "string" ? VerifyKey.tryParse(text) : null;
-    if (!key) {
-      const shown = typeof text === "string" ? JSON.stringify(text.slice(0, 80)) : typeof text;
-      throw new InvalidInputError(
-        `${what} ${shown} is not a vault verify key (expected ed25519:<base64>, as printed by \`agent-vault verify\`)`,
-      );
-    }
-    return key;
-  }
-
-  /** `ed25519:<base64>`. */
-  toString(): string {
-    return `ed25519:${this.#raw.toString("base64")}`;
-  }
-
-  /** Strict Ed25519 verification (RFC 8032; small-order keys and `R`, and `S ≥ L`, refused). */
-  verify(message: Uint8Array, signature: Uint8Array): boolean {
-    if (signature.length !== 64) return false;
-    if (hasSmallOrder(this.#raw) || hasSmallOrder(signature.subarray(0, 32))) return false;
-    if (!scalarIsCanonical(signature.subarray(32))) return false;
-    try {
-      this.#key ??= createPublicKey({
-        key: Buffer.concat([SPKI_PREFIX, this.#raw]),
-        format: "der",
-        type: "spki",
-      });
-      return verifySignature(null, message, this.#key, signature);
-    } catch {
-      // Not a point on the curve.
-      return false;
-    }
-  }
-}
-
-/** A parsed, signature-checked statement. */
-export interface Statement {
-  readonly verifyKey: VerifyKey;
-  readonly seq: bigint;
-  /** Policy file (relative to `.agent-vault/`) → SHA-256 hex. */
-  readonly files: ReadonlyMap<string, string>;
-  /** Shard name (`00`…`ff`) → SHA-256 hex of the shard file. */
-  readonly shards: ReadonlyMap<string, string>;
-}
-
-function statementBody(verifyKey: string, seq: bigint, files: Map<string, string>, shards: Map<string, string>): string {
-  let body = `${HEADER}\nverify-key ${verifyKey}\nseq ${seq.toString()}\n`;
-  for (const name of [...files.keys()].sort(compareBytes)) body += `file ${files.get(name)} ${name}\n`;
-  for (const name of [...shards.keys()].sort(compareBytes)) body += `shard ${shards.get(name)} ${name}\n`;
-  return body;
-}
-
-const U64_MAX = (1n << 64n) - 1n;
-
-function statementError(why: string): IntegrityError {
-  return new IntegrityError(`${STATEMENT_PATH} ${why}; ${ASK_OWNER}`);
-}
-
-/**
- * Parses a statement, checks that it is in canonical form and that its signature verifies
- * with the key it names. Whether that key is the right one is the caller's decision.
- */
-export function parseStatement(bytes: Uint8Array): Statement {
-  let text: string;
-  try {
-    text = decodeUtf8(bytes);
-  } catch {
-    throw statementError("is not text");
-  }
-  const split = text.lastIndexOf("signature ");
-  if (split < 0) throw statementError("has no signature");
-  const body = text.slice(0, split);
-  if (body !== "" && !body.endsWith("\n")) throw statementError("has no signature");
-  const signatureB64 = text.slice(split + "signature ".length).replace(/\n+$/, "");
-  if (signatureB64.includes("\n")) throw statementError("has text after its signature");
-  const signature = decodeBase64(signatureB64);
-  if (!signature || signature.length !== 64) throw statementError("has a malformed signature");
-  // As Rust's str::lines: split on \n, drop one trailing empty line, strip a trailing \r.
-  const lines = body.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  const clean = lines.map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
-  if (clean[0] !== HEADER) throw statementError("is not an agent-vault v1 statement");
-  const keyLine = clean[1];
-  if (keyLine === undefined || !keyLine.startsWith("verify-key ")) throw statementError("names no verify key");
-  const verifyKey = VerifyKey.tryParse(keyLine.slice("verify-key ".length));
-  if (!verifyKey) throw statementError("names an invalid verify key");
-  const seqLine = clean[2];
-  const seqText = seqLine?.startsWith("seq ") ? seqLine.slice(4) : null;
-  if (seqText === null || !/^\+?[0-9]+$/.test(seqText) || BigInt(seqText) > U64_MAX) {
-    throw statementError("has no sequence number");
-  }
-  const seq = BigInt(seqText);
-  const files = new Map<string, string>();
-  const shards = new Map<string, string>();
-  for (const line of clean.slice(3)) {
-    const first = line.indexOf(" ");
-    const second = first < 0 ? -1 : line.indexOf(" ", first + 1);
-    if (first < 0 || second < 0) throw statementError("has a malformed line");
-    const kind = line.slice(0, first);
-    const digest = line.slice(first + 1, second);
-    const name = line.slice(second + 1);
-    if (!/^[0-9a-fA-F]{64}$/.test(digest)) throw statementError("has a malformed line");
-    if (kind === "file") files.set(name, digest.toLowerCase());
-    else if (kind === "shard") shards.set(name, digest.toLowerCase());
-    else throw statementError("has a malformed line");
-  }
-  if (statementBody(verifyKey.toString(), seq, files, shards) !== body) {
-    throw statementError("is not in canonical form");
-  }
-  if (!verifyKey.verify(Buffer.from(body, "utf8"), signature)) {
-    throw statementError("has a signature that does not match its contents (forged or edited)");
-  }
-  return { verifyKey, seq, files, shards };
-}
+const ZEROS = "0".repeat(64);
 
 /** The shard of a secret path: hex of the first byte of SHA-256 of the path. */
 export function shardName(secret: string): string {
   return sha256Hex(Buffer.from(secret, "utf8")).slice(0, 2);
 }
 
-/** Repository-relative path of a shard file. */
-export function shardPath(name: string): string {
-  return `${SHARDS_DIR}/${name}`;
+/** `secrets/<path>.enc`, relative to `.agent-vault/`. */
+export const encRel = (secret: string): string => `secrets/${secret}.enc`;
+/** `secrets/<path>.meta`, relative to `.agent-vault/`. */
+export const metaRel = (secret: string): string => `secrets/${secret}.meta`;
+/** `integrity/shards/<xx>`, relative to `.agent-vault/`. */
+export const shardRel = (name: string): string => `integrity/shards/${name}`;
+
+/** Whether a file (relative to `.agent-vault/`) is a policy file: not under secrets/ or integrity/. */
+export function isPolicyFile(rel: string): boolean {
+  return !rel.startsWith("secrets/") && !rel.startsWith("integrity/");
 }
 
-/** Secret path → [SHA-256 hex of `.enc`, of `.meta`]. */
+/** Secret path → [SHA-256 hex of `.enc`, of `.meta`] (64 zeros for a missing file). */
 export type Shard = Map<string, readonly [string, string]>;
 
-function parseShard(name: string, bytes: Buffer): Shard {
-  const bad = () => new IntegrityError(`shard ${shardPath(name)} is malformed; ${ASK_OWNER}`);
+/** Parses a shard file in exactly its canonical form. */
+export function parseShard(name: string, bytes: Buffer): Shard {
+  const bad = (why: string) => new IntegrityError(`${shownPath(shardRel(name))} ${why}; ${ASK_OWNER}`);
   let text: string;
   try {
     text = decodeUtf8(bytes);
   } catch {
-    throw bad();
+    throw bad("is not UTF-8 text");
   }
+  if (text !== "" && !text.endsWith("\n")) throw bad("is not in canonical form (no final line break)");
   const shard: Shard = new Map();
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  for (const line of lines) {
-    const m = /^([0-9a-f]{64}) ([0-9a-f]{64}) (.*)$/s.exec(line);
-    if (!m) throw bad();
-    shard.set(m[3] as string, [m[1] as string, m[2] as string]);
+  let previous: string | null = null;
+  for (const line of text === "" ? [] : text.slice(0, -1).split("\n")) {
+    const m = /^([0-9a-f]{64}) ([0-9a-f]{64}) (.+)$/s.exec(line);
+    const path = m?.[3];
+    if (!m || path === undefined || !isSecretPath(path) || shardName(path) !== name) {
+      throw bad("is not in canonical form (a malformed line, or a secret of another shard)");
+    }
+    if (previous !== null && compareBytes(previous, path) >= 0) throw bad("is not in canonical form (lines out of order or repeated)");
+    shard.set(path, [m[1] as string, m[2] as string]);
+    previous = path;
   }
-  let canonical = "";
-  for (const path of [...shard.keys()].sort(compareBytes)) {
-    const [enc, meta] = shard.get(path) as readonly [string, string];
-    canonical += `${enc} ${meta} ${path}\n`;
-  }
-  if (!Buffer.from(canonical, "utf8").equals(bytes)) throw bad();
   return shard;
 }
 
-async function readShard(source: Source, statement: Statement, name: string): Promise<Shard> {
-  const expected = statement.shards.get(name);
-  if (expected === undefined) return new Map();
-  const path = shardPath(name);
-  const [bytes] = await source.read([path]);
-  if (!bytes) throw new IntegrityError(`${path} is missing but the signed statement lists it; ${ASK_OWNER}`);
-  if (sha256Hex(bytes) !== expected) {
-    throw new IntegrityError(`${path} was changed after the owner signed the vault; ${ASK_OWNER}`);
-  }
-  return parseShard(name, bytes);
+/** What a verification hands out: file (relative to `.agent-vault/`) → its verified bytes. */
+export type Verified = ReadonlyMap<string, Buffer>;
+
+function integrity(problem: string): IntegrityError {
+  return new IntegrityError(`${problem}; ${ASK_OWNER}`);
 }
 
-/** The policy-file name (relative to `.agent-vault/`) of a repository path, if it is one. */
-function policyName(path: string): string | null {
-  if (!path.startsWith(`${VAULT_DIR}/`)) return null;
-  const rel = path.slice(VAULT_DIR.length + 1);
-  return rel.startsWith("secrets/") || rel.startsWith("integrity/") ? null : rel;
-}
-
-/** The secret a file under `secrets/` belongs to, and which of its files it is. */
-function secretOf(path: string): { secret: string; enc: boolean } | null {
-  if (!path.startsWith(`${SECRETS_DIR}/`)) return null;
-  const rest = path.slice(SECRETS_DIR.length + 1);
-  if (rest.endsWith(".enc")) return { secret: rest.slice(0, -4), enc: true };
-  if (rest.endsWith(".meta")) return { secret: rest.slice(0, -5), enc: false };
-  return null;
-}
-
-function fileProblem(statement: Statement, path: string, bytes: Buffer | null): string | null {
-  const rel = policyName(path) ?? path;
-  const expected = statement.files.get(rel);
-  if (expected !== undefined && bytes) {
-    return sha256Hex(bytes) === expected ? null : `${path} was changed after the owner signed the vault`;
-  }
-  if (expected !== undefined) return `${path} was deleted after the owner signed the vault`;
-  if (bytes) return `${path} was added after the owner signed the vault`;
-  return null;
+function q(secret: string): string {
+  return `'${escapeControl(secret)}'`;
 }
 
 /**
- * For one `get`: every signed policy file is exactly as signed, no file was added under
- * `agents/`, and the secret's files match its shard (a signed secret that is missing is
- * tampering, not "not found").
+ * The SHA-256 of each of `rels` (`null` when absent), read in one batch: the files `keep`
+ * selects are read whole (their bytes go to `out`), the others only hashed as they stream.
+ */
+async function digests(
+  snapshot: Snapshot,
+  walk: Walk,
+  rels: readonly string[],
+  keep: (rel: string) => boolean,
+  out: Map<string, Buffer>,
+): Promise<Map<string, string | null>> {
+  const kept = rels.filter(keep);
+  const hashed = rels.filter((r) => !keep(r));
+  // Both in the same tick: git answers them in one buffered round trip.
+  const [bytes, sums] = await Promise.all([snapshot.read(walk, kept), snapshot.sha256(walk, hashed)]);
+  const result = new Map<string, string | null>();
+  kept.forEach((rel, i) => {
+    const b = bytes[i] ?? null;
+    result.set(rel, b === null ? null : sha256Hex(b));
+    if (b !== null) out.set(rel, b);
+  });
+  hashed.forEach((rel, i) => result.set(rel, sums[i] ?? null));
+  return result;
+}
+
+/**
+ * The shard file `name`, checked against its `shard` line (no line: empty, and then no file
+ * either). `bytes` is the file as read (`undefined`: read it now).
+ */
+async function readShard(snapshot: Snapshot, walk: Walk, statement: Statement, name: string, bytes?: Buffer | null): Promise<Shard> {
+  const rel = shardRel(name);
+  const expected = statement.shards.get(name);
+  const present = walk.lookup(rel) !== null;
+  if (expected === undefined) {
+    if (present) throw integrity(`${shownPath(rel)}: shard not listed in the signed statement`);
+    return new Map();
+  }
+  if (!present) throw integrity(`${shownPath(rel)} is missing but the signed statement lists it`);
+  const content = bytes === undefined ? (await snapshot.read(walk, [rel]))[0] : bytes;
+  if (!content || sha256Hex(content) !== expected) throw integrity(`${shownPath(rel)} was changed after the owner signed the vault`);
+  return parseShard(name, content);
+}
+
+/** Every policy file is exactly as signed, and nothing outside secrets/ and integrity/ is unlisted. */
+function policyProblems(walk: Walk, statement: Statement, sums: ReadonlyMap<string, string | null>): string[] {
+  const problems: string[] = [];
+  for (const [name, expected] of statement.files) {
+    const sum = sums.get(name) ?? null;
+    if (sum === null) problems.push(`${shownPath(name)} was deleted after the owner signed the vault`);
+    else if (sum !== expected) problems.push(`${shownPath(name)} was changed after the owner signed the vault`);
+  }
+  for (const rel of walk.files.keys()) {
+    if (isPolicyFile(rel) && !statement.files.has(rel)) {
+      problems.push(`${shownPath(rel)} was added after the owner signed the vault (not covered by the signature)`);
+    }
+  }
+  return problems;
+}
+
+function secretProblems(secret: string, signed: readonly [string, string] | undefined, enc: string | null, meta: string | null): string[] {
+  if (!signed) {
+    return enc !== null || meta !== null
+      ? [`secret ${q(secret)} was added after the owner signed the vault (it is not in the signed state)`]
+      : [];
+  }
+  if (enc === null && meta === null) return [`secret ${q(secret)} was deleted after the owner signed the vault`];
+  const problems: string[] = [];
+  if ((enc ?? ZEROS) !== signed[0]) {
+    problems.push(`the ciphertext of ${q(secret)} is not the one the owner signed (replaced, deleted or rolled back)`);
+  }
+  if ((meta ?? ZEROS) !== signed[1]) {
+    problems.push(`the metadata of ${q(secret)} is not what the owner signed (edited, deleted or rolled back)`);
+  }
+  return problems;
+}
+
+/**
+ * For one `get`: the policy files, the secret's shard and its two files. Returns the verified
+ * bytes of the secret's files and of the policy files in `keep` (e.g. `config.yaml`).
  */
 export async function verifyForGet(
-  source: Source,
+  snapshot: Snapshot,
+  walk: Walk,
   statement: Statement,
   secret: string,
-  enc: Buffer | null,
-  meta: Buffer | null,
-): Promise<void> {
-  const names = [...statement.files.keys()];
-  const contents = await source.read(names.map((n) => `${VAULT_DIR}/${n}`));
-  names.forEach((name, i) => {
-    const problem = fileProblem(statement, `${VAULT_DIR}/${name}`, contents[i] ?? null);
-    if (problem) throw new IntegrityError(`${problem}; ${ASK_OWNER}`);
-  });
-  for (const path of await source.list(AGENTS_DIR)) {
-    const rel = policyName(path) ?? path;
-    if (!statement.files.has(rel)) {
-      throw new IntegrityError(`${path} was added after the owner signed the vault; ${ASK_OWNER}`);
-    }
-  }
-  const shard = await readShard(source, statement, shardName(secret));
-  const signed = shard.get(secret);
-  if (!signed) {
-    if (enc || meta) {
-      throw new IntegrityError(
-        `secret '${secret}' was added after the owner signed the vault (it is not in the signed state); ${ASK_OWNER}`,
-      );
-    }
-    return;
-  }
-  if (!enc || !meta) {
-    throw new IntegrityError(`secret '${secret}' was deleted after the owner signed the vault; ${ASK_OWNER}`);
-  }
-  if (sha256Hex(enc) !== signed[0]) {
-    throw new IntegrityError(
-      `the ciphertext of '${secret}' is not the one the owner signed (replaced or rolled back); do not use it, ask the vault owner to run \`agent-vault verify\``,
-    );
-  }
-  if (sha256Hex(meta) !== signed[1]) {
-    throw new IntegrityError(
-      `the metadata of '${secret}' is not what the owner signed (edited or rolled back); ${ASK_OWNER}`,
-    );
-  }
+  keep: readonly string[],
+): Promise<Verified> {
+  const out = new Map<string, Buffer>();
+  const policy = [...statement.files.keys()].filter((name) => walk.files.has(name) || walk.trees.has(name));
+  const shard = shardRel(shardName(secret));
+  const shardPresent = walk.files.has(shard) ? [shard] : [];
+  const enc = encRel(secret);
+  const meta = metaRel(secret);
+  // One batch: the policy files (hashed, or kept), the secret's shard and its two files.
+  const sums = await digests(snapshot, walk, [...policy, ...shardPresent, enc, meta], (r) => !isPolicyFile(r) || keep.includes(r), out);
+  const [first] = policyProblems(walk, statement, sums);
+  if (first) throw integrity(first);
+  const shardBytes = out.get(shard) ?? null;
+  out.delete(shard);
+  const entries = await readShard(snapshot, walk, statement, shardName(secret), shardBytes);
+  const [problem] = secretProblems(secret, entries.get(secret), sums.get(enc) ?? null, sums.get(meta) ?? null);
+  if (problem) throw integrity(problem);
+  return out;
 }
 
+/** At most this many differences are listed in one message. */
+const MAX_PROBLEMS = 40;
+
 /**
- * For listings: every difference between the vault and the statement (like the CLI's
- * `integrity::verify_all`). Empty means the vault is exactly what was signed.
+ * For listings: the whole vault — every policy file, shard and secret, no unlisted shard, no
+ * secret outside the shards. Returns the verified bytes of the files `keep` selects
+ * (ciphertexts are only hashed, streamed). Throws one {@link IntegrityError} listing the
+ * differences.
  */
-export async function verifyAll(source: Source, statement: Statement): Promise<string[]> {
-  const problems: string[] = [];
-  const all = await source.list(VAULT_DIR);
-  const policy = new Map<string, string>();
-  const secretPaths: string[] = [];
-  const shardFiles: string[] = [];
-  for (const path of all) {
-    const rel = policyName(path);
-    if (rel !== null) policy.set(rel, path);
-    else if (secretOf(path)) secretPaths.push(path);
-    else if (path.startsWith(`${SHARDS_DIR}/`)) shardFiles.push(path.slice(SHARDS_DIR.length + 1));
-    else if (path !== STATEMENT_PATH) problems.push(`${path}: unexpected file in the vault (not covered by the signature)`);
+export async function verifyAll(
+  snapshot: Snapshot,
+  walk: Walk,
+  statement: Statement,
+  keep: (rel: string) => boolean,
+): Promise<Verified> {
+  const out = new Map<string, Buffer>();
+  // Everything in one batch: policy files, shards (read whole) and secrets' files.
+  const shardFiles = [...walk.files.keys()].filter((r) => r.startsWith("integrity/shards/"));
+  const secretFiles = [...walk.files.keys()].filter((r) => r.startsWith("secrets/"));
+  const policy = [...walk.files.keys()].filter(isPolicyFile);
+  const shardBytes = new Map<string, Buffer>();
+  const sums = await digests(
+    snapshot,
+    walk,
+    [...policy, ...shardFiles, ...secretFiles],
+    (r) => r.startsWith("integrity/") || ((isPolicyFile(r) || r.endsWith(".meta")) && keep(r)),
+    out,
+  );
+  for (const rel of shardFiles) {
+    const b = out.get(rel);
+    out.delete(rel);
+    if (b) shardBytes.set(rel, b);
   }
-  const policyPaths = [...policy.values()];
-  const policyBytes = await source.read(policyPaths);
-  policyPaths.forEach((path, i) => {
-    const problem = fileProblem(statement, path, policyBytes[i] ?? null);
-    if (problem) problems.push(problem);
-  });
-  for (const rel of [...statement.files.keys()].sort(compareBytes)) {
-    if (!policy.has(rel)) problems.push(`${VAULT_DIR}/${rel} was deleted after the owner signed the vault`);
-  }
+  const problems = policyProblems(walk, statement, sums);
+
   const signed: Shard = new Map();
-  for (const name of [...statement.shards.keys()].sort(compareBytes)) {
+  for (const name of statement.shards.keys()) {
     try {
-      for (const [k, v] of await readShard(source, statement, name)) signed.set(k, v);
+      const rel = shardRel(name);
+      for (const [k, v] of await readShard(snapshot, walk, statement, name, shardBytes.get(rel) ?? null)) signed.set(k, v);
     } catch (e) {
       if (!(e instanceof IntegrityError)) throw e;
       problems.push(e.message.replace(`; ${ASK_OWNER}`, ""));
     }
   }
-  for (const name of shardFiles) {
-    if (!statement.shards.has(name)) problems.push(`${shardPath(name)}: shard not listed in the signed statement`);
+  for (const rel of shardFiles) {
+    const name = rel.slice("integrity/shards/".length);
+    if (!statement.shards.has(name)) problems.push(`${shownPath(rel)}: shard not listed in the signed statement`);
   }
-  const found = new Map<string, { enc: Buffer | null; meta: Buffer | null }>();
-  const secretBytes = await source.read(secretPaths);
-  secretPaths.forEach((path, i) => {
-    const of = secretOf(path) as { secret: string; enc: boolean };
-    const entry = found.get(of.secret) ?? { enc: null, meta: null };
-    if (of.enc) entry.enc = secretBytes[i] ?? null;
-    else entry.meta = secretBytes[i] ?? null;
-    found.set(of.secret, entry);
-  });
-  for (const secret of [...found.keys()].sort(compareBytes)) {
-    const { enc, meta } = found.get(secret) as { enc: Buffer | null; meta: Buffer | null };
-    const hashes = signed.get(secret);
-    if (!hashes) {
-      problems.push(`secret '${secret}' was added after the owner signed the vault`);
-      continue;
-    }
-    if (!enc) problems.push(`the ciphertext of '${secret}' was deleted`);
-    else if (sha256Hex(enc) !== hashes[0]) {
-      problems.push(`the ciphertext of '${secret}' is not the one the owner signed (replaced or rolled back)`);
-    }
-    if (!meta) problems.push(`the metadata of '${secret}' was deleted`);
-    else if (sha256Hex(meta) !== hashes[1]) {
-      problems.push(`the metadata of '${secret}' is not what the owner signed (edited or rolled back)`);
-    }
+
+  const found = new Set<string>();
+  for (const rel of secretFiles) found.add(rel.slice("secrets/".length).replace(/\.(enc|meta)$/, ""));
+  for (const secret of [...new Set([...found, ...signed.keys()])].sort(compareBytes)) {
+    problems.push(
+      ...secretProblems(secret, signed.get(secret), sums.get(encRel(secret)) ?? null, sums.get(metaRel(secret)) ?? null),
+    );
   }
-  for (const secret of [...signed.keys()].sort(compareBytes)) {
-    if (!found.has(secret)) problems.push(`secret '${secret}' was deleted after the owner signed the vault`);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, MAX_PROBLEMS);
+    if (problems.length > MAX_PROBLEMS) shown.push(`… and ${problems.length - MAX_PROBLEMS} more`);
+    throw new IntegrityError(`the vault differs from what the owner signed:\n  ${shown.join("\n  ")}\nDo not trust it; ask the vault owner to run \`agent-vault verify\``);
   }
-  return problems;
+  return out;
 }

@@ -3,6 +3,7 @@
  * validated before it is mapped to a file name: this is what keeps `../../x` out.
  */
 import { InvalidInputError } from "./errors.js";
+import { escapeControl } from "./text.js";
 
 const MAX_SECRET_PATH_LEN = 200;
 const MAX_SEGMENT_LEN = 100;
@@ -16,7 +17,7 @@ const NAME_RULE =
 
 /** The value as it may be echoed in a message: capped, with control characters escaped. */
 function shown(value: string): string {
-  return JSON.stringify([...value].slice(0, 80).join(""));
+  return `"${escapeControl([...value].slice(0, 80).join(""))}"`;
 }
 
 /** Throws {@link InvalidInputError} unless `value` is a valid secret path; returns it. */
@@ -41,6 +42,21 @@ export function checkSecretPath(value: unknown): string {
     }
   }
   return value;
+}
+
+/** Whether `value` is a valid secret path (the same rules, without an error). */
+export function isSecretPath(value: string): boolean {
+  try {
+    checkSecretPath(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `value` is a valid agent or group name. */
+export function isName(value: string): boolean {
+  return value.length > 0 && value.length <= MAX_NAME_LEN && NAME.test(value);
 }
 
 /** Throws {@link InvalidInputError} unless `value` is a valid agent or group name. */

@@ -1,8 +1,8 @@
 /**
  * Remote vaults: a git URL is read through a clone in the user's cache directory that holds
- * only what git stores (the vault's ciphertext and metadata), checked out sparsely so only
- * `.agent-vault/` is materialized. The SDK owns that clone and resets it to the remote on
- * refresh; it never holds plaintext.
+ * only what git stores (the vault's ciphertext and metadata), with nothing checked out: the
+ * SDK reads the remote-tracking commit's objects. It fetches on refresh and never holds
+ * plaintext.
  */
 import { createHash } from "node:crypto";
 import { access, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
@@ -10,7 +10,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 
 import { VaultNotFoundError } from "./errors.js";
-import { runGit } from "./git.js";
+import { gitReason, runGit } from "./git.js";
+import { escapeControl } from "./text.js";
 
 const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 const SCP_LIKE = /^[^/\s@]+@[^/\s:]+:/;
@@ -49,7 +50,7 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Makes sure a sparse clone of `url` exists at `dir`; returns whether it was just created. */
+/** Makes sure a clone of `url` (nothing checked out) exists at `dir`; returns whether it was just created. */
 export async function ensureClone(url: string, dir: string, timeoutMs: number): Promise<boolean> {
   if (await exists(join(dir, ".git"))) return false;
   const parent = join(dir, "..");
@@ -63,17 +64,7 @@ export async function ensureClone(url: string, dir: string, timeoutMs: number): 
     );
     if (clone.code !== 0) {
       throw new VaultNotFoundError(
-        `cannot clone ${redactUrl(url)}: ${firstLine(clone.stderr) || `git exit ${clone.code}`}; check the URL and your access to it`,
-      );
-    }
-    const sparse = await runGit(["sparse-checkout", "set", "--no-cone", "/.agent-vault/"], {
-      cwd: work,
-    });
-    const checkout =
-      sparse.code === 0 ? await runGit(["checkout", "--quiet"], { cwd: work }) : sparse;
-    if (checkout.code !== 0) {
-      throw new VaultNotFoundError(
-        `cannot check out ${redactUrl(url)}: ${firstLine(checkout.stderr) || `git exit ${checkout.code}`}; the repository may be empty (no vault yet) or git may be older than 2.27`,
+        `cannot clone ${escapeControl(redactUrl(url))}: ${gitReason(clone.stderr, clone.code)}; check the URL and your access to it`,
       );
     }
     try {
@@ -88,22 +79,14 @@ export async function ensureClone(url: string, dir: string, timeoutMs: number): 
   }
 }
 
-/** Brings the clone up to date with its remote; returns a warning on failure. */
+/** Fetches the remote into the clone; returns a warning on failure. */
 export async function refreshClone(url: string, dir: string, timeoutMs: number): Promise<string | null> {
   const fetch = await runGit(["fetch", "--quiet", "--no-tags", "--prune", "origin"], {
     cwd: dir,
     timeoutMs,
   }).catch((e: Error) => ({ code: -1, stderr: e.message, stdout: Buffer.alloc(0) }));
   if (fetch.code !== 0) {
-    return `fetching ${redactUrl(url)} failed (${firstLine(fetch.stderr) || `exit ${fetch.code}`}); reading the cached state, which may be stale`;
-  }
-  const reset = await runGit(["reset", "--quiet", "--hard", "@{upstream}"], { cwd: dir });
-  if (reset.code !== 0) {
-    return `updating the cached clone of ${redactUrl(url)} failed (${firstLine(reset.stderr) || `exit ${reset.code}`}); reading the cached state, which may be stale (delete ${dir} to start over)`;
+    return `fetching ${escapeControl(redactUrl(url))} failed (${gitReason(fetch.stderr, fetch.code)}); reading the cached state, which may be stale`;
   }
   return null;
-}
-
-function firstLine(text: string): string {
-  return text.split("\n")[0]?.trim() ?? "";
 }

@@ -23,3 +23,31 @@ export function trimText(text: string): string {
 export function trimStartText(text: string): string {
   return text.replace(LEADING, "");
 }
+
+/**
+ * `text` with every control character (U+0000–U+001F, U+007F–U+009F) written as `\u{1b}`, so
+ * that a name or value taken from the repository can be printed without a terminal
+ * interpreting it. `keepNewlines` leaves `\n` as is (for multi-line messages this SDK wrote).
+ */
+export function escapeControl(text: string, keepNewlines = false): string {
+  let out = "";
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0;
+    if ((c < 0x20 || (c >= 0x7f && c <= 0x9f)) && !(keepNewlines && c === 0x0a)) {
+      out += `\\u{${c.toString(16)}}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+/** Bytes shown as text for a message: invalid UTF-8 replaced, control characters escaped. */
+export function showBytes(bytes: Uint8Array): string {
+  return escapeControl(new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(bytes));
+}
+
+/** Bytewise (UTF-8) order of strings, as the CLI sorts. */
+export function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}

@@ -1,50 +1,34 @@
 /**
  * The read-only {@link Vault}.
  */
-import { access, realpath } from "node:fs/promises";
-import { join } from "node:path";
+import { realpath } from "node:fs/promises";
 
 import { makeDecrypter, type Decrypter } from "./crypto.js";
 import {
   FormatError,
   IntegrityError,
+  InvalidInputError,
   SecretNotFoundError,
   VaultNotFoundError,
-  InvalidInputError,
 } from "./errors.js";
-import {
-  CONFIG_PATH,
-  MANIFEST_PATH,
-  agentEscrowPath,
-  agentPublicKeyPath,
-  checkConfig,
-  encPath,
-  metaPath,
-  parseManifest,
-  parseMeta,
-  type Manifest,
-  type SecretMeta,
-} from "./format.js";
-import { discoverRepo, readUpstreamState, runGit, upstreamRemote, type RepoLocation } from "./git.js";
-import {
-  ASK_OWNER,
-  KEY_FILE_COMMENT,
-  STATEMENT_PATH,
-  VERIFY_KEY_ENV,
-  VerifyKey,
-  parseStatement,
-  sha256Hex,
-  verifyAll,
-  verifyForGet,
-  type Statement,
-} from "./integrity.js";
-import { chooseKeySource, keyHome, loadIdentities, type KeySource } from "./keys.js";
-import { Pins } from "./pins.js";
-import { checkName, checkSecretPath } from "./names.js";
+import { CONFIG_PATH, MANIFEST_PATH, checkConfig, encPath, metaPath, parseManifest, parseMeta, type Manifest, type SecretMeta } from "./format.js";
+import { ObjectReader, discoverRepo, gitReason, runGit } from "./git.js";
+import type { Identity } from "./identity.js";
+import { encRel, metaRel, verifyAll, verifyForGet, type Verified } from "./integrity.js";
+import { HOME_ENV, chooseKeySource, keyHome, loadIdentities, type KeySource, type LoadedIdentities } from "./keys.js";
+import { checkName, checkSecretPath, isName, isSecretPath } from "./names.js";
+import { Pins, PinsUnwritable } from "./pins.js";
 import { clonePath, defaultCacheDir, ensureClone, isRemoteUrl, redactUrl, refreshClone } from "./remote.js";
-import { TreeSource, WorktreeSource, type Source } from "./source.js";
-import { isExpired } from "./time.js";
-import { decodeUtf8, trimText } from "./text.js";
+import { STATEMENT_REL, VerifyKey, type Statement } from "./statement.js";
+import { compareBytes, decodeUtf8, escapeControl, trimText } from "./text.js";
+import { isExpired, parseStoredTime } from "./time.js";
+import { Snapshot, type Walk } from "./tree.js";
+import { decideTrust } from "./trust.js";
+
+/** The environment variable holding the expected verify key. */
+export const VERIFY_KEY_ENV = "AGENT_VAULT_VERIFY_KEY";
+/** The identity-file comment that names a vault's verify key. */
+export const KEY_FILE_COMMENT = "agent-vault verify-key:";
 
 /** Options for {@link Vault}. Every option is optional. */
 export interface VaultOptions {
@@ -58,6 +42,11 @@ export interface VaultOptions {
   keyPath?: string;
   /** Decrypt with this identity text (`AGE-SECRET-KEY-1…`, comments allowed). Kept in memory only. */
   key?: string;
+  /**
+   * @deprecated The name of {@link VaultOptions.key} in agent-vault 0.1.0's SDK: still accepted,
+   * with a warning; use `key`.
+   */
+  keyStr?: string;
   /** Decrypt with this agent's key, `$AGENT_VAULT_HOME/agents/<agent>.key`. */
   agent?: string;
   /**
@@ -99,6 +88,8 @@ export interface VaultOptions {
 export interface SecretInfo {
   /** The secret path, e.g. `stripe/api-key`. */
   readonly path: string;
+  /** The same as {@link SecretInfo.path}: the field's name in agent-vault 0.1.0, kept for its scripts. */
+  readonly name: string;
   /** Its group. */
   readonly group: string;
   /** When it was first stored (RFC 3339), if recorded. */
@@ -113,6 +104,15 @@ export interface SecretInfo {
   readonly extraAgents: readonly string[];
   /** Whether `expires` is at or before now. */
   readonly expired: boolean;
+  /**
+   * `created` as a `Date` (`null` when not recorded or not a valid time). A non-enumerable
+   * accessor kept for code written against agent-vault 0.1.0's SDK; JSON output is unchanged.
+   */
+  readonly createdAt: Date | null;
+  /** `rotated` as a `Date`, like {@link SecretInfo.createdAt}. */
+  readonly rotatedAt: Date | null;
+  /** `expires` as a `Date`, like {@link SecretInfo.createdAt}. */
+  readonly expiresAt: Date | null;
 }
 
 /** A registered agent, as `agent-vault list-agents --json` reports it. */
@@ -128,19 +128,37 @@ export interface AgentInfo {
 }
 
 type Location =
-  | { readonly kind: "local"; readonly repo: RepoLocation }
+  | { readonly kind: "local"; readonly root: string }
   | { readonly kind: "remote"; readonly url: string; readonly dir: string };
 
 const DEFAULT_REFRESH_INTERVAL_MS = 5000;
 
+/** Files of `.agent-vault/` (relative paths) the SDK reads. */
+const CONFIG = "config.yaml";
+const MANIFEST = "manifest.yaml";
+const AGENT_PUBLIC_KEY = /^agents\/[^/]+\/public\.key$/;
+
+/** The vault's files for one read: verified bytes (signed vault) or plain reads (unsigned). */
+interface VaultFiles {
+  read(rels: readonly string[]): Promise<Array<Buffer | null>>;
+}
+
+/** A key loaded for `get`: its identities and the key file's comments (which may name verify keys). */
+interface LoadedKey {
+  readonly loaded: LoadedIdentities;
+  decrypter(): Promise<Decrypter>;
+}
+
 /**
  * A read-only handle on an agent-vault vault. No method writes to the vault or writes any
- * plaintext anywhere; values are decrypted in memory.
+ * plaintext anywhere; values are decrypted in memory. Everything is read from git objects
+ * (HEAD's commit, or the upstream's when it is ahead), never from the working tree.
  *
  * ```ts
  * import { Vault } from "agent-vault";
  * const vault = new Vault({ repoPath: "/srv/app", agent: "deploy-bot" });
  * const apiKey = await vault.get("stripe/api-key");
+ * vault.close();
  * ```
  */
 export class Vault {
@@ -154,15 +172,18 @@ export class Vault {
   readonly #verifyKey: VerifyKey | null;
   readonly #envVerifyKey: string | undefined;
   readonly #pins: Pins;
-  #warnedUnsigned = false;
-  #statementCache: { hash: string; statement: Statement } | null = null;
+  readonly #warned = new Set<string>();
   #location: Promise<Location> | null = null;
   #pinLocation: Promise<string> | null = null;
-  #decrypter: Promise<LoadedKey> | null = null;
-  #current: { source: Source; at: number } | null = null;
-  #refreshing: Promise<Source> | null = null;
-  readonly #checkedConfigs = new Map<string, Promise<void>>();
-  readonly #worktreeSources = new Map<string, WorktreeSource>();
+  #key: Promise<LoadedKey> | null = null;
+  #objects: ObjectReader | null = null;
+  #lastRefresh = -Infinity;
+  #refreshing: Promise<void> | null = null;
+  #ancestry: { readonly pair: string; readonly ahead: number; readonly behind: number } | null = null;
+  #snapshot: Snapshot | null = null;
+  #cloneBranch: Promise<string> | null = null;
+  #listCache: { readonly commit: string; readonly walk: Walk; readonly verified: Verified | null } | null = null;
+  #upstream: { readonly head: string; readonly found: Promise<{ ref: string; remote: string } | null> } | null = null;
 
   /**
    * Creates a handle; nothing is read until the first call. Throws {@link InvalidInputError}
@@ -170,7 +191,11 @@ export class Vault {
    */
   constructor(options: VaultOptions = {}) {
     checkOptions(options);
-    const { repoPath = ".", keyPath, key, agent, autoPull = true } = options;
+    const { repoPath = ".", keyPath, keyStr, agent, autoPull = true } = options;
+    if (options.key !== undefined && keyStr !== undefined) {
+      throw new InvalidInputError("the options key and keyStr conflict: keyStr is the old name of key; give only key");
+    }
+    const key = options.key ?? keyStr;
     if (typeof repoPath !== "string" || repoPath === "") {
       throw new InvalidInputError("repoPath must be a non-empty string (a local path or a git URL)");
     }
@@ -204,6 +229,9 @@ export class Vault {
     this.#pins = new Pins(keyHome(env));
     this.#warn =
       options.onWarning ?? ((message: string) => process.emitWarning(message, { type: "AgentVaultWarning" }));
+    if (keyStr !== undefined) {
+      this.#warn("the keyStr option is deprecated (agent-vault 0.1.0's name): use key, which works the same");
+    }
   }
 
   /**
@@ -215,9 +243,7 @@ export class Vault {
     try {
       return decodeUtf8(bytes);
     } catch {
-      throw new FormatError(
-        `secret '${path}' is not UTF-8 text (it holds binary data); read it with getBytes()`,
-      );
+      throw new FormatError(`secret '${path}' is not UTF-8 text (it holds binary data); read it with getBytes()`);
     } finally {
       bytes.fill(0);
     }
@@ -227,20 +253,19 @@ export class Vault {
    * Decrypts a secret and returns its exact bytes.
    *
    * @throws {@link InvalidInputError} for an invalid path; {@link VaultNotFoundError};
-   * {@link SecretNotFoundError}; {@link KeyNotFoundError} when the key is missing;
-   * {@link NotAuthorizedError} when the key is not a recipient (after one refresh and retry
-   * with `autoPull`); {@link FormatError} for a corrupt ciphertext, metadata or key file.
+   * {@link KeyNotFoundError} when the key is missing; {@link IntegrityError} when the vault is
+   * not what its owner signed; {@link SecretNotFoundError}; {@link NotAuthorizedError} when
+   * the key is not a recipient (after one refresh and retry with `autoPull`);
+   * {@link FormatError} for a corrupt ciphertext, metadata or key file.
    */
   async getBytes(path: string): Promise<Uint8Array> {
     checkSecretPath(path);
-    let source = await this.#source(false);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#decryptFromOrHead(source, path);
+        return await this.#decrypt(await this.#state(attempt > 0), path);
       } catch (e) {
         if (!(this.#autoPull && attempt === 0 && isNotAuthorized(e))) throw e;
         // Access may have just been granted: read the newest state once more.
-        source = await this.#source(true);
       }
     }
   }
@@ -251,20 +276,19 @@ export class Vault {
    */
   async listSecrets(group?: string): Promise<SecretInfo[]> {
     if (group !== undefined && group !== null) checkName("group name", group);
-    const source = await this.#verifiedSource();
-    const manifest = await this.#manifest(source);
+    const { files } = await this.#listing();
+    const manifest = await this.#manifest(files);
     if (group !== undefined && group !== null && !groupNames(manifest).includes(group)) {
-      throw new SecretNotFoundError(
-        `group '${group}' not found: listSecrets() without a group shows the groups in use`,
-      );
+      throw new SecretNotFoundError(`group '${group}' not found: listSecrets() without a group shows the groups in use`);
     }
     const listed = allSecrets(manifest).filter(([, g]) => group === undefined || group === null || g === group);
-    const metas = await source.read(listed.map(([p]) => metaPath(p)));
+    const metas = await files.read(listed.map(([p]) => metaRel(p)));
     return listed.map(([path, listedGroup], i) => {
       const bytes = metas[i];
       if (!bytes) {
-        return {
+        return withDates({
           path,
+          name: path,
           group: listedGroup,
           created: null,
           rotated: null,
@@ -272,7 +296,7 @@ export class Vault {
           authorizedAgents: [],
           extraAgents: [],
           expired: false,
-        };
+        });
       }
       return secretInfo(path, parseMeta(metaPath(path), bytes));
     });
@@ -280,144 +304,149 @@ export class Vault {
 
   /** Lists the group names in use (with secrets, or granted to an agent), sorted. */
   async listGroups(): Promise<string[]> {
-    return groupNames(await this.#manifest(await this.#verifiedSource()));
+    const { files } = await this.#listing();
+    return groupNames(await this.#manifest(files));
   }
 
   /** Lists the registered agents with their groups, sorted by name. */
   async listAgents(): Promise<AgentInfo[]> {
-    const source = await this.#verifiedSource();
-    const manifest = await this.#manifest(source);
+    const { files, walk } = await this.#listing();
+    const manifest = await this.#manifest(files);
     const agents = [...manifest.agents].sort((a, b) => compareBytes(a.name, b.name));
-    const files = await source.read(
-      agents.flatMap((a) => [agentPublicKeyPath(a.name), agentEscrowPath(a.name)]),
-    );
+    const keys = await files.read(agents.map((a) => `agents/${a.name}/public.key`));
     return agents.map((a, i) => {
-      const pub = files[2 * i];
+      const pub = keys[i];
       return {
         name: a.name,
         groups: [...a.groups].sort(compareBytes),
         publicKey: pub ? trimText(pub.toString("utf8")) : null,
-        escrow: files[2 * i + 1] != null,
+        escrow: walk.files.has(`agents/${a.name}/private.key.escrow`),
       };
     });
   }
 
   /**
-   * Like the CLI: a writer may be updating the working tree right now, so its files can mix
-   * two signed states. If the working tree fails verification, HEAD's tree (consistent) is
-   * read instead; if it verifies, it is the truth.
+   * Ends the `git` process this handle reads objects with. The handle stays usable (a later
+   * call starts a new one); an idle handle never keeps Node running either way.
    */
-  async #decryptFromOrHead(source: Source, path: string): Promise<Uint8Array> {
-    try {
-      return await this.#decryptFrom(source, path);
-    } catch (e) {
-      if (!(e instanceof IntegrityError && source instanceof WorktreeSource)) throw e;
-      const head = await this.#headSource();
-      if (!head) throw e;
-      return this.#decryptFrom(head, path);
-    }
+  close(): void {
+    this.#objects?.close();
   }
 
-  /** The CLI's order: vault exists → load key → read → verify → not found → decrypt. */
-  async #decryptFrom(source: Source, path: string): Promise<Uint8Array> {
-    const enc = encPath(path);
-    const meta = metaPath(path);
-    const [config] = await source.read([CONFIG_PATH]);
-    if (!config) throw this.#notFound();
-    const { decrypter, comments, origin } = await this.#getDecrypter();
-    const [ciphertext, metaBytes] = await source.read([enc, meta]);
-    // Verify before trusting anything, including the absence of the secret: a signed
-    // secret that disappeared is tampering, not "not found".
-    const statement = await this.#trust(source, { comments, origin });
-    if (statement) await verifyForGet(source, statement, path, ciphertext ?? null, metaBytes ?? null);
-    if (!ciphertext) {
-      throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
-    }
-    await this.#checkConfig(source);
-    const info = metaBytes ? secretInfo(path, parseMeta(meta, metaBytes)) : null;
-    const value = await decrypter.decrypt(ciphertext, enc, path);
+  /** The CLI's order: vault exists → key → anchors → tree, signature and files → not found → decrypt. */
+  async #decrypt(snapshot: Snapshot, path: string): Promise<Uint8Array> {
+    if ((await snapshot.vaultTree()) === null) throw this.#notFound();
+    const key = await this.#loadKey();
+    // Load the age library now, while git reads objects (it is only used after verification).
+    const decrypter = key.decrypter();
+    decrypter.catch(() => {});
+    const anchors = this.#anchors(key.loaded);
+    const walk = await snapshot.walk({ kind: "secret", path });
+    const enc = encRel(path);
+    const meta = metaRel(path);
+    const files = await this.#trusted(snapshot, walk, anchors, key.loaded.identities.map((i) => i.identity), (statement) =>
+      verifyForGet(snapshot, walk, statement, path, [CONFIG]),
+    );
+    const [config, ciphertext, metaBytes] = await files.read([CONFIG, enc, meta]);
+    if (!config) throw missingConfig();
+    if (!ciphertext) throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
+    checkConfig(config);
+    const info = metaBytes ? secretInfo(path, parseMeta(metaPath(path), metaBytes)) : null;
+    const value = await (await decrypter).decrypt(ciphertext, encPath(path), path);
     if (info?.expired) {
       this.#warn(
-        `secret '${path}' expired on ${info.expires ?? "?"}; ask the owner to rotate it (\`agent-vault set ${path} --expires …\`)`,
+        `secret '${path}' expired on ${escapeControl(info.expires ?? "?")}; ask the owner to rotate it (\`agent-vault set ${path} --expires …\`)`,
       );
     }
     return value;
   }
 
-  #getDecrypter(): Promise<LoadedKey> {
-    this.#decrypter ??= loadIdentities(this.#keySource).then(async (loaded) => ({
-      decrypter: await makeDecrypter(loaded),
-      comments: loaded.comments,
-      origin: loaded.origin,
-    }));
-    // A missing key may appear later: do not cache failures.
-    this.#decrypter.catch(() => (this.#decrypter = null));
-    return this.#decrypter;
-  }
-
-  /** The snapshot for a listing, after checking that all of it is what the owner signed. */
-  async #verifiedSource(): Promise<Source> {
-    const source = await this.#source(false);
-    const statement = await this.#trust(source, null);
-    if (statement) {
-      const problems = await verifyAll(source, statement);
-      if (problems.length > 0) {
-        throw new IntegrityError(
-          `the vault differs from what the owner signed:\n  ${problems.join("\n  ")}\n${upperFirst(ASK_OWNER)}`,
-        );
-      }
-    }
-    return source;
+  /**
+   * The whole vault for a listing, verified. A commit's objects never change, so the walk and
+   * the verified contents of the last commit listed are kept: a repeated listing of the same
+   * state only re-decides trust (the pins may have changed) and re-parses.
+   */
+  async #listing(): Promise<{ files: VaultFiles; walk: Walk }> {
+    const snapshot = await this.#state(false);
+    if ((await snapshot.vaultTree()) === null) throw this.#notFound();
+    const anchors = this.#anchors(null);
+    const cached = this.#listCache?.commit === snapshot.commit ? this.#listCache : null;
+    const walk = cached?.walk ?? (await snapshot.walk({ kind: "all" }));
+    const keep = (rel: string) =>
+      rel === CONFIG || rel === MANIFEST || (rel.startsWith("secrets/") && rel.endsWith(".meta")) || AGENT_PUBLIC_KEY.test(rel);
+    const files = await this.#trusted(snapshot, walk, anchors, [], async (statement) => {
+      if (cached?.verified) return cached.verified;
+      const verified = await verifyAll(snapshot, walk, statement, keep);
+      this.#listCache = { commit: snapshot.commit, walk, verified };
+      return verified;
+    });
+    if (this.#listCache?.commit !== snapshot.commit) this.#listCache = { commit: snapshot.commit, walk, verified: null };
+    return { files, walk };
   }
 
   /**
-   * The reader's view of the signature (docs/format.md, "What a reader checks"): returns the
-   * verified statement, or `null` for an unsigned vault (with a warning) when no verify key
-   * is expected for it. Records the pin after success.
+   * The reader's procedure (docs/format.md, "What a reader checks"): decide whether to trust
+   * the statement, verify the contents against it, record the pin (a pin that cannot be
+   * written is a warning). Returns the only view of the vault's files the caller gets.
    */
-  async #trust(
-    source: Source,
-    key: { readonly comments: readonly string[]; readonly origin: string } | null,
-  ): Promise<Statement | null> {
+  async #trusted(
+    snapshot: Snapshot,
+    walk: Walk,
+    anchors: readonly string[],
+    identities: readonly Identity[],
+    verify: (statement: Statement) => Promise<Verified>,
+  ): Promise<VaultFiles> {
     const location = await this.#locationForPins();
-    const pin = this.#pins.get(location);
-    const expected = this.#anchors(key);
-    if (expected.length === 0 && pin) expected.push(pin.verifyKey);
-    const [bytes] = await source.read([STATEMENT_PATH]);
-    if (!bytes) {
-      if (expected.length > 0) {
-        throw new IntegrityError(
-          `this vault should be signed by ${expected.join(" or ")} but has no signature (${STATEMENT_PATH} is missing); someone with push access removed it. ${upperFirst(ASK_OWNER)}`,
+    const pins = await this.#pins.read();
+    const [bytes] = await snapshot.read(walk, [STATEMENT_REL]);
+    const decision = decideTrust(bytes ?? null, { anchors, identities, location, pins });
+    for (const warning of decision.warnings) this.#warnOnce(warning);
+    const statement = decision.statement;
+    if (!statement) return { read: (rels) => snapshot.read(walk, rels) };
+    const verified = await verify(statement);
+    if (decision.update) {
+      try {
+        await this.#pins.record(decision.update);
+      } catch (e) {
+        if (!(e instanceof PinsUnwritable)) throw e;
+        this.#warnOnce(
+          `cannot record this vault's key in ${escapeControl(this.#pins.path)} (${e.message}): rollback protection on this machine is weaker until it can; fix the folder's permissions or set ${HOME_ENV} to a writable folder`,
         );
       }
-      if (!this.#warnedUnsigned) {
-        this.#warnedUnsigned = true;
-        this.#warn(
-          "this vault is unsigned, so tampering by anyone with push access would go unnoticed; ask the owner to run `agent-vault sign`",
-        );
-      }
-      return null;
     }
-    const statement = this.#parseStatement(bytes);
-    const signer = statement.verifyKey.toString();
-    if (expected.length > 0 && !expected.includes(signer)) {
-      throw new IntegrityError(
-        `this vault is signed by ${signer} but ${expected.join(" or ")} was expected; someone may have replaced the signing key. ${upperFirst(ASK_OWNER)}`,
-      );
-    }
-    if (pin && pin.verifyKey === signer && statement.seq < pin.seq) {
-      throw new IntegrityError(
-        `rollback: the vault is at signed state ${statement.seq} but this machine has already seen state ${pin.seq}; someone may have restored old files to undo a rotation or revocation. ${upperFirst(ASK_OWNER)}`,
-      );
-    }
-    if (!pin || pin.verifyKey !== signer || pin.seq < statement.seq) {
-      this.#pins.record(location, { verifyKey: signer, seq: statement.seq });
-    }
-    return statement;
+    return {
+      async read(rels) {
+        return rels.map((rel) => {
+          const b = verified.get(rel);
+          if (b !== undefined) return b;
+          if (walk.lookup(rel) === null) return null;
+          throw new IntegrityError(`internal error: ${rel} was read without verification`);
+        });
+      },
+    };
   }
 
-  /** The verify keys from anchors 1–3: explicit, `AGENT_VAULT_VERIFY_KEY`, key-file comments. */
-  #anchors(key: { readonly comments: readonly string[]; readonly origin: string } | null): string[] {
+  #warnOnce(message: string): void {
+    if (this.#warned.has(message)) return;
+    this.#warned.add(message);
+    this.#warn(message);
+  }
+
+  #loadKey(): Promise<LoadedKey> {
+    this.#key ??= loadIdentities(this.#keySource).then((loaded) => {
+      let decrypter: Promise<Decrypter> | null = null;
+      return {
+        loaded,
+        decrypter: () => (decrypter ??= makeDecrypter(loaded)),
+      };
+    });
+    // A missing key may appear later: do not cache failures.
+    this.#key.catch(() => (this.#key = null));
+    return this.#key;
+  }
+
+  /** The anchor keys A: explicit, else `AGENT_VAULT_VERIFY_KEY`, else the key file's comments. */
+  #anchors(key: LoadedIdentities | null): string[] {
     if (this.#verifyKey) return [this.#verifyKey.toString()];
     const fromEnv = this.#envVerifyKey;
     if (fromEnv !== undefined && fromEnv.trim() !== "") return [VerifyKey.parse(fromEnv, VERIFY_KEY_ENV).toString()];
@@ -427,67 +456,44 @@ export class Vault {
       .map((c) => VerifyKey.parse(c.slice(KEY_FILE_COMMENT.length), `the verify-key comment in ${key.origin}`).toString());
   }
 
-  /** Parses and verifies a statement; the result is cached by the bytes' SHA-256 only. */
-  #parseStatement(bytes: Buffer): Statement {
-    const hash = sha256Hex(bytes);
-    const cached = this.#statementCache;
-    if (cached && cached.hash === hash) return cached.statement;
-    const statement = parseStatement(bytes);
-    this.#statementCache = { hash, statement };
-    return statement;
-  }
-
-  /** Where pins are kept for this vault: the canonical working tree path, or the URL. */
+  /** Where pins are kept for this vault: the working tree's real path, or the URL. */
   #locationForPins(): Promise<string> {
     this.#pinLocation ??= (async () => {
       const location = await this.#locate();
       if (location.kind === "remote") return location.url;
       try {
-        return await realpath(location.repo.root);
-      } catch {
-        return location.repo.root;
+        return await realpath(location.root);
+      } catch (e) {
+        throw new FormatError(`cannot resolve the real path of ${escapeControl(location.root)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, {
+          cause: e,
+        });
       }
     })();
     this.#pinLocation.catch(() => (this.#pinLocation = null));
     return this.#pinLocation;
   }
 
-  /** HEAD's tree of a local repository, or `null` (remote, unborn branch). */
-  async #headSource(): Promise<Source | null> {
-    const location = await this.#locate();
-    if (location.kind !== "local") return null;
-    const head = await runGit(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: location.repo.root });
-    const oid = head.stdout.toString("utf8").trim();
-    if (head.code !== 0 || !oid) return null;
-    return new TreeSource(location.repo.root, oid, "HEAD");
-  }
-
-  async #manifest(source: Source): Promise<Manifest> {
-    await this.#checkConfig(source);
-    const [bytes] = await source.read([MANIFEST_PATH]);
-    if (!bytes) {
-      throw new FormatError(`${MANIFEST_PATH}: missing from the ${source.label}; restore it from git history`);
+  async #manifest(files: VaultFiles): Promise<Manifest> {
+    const [config, bytes] = await files.read([CONFIG, MANIFEST]);
+    if (!config) throw missingConfig();
+    checkConfig(config);
+    if (!bytes) throw new FormatError(`${MANIFEST_PATH}: missing; restore it from git history`);
+    const manifest = parseManifest(bytes);
+    // Names become paths and messages: only valid ones (never quoted when invalid).
+    const names = [
+      ...manifest.agents.flatMap((a) => [a.name, ...a.groups]),
+      ...manifest.groups.map((g) => g.name),
+    ];
+    if (!names.every(isName)) {
+      throw new FormatError(`${MANIFEST_PATH}: an agent or group name is invalid; restore the file from git history`);
     }
-    return parseManifest(bytes);
-  }
-
-  #checkConfig(source: Source): Promise<void> {
-    let checked = this.#checkedConfigs.get(source.id);
-    if (!checked) {
-      checked = source.read([CONFIG_PATH]).then(([bytes]) => {
-        if (!bytes) throw this.#notFound();
-        checkConfig(bytes);
-      });
-      checked.catch(() => this.#checkedConfigs.delete(source.id));
-      this.#checkedConfigs.set(source.id, checked);
-    }
-    return checked;
+    return manifest;
   }
 
   #notFound(): VaultNotFoundError {
-    const where = isRemoteUrl(this.#repoPath) ? redactUrl(this.#repoPath) : this.#repoPath;
+    const where = escapeControl(isRemoteUrl(this.#repoPath) ? redactUrl(this.#repoPath) : this.#repoPath);
     return new VaultNotFoundError(
-      `no vault found in ${where}: it has no .agent-vault/config.yaml; run \`agent-vault init\` there, or pass the repository that holds the vault`,
+      `no vault found in ${where}: its current commit has no .agent-vault/; run \`agent-vault init\` there, or pass the repository that holds the vault`,
     );
   }
 
@@ -495,143 +501,141 @@ export class Vault {
     this.#location ??= (async (): Promise<Location> => {
       if (isRemoteUrl(this.#repoPath)) {
         const dir = clonePath(this.#cacheDir, this.#repoPath);
-        const created = await ensureClone(this.#repoPath, dir, this.#fetchTimeoutMs);
         // A fresh clone is as new as it gets: no refresh needed right away.
-        if (created) this.#current = { source: this.#worktree(dir), at: Date.now() };
+        if (await ensureClone(this.#repoPath, dir, this.#fetchTimeoutMs)) this.#lastRefresh = Date.now();
         return { kind: "remote", url: this.#repoPath, dir };
       }
-      const repo = await discoverRepo(this.#repoPath);
-      if (!(await fileExists(join(repo.root, CONFIG_PATH)))) {
-        // The CLI also accepts a vault committed in HEAD but missing from the working tree.
-        const inHead = await runGit(["cat-file", "-e", `HEAD:${CONFIG_PATH}`], { cwd: repo.root });
-        if (inHead.code !== 0) throw this.#notFound();
-      }
-      return { kind: "local", repo };
+      return { kind: "local", root: (await discoverRepo(this.#repoPath)).root };
     })();
     this.#location.catch(() => (this.#location = null));
     return this.#location;
   }
 
-  #worktree(root: string): WorktreeSource {
-    let source = this.#worktreeSources.get(root);
-    if (!source) {
-      source = new WorktreeSource(root);
-      this.#worktreeSources.set(root, source);
-    }
-    return source;
+  #objectsFor(root: string): ObjectReader {
+    this.#objects ??= new ObjectReader(root);
+    return this.#objects;
   }
 
-  /** The snapshot to read: refreshed when `force`, or when `autoPull` and the interval passed. */
-  async #source(force: boolean): Promise<Source> {
-    const source = await this.#snapshot(force);
-    // A writer's update of the working tree is pending: HEAD's tree is the consistent state.
-    if (source instanceof WorktreeSource) {
-      const location = await this.#locate();
-      if (location.kind === "local" && (await fileExists(join(location.repo.gitDir, PENDING_FILE)))) {
-        return (await this.#headSource()) ?? source;
+  /**
+   * The commit to read (docs/format.md, "Reading the newest state"): after a fetch when
+   * `autoPull` and the interval passed (or `force`), the upstream commit if it strictly
+   * descends from HEAD, else HEAD; for a URL, the clone's upstream.
+   */
+  async #state(force: boolean): Promise<Snapshot> {
+    const location = await this.#locate();
+    const root = location.kind === "local" ? location.root : location.dir;
+    const objects = this.#objectsFor(root);
+    if (location.kind === "remote") return this.#remoteState(location, objects, force);
+    const [head] = await objects.info(["HEAD^{commit}"]);
+    if (!head) throw this.#notFound();
+    let fetched = false;
+    if (this.#autoPull && (force || Date.now() - this.#lastRefresh >= this.#refreshIntervalMs)) {
+      this.#upstream = null;
+      this.#refreshing ??= this.#refresh(location, root, head.oid).finally(() => (this.#refreshing = null));
+      await this.#refreshing;
+      fetched = true;
+    }
+    const upstreamRef = (await this.#upstreamOf(root, head.oid))?.ref;
+    const [upstream] = upstreamRef ? await objects.info([`${upstreamRef}^{commit}`]) : [null];
+    let commit = head.oid;
+    let label = "HEAD";
+    if (upstream && upstream.oid !== head.oid) {
+      const { ahead, behind } = await this.#relation(root, head.oid, upstream.oid);
+      if (behind > 0 && ahead === 0) [commit, label] = [upstream.oid, "the upstream"];
+      else if (behind > 0 && fetched) {
+        this.#warnOnce("your branch and its upstream have diverged; reading the local state (run `git pull` to combine them)");
       }
     }
-    return source;
+    if (this.#snapshot?.commit !== commit) this.#snapshot = new Snapshot(objects, commit, label);
+    return this.#snapshot;
   }
 
-  async #snapshot(force: boolean): Promise<Source> {
-    const location = await this.#locate();
-    if (location.kind === "local") {
-      // Without an upstream, the working tree is all there is: no git process at all.
-      if ((await upstreamRemote(location.repo)) === null) return this.#worktree(location.repo.root);
-      // Without fetching, an upstream ref fetched earlier may still be ahead of HEAD: read it
-      // (its higher signed state may already be pinned, so HEAD would look like a rollback).
-      if (!this.#autoPull) return this.#upstreamOrWorktree(location.repo, false);
-    } else if (!this.#autoPull) {
-      return this.#worktree(location.dir);
+  /**
+   * A URL's clone (ours: nothing is ever checked out, its branch never moves): after a fetch
+   * when due, the remote-tracking commit of the clone's branch — also for a clone made while
+   * the remote was still empty — else the clone's HEAD.
+   */
+  async #remoteState(location: Location & { kind: "remote" }, objects: ObjectReader, force: boolean): Promise<Snapshot> {
+    if (this.#autoPull && (force || Date.now() - this.#lastRefresh >= this.#refreshIntervalMs)) {
+      this.#refreshing ??= this.#refresh(location, location.dir, "").finally(() => (this.#refreshing = null));
+      await this.#refreshing;
     }
-    const current = this.#current;
-    if (!force && current && Date.now() - current.at < this.#refreshIntervalMs) return current.source;
-    if (!force && this.#refreshing) return this.#refreshing;
-    const refreshing = (async () => {
-      const source =
-        location.kind === "local"
-          ? await this.#freshLocal(location.repo)
-          : await this.#freshRemote(location.url, location.dir);
-      this.#current = { source, at: Date.now() };
-      return source;
-    })();
-    this.#refreshing = refreshing;
+    this.#cloneBranch ??= runGit(["symbolic-ref", "-q", "--short", "HEAD"], { cwd: location.dir }).then((r) =>
+      r.code === 0 ? r.stdout.toString("utf8").trim() : "",
+    );
+    this.#cloneBranch.catch(() => (this.#cloneBranch = null));
+    const branch = await this.#cloneBranch;
+    const names = branch && !/[\s^~:?*[\\]/.test(branch) ? [`refs/remotes/origin/${branch}^{commit}`, "HEAD^{commit}"] : ["HEAD^{commit}"];
+    const found = (await objects.info(names)).find((info) => info !== null);
+    if (!found) throw this.#notFound();
+    if (this.#snapshot?.commit !== found.oid) this.#snapshot = new Snapshot(objects, found.oid, "the remote");
+    return this.#snapshot;
+  }
+
+  /**
+   * The current branch's upstream, as git resolves it (its configuration with `include`s and
+   * `GIT_CONFIG_*`): the ref (which may not exist yet) and the remote; `null` without one.
+   * Asked again when HEAD moves or before a fetch.
+   */
+  #upstreamOf(root: string, head: string): Promise<{ ref: string; remote: string } | null> {
+    if (this.#upstream?.head !== head) {
+      const found = (async () => {
+        const r = await runGit(
+          ["for-each-ref", "--points-at=HEAD", "--format=%(HEAD)%00%(upstream)%00%(upstream:remotename)", "refs/heads/"],
+          { cwd: root },
+        );
+        if (r.code !== 0) throw new FormatError(`git: cannot read the current branch's upstream: ${gitReason(r.stderr, r.code)}`);
+        const line = r.stdout
+          .toString("utf8")
+          .split("\n")
+          .find((l) => l.startsWith("*\0"));
+        const [, ref = "", remote = ""] = line?.split("\0") ?? [];
+        return ref.startsWith("refs/") ? { ref, remote } : null;
+      })();
+      found.catch(() => (this.#upstream = null));
+      this.#upstream = { head, found };
+    }
+    return this.#upstream.found;
+  }
+
+  async #refresh(location: Location, root: string, head: string): Promise<void> {
     try {
-      return await refreshing;
-    } finally {
-      if (this.#refreshing === refreshing) this.#refreshing = null;
-    }
-  }
-
-  async #freshRemote(url: string, dir: string): Promise<Source> {
-    const warning = await refreshClone(url, dir, this.#fetchTimeoutMs);
-    if (warning) this.#warn(warning);
-    return this.#worktree(dir);
-  }
-
-  /** Like the CLI: fetch the upstream, then read it if it is ahead of HEAD (even if the fetch failed). */
-  async #freshLocal(repo: RepoLocation): Promise<Source> {
-    const remote = await upstreamRemote(repo);
-    if (remote === null) return this.#worktree(repo.root);
-    if (remote !== ".") {
+      if (location.kind === "remote") {
+        const warning = await refreshClone(location.url, location.dir, this.#fetchTimeoutMs);
+        if (warning) this.#warn(warning);
+        return;
+      }
+      const remote = (await this.#upstreamOf(root, head))?.remote ?? "";
+      if (remote === "" || remote === ".") return;
       let failure: string | null = null;
       try {
         const fetch = await runGit(["fetch", "--quiet", "--no-tags", "--", remote], {
-          cwd: repo.root,
+          cwd: root,
           timeoutMs: this.#fetchTimeoutMs,
         });
-        if (fetch.code !== 0) failure = `exit ${fetch.code}`;
+        if (fetch.code !== 0) failure = gitReason(fetch.stderr, fetch.code);
       } catch (e) {
         failure = e instanceof Error ? e.message : String(e);
       }
       if (failure !== null) {
-        this.#warn(`\`git fetch ${remote}\` failed (${failure}); reading the local state, which may be stale`);
+        this.#warn(`\`git fetch ${escapeControl(remote)}\` failed (${failure}); reading the local state, which may be stale`);
       }
+    } finally {
+      this.#lastRefresh = Date.now();
     }
-    return this.#upstreamOrWorktree(repo, true);
   }
 
-  /**
-   * The upstream commit's tree if it is a strict descendant of HEAD (the upstream is ahead and
-   * HEAD has nothing of its own), else the working tree. The refs are read from `.git` files
-   * first, so an up-to-date branch or a never-fetched upstream costs no git process.
-   */
-  async #upstreamOrWorktree(repo: RepoLocation, warnDiverged: boolean): Promise<Source> {
-    const worktree = this.#worktree(repo.root);
-    try {
-      const quick = await readUpstreamState(repo);
-      if (quick && (quick.upstream === null || quick.upstream === quick.head)) return worktree;
-      let ours = quick?.head ?? null;
-      let theirs = quick?.upstream ?? null;
-      let label = quick?.label ?? null;
-      if (!quick) {
-        const names = await runGit(["rev-parse", "HEAD", "@{upstream}", "--abbrev-ref", "@{upstream}"], {
-          cwd: repo.root,
-        });
-        if (names.code !== 0) return worktree;
-        [ours = null, theirs = null, label = null] = names.stdout.toString("utf8").trim().split("\n");
-      }
-      if (!ours || !theirs || ours === theirs) return worktree;
-      const counts = await runGit(["rev-list", "--left-right", "--count", `${ours}...${theirs}`], {
-        cwd: repo.root,
-      });
-      if (counts.code !== 0) return worktree;
-      const [ahead, behind] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
-      if (behind === 0) return worktree;
-      if (ahead !== 0) {
-        if (warnDiverged) {
-          this.#warn(
-            `your branch and ${label ?? "its upstream"} have diverged; reading the local state (run \`git pull\` to combine them)`,
-          );
-        }
-        return worktree;
-      }
-      return new TreeSource(repo.root, theirs, label ?? "upstream");
-    } catch (e) {
-      this.#warn(`cannot read the upstream state (${e instanceof Error ? e.message : String(e)}); reading the local state`);
-      return worktree;
+  /** How many commits each side has that the other does not (cached per pair). */
+  async #relation(root: string, head: string, upstream: string): Promise<{ ahead: number; behind: number }> {
+    const pair = `${head}...${upstream}`;
+    if (this.#ancestry?.pair === pair) return this.#ancestry;
+    const counts = await runGit(["rev-list", "--left-right", "--count", pair], { cwd: root });
+    const [ahead = NaN, behind = NaN] = counts.stdout.toString("utf8").trim().split(/\s+/).map(Number);
+    if (counts.code !== 0 || !Number.isInteger(ahead) || !Number.isInteger(behind)) {
+      throw new FormatError(`git: cannot compare HEAD with its upstream: ${gitReason(counts.stderr, counts.code)}`);
     }
+    this.#ancestry = { pair, ahead, behind };
+    return this.#ancestry;
   }
 }
 
@@ -639,6 +643,7 @@ const OPTION_NAMES = [
   "repoPath",
   "keyPath",
   "key",
+  "keyStr",
   "agent",
   "autoPull",
   "refreshIntervalMs",
@@ -679,6 +684,7 @@ function checkOptions(options: unknown): asserts options is VaultOptions {
   expect("repoPath", "a string (a local path or a git URL)", string);
   expect("keyPath", "a string (the path of an identity file)", string);
   expect("key", "a string holding AGE-SECRET-KEY-1… identity text", string);
+  expect("keyStr", "a string holding AGE-SECRET-KEY-1… identity text", string);
   expect("agent", "a string (an agent name)", string);
   expect("autoPull", "a boolean", (v) => typeof v === "boolean");
   expect("refreshIntervalMs", "a number ≥ 0", (v) => typeof v === "number" && v >= 0, true);
@@ -695,18 +701,9 @@ function checkOptions(options: unknown): asserts options is VaultOptions {
   }
 }
 
-/** A loaded key: the decrypter and the key file's comments (which may name verify keys). */
-interface LoadedKey {
-  readonly decrypter: Decrypter;
-  readonly comments: readonly string[];
-  readonly origin: string;
-}
-
-/** Written by the CLI between moving the branch and updating the working tree. */
-const PENDING_FILE = "agent-vault.pending";
-
-function upperFirst(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+/** `.agent-vault/` without `config.yaml` (as the CLI says it: a damaged vault, not no vault). */
+function missingConfig(): FormatError {
+  return new FormatError(`${CONFIG_PATH}: missing; restore it from git history (\`git log -- ${CONFIG_PATH}\`)`);
 }
 
 function isNotAuthorized(e: unknown): boolean {
@@ -721,20 +718,6 @@ function isSet(value: string | undefined): boolean {
 function seconds(value: string | undefined, fallback: number): number {
   const n = value === undefined ? NaN : Number(value.trim());
   return Number.isFinite(n) && n >= 0 ? Math.min(n, 86_400) : fallback;
-}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Bytewise (UTF-8) order, as the CLI sorts. */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
 function groupNames(manifest: Manifest): string[] {
@@ -753,12 +736,8 @@ function allSecrets(manifest: Manifest): Array<[string, string]> {
       const key = `${s}\0${g.name}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      try {
-        checkSecretPath(s);
-      } catch {
-        throw new FormatError(
-          `${MANIFEST_PATH}: group '${g.name}' lists an invalid secret path ${JSON.stringify(s)}; restore the file from git history`,
-        );
+      if (!isSecretPath(s)) {
+        throw new FormatError(`${MANIFEST_PATH}: a group lists an invalid secret path; restore the file from git history`);
       }
       out.push([s, g.name]);
     }
@@ -767,8 +746,9 @@ function allSecrets(manifest: Manifest): Array<[string, string]> {
 }
 
 function secretInfo(path: string, meta: SecretMeta): SecretInfo {
-  return {
+  return withDates({
     path,
+    name: path,
     group: meta.group,
     created: meta.created === "" ? null : meta.created,
     rotated: meta.rotated,
@@ -776,5 +756,20 @@ function secretInfo(path: string, meta: SecretMeta): SecretInfo {
     authorizedAgents: [...meta.authorizedAgents],
     extraAgents: [...meta.extraAgents],
     expired: isExpired(meta.expires),
+  });
+}
+
+type PlainSecretInfo = Omit<SecretInfo, "createdAt" | "rotatedAt" | "expiresAt">;
+
+/** Adds 0.1.0's `Date` accessors, non-enumerable (JSON and equality comparisons ignore them). */
+function withDates(info: PlainSecretInfo): SecretInfo {
+  const date = (value: string | null): Date | null => {
+    const ms = value === null ? null : parseStoredTime(value);
+    return ms === null ? null : new Date(ms);
   };
+  return Object.defineProperties(info, {
+    createdAt: { get: () => date(info.created), enumerable: false },
+    rotatedAt: { get: () => date(info.rotated), enumerable: false },
+    expiresAt: { get: () => date(info.expires), enumerable: false },
+  }) as SecretInfo;
 }

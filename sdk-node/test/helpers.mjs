@@ -117,14 +117,20 @@ export function setSecret(av, path, value, extra = []) {
   av(["set", path, "--from-file", "-", ...extra], { input: typeof value === "string" ? Buffer.from(value) : value });
 }
 
-/** A directory holding a `git` that always fails, to prove no git process is started. */
-export function failingGitDir() {
-  const dir = tempDir("av-node-nogit-");
-  const marker = join(dir, "called");
-  const script = join(dir, "git");
-  writeFileSync(script, `#!/bin/sh\necho called >> '${marker}'\nexit 97\n`);
-  chmodSync(script, 0o755);
-  return { dir, marker };
+/**
+ * A directory holding a `git` that logs `<command>|$GIT_TERMINAL_PROMPT|$GIT_SSH_COMMAND|$AGENT_VAULT_KEY`
+ * (or `unset`) for every call, then runs the real git. Put it first on PATH.
+ */
+export function loggingGit() {
+  const realGit = spawnSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).stdout.trim();
+  const dir = tempDir("av-node-gitlog-");
+  const log = join(dir, "log");
+  writeFileSync(
+    join(dir, "git"),
+    `#!/bin/sh\necho "$1|$GIT_TERMINAL_PROMPT|$GIT_SSH_COMMAND|\${AGENT_VAULT_KEY-unset}" | head -c 300 | tr -d '\\n' >> '${log}'\necho >> '${log}'\nexec '${realGit}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return { dir, lines: () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : []) };
 }
 
 /** Commits everything under .agent-vault/ as-is (what an attacker with push access can do). */
@@ -137,7 +143,8 @@ export function commitVault(repo, message = "edit the vault by hand") {
 /** The owner adopts hand-made damage: commit it, then `agent-vault sign` after "review". */
 export function commitAndSign(v) {
   commitVault(v.repo, "damage the vault by hand");
-  v.av(["sign"]);
+  // `sign` refuses while `check` reports errors; this damage is deliberate.
+  v.av(["sign", "--force"]);
 }
 
 /**
@@ -150,8 +157,10 @@ export function unsign(v) {
   commitVault(v.repo, "unsign the vault");
   const pins = join(v.home, "pins.json");
   if (existsSync(pins)) {
+    // Forget this location (pins version 2: its vault id and legacy pin; version 1: its entry).
     const data = JSON.parse(readFileSync(pins, "utf8"));
-    delete data.vaults[realpathSync(v.repo)];
+    const location = realpathSync(v.repo);
+    for (const table of ["vaults", "locations", "legacy"]) delete data[table]?.[location];
     writeFileSync(pins, JSON.stringify(data));
   }
 }

@@ -65,6 +65,13 @@ function verifyKeyOf(v) {
   return line.slice("verify-key ".length);
 }
 
+function vaultIdOf(v) {
+  const line = readFileSync(join(v.repo, VAULT, "integrity/statement"), "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("vault "));
+  return line.slice("vault ".length);
+}
+
 function seqOf(v) {
   const line = readFileSync(join(v.repo, VAULT, "integrity/statement"), "utf8")
     .split("\n")
@@ -97,13 +104,31 @@ describe("integrity: a signed vault", () => {
     assert.deepEqual(await vault.listGroups(), ["ops", "stripe"]);
     assert.deepEqual((await vault.listAgents()).map((a) => a.name), ["bot", "ci"]);
     const pins = JSON.parse(readFileSync(join(v.home, "pins.json"), "utf8"));
-    assert.deepEqual(pins.vaults[realpathSync(v.repo)], { verify_key: verifyKeyOf(v), seq: seqOf(v) });
+    assert.equal(pins.version, 2);
+    assert.equal(pins.locations[realpathSync(v.repo)], vaultIdOf(v));
+    assert.deepEqual(pins.vaults[vaultIdOf(v)], { verify_key: verifyKeyOf(v), seq: seqOf(v) });
 
-    // Trust on first use in an empty key home: the reader records the pin itself.
+    // The owner on a fresh machine: its own endorsement anchors the key (no warning), pinned.
     const home = tempDir();
-    assert.equal(await ownerReader(v, home).get("ops/c"), "value-c");
+    const warnings = [];
+    assert.equal(await ownerReader(v, home, warnings).get("ops/c"), "value-c");
+    assert.deepEqual(warnings, []);
     const own = JSON.parse(readFileSync(join(home, "pins.json"), "utf8"));
-    assert.deepEqual(own, { version: 1, vaults: { [realpathSync(v.repo)]: { verify_key: verifyKeyOf(v), seq: seqOf(v) } } });
+    assert.deepEqual(own, {
+      version: 2,
+      vaults: { [vaultIdOf(v)]: { verify_key: verifyKeyOf(v), seq: seqOf(v) } },
+      locations: { [realpathSync(v.repo)]: vaultIdOf(v) },
+      legacy: {},
+    });
+    // An agent key without a verify-key comment, on a fresh machine: trusted on first use, loudly.
+    const bare = join(tempDir(), "bot.key");
+    writeFileSync(bare, readFileSync(v.agentKey("bot"), "utf8").split("\n").filter((l) => !l.includes("verify-key")).join("\n"));
+    const tofu = [];
+    const agent = new Vault({ repoPath: v.repo, keyPath: bare, autoPull: false, env: { ...BASE_ENV, AGENT_VAULT_HOME: tempDir() }, onWarning: (m) => tofu.push(m) });
+    assert.equal(await agent.get("stripe/a"), "value-a");
+    assert.equal(tofu.length, 1);
+    assert.match(tofu[0], /first use/);
+    assert.ok(tofu[0].includes(verifyKeyOf(v)) && tofu[0].includes("AGENT_VAULT_VERIFY_KEY"));
   });
 
   it("refuses a ciphertext substituted with stock age", async () => {
@@ -208,7 +233,7 @@ describe("integrity: a signed vault", () => {
     assert.equal(cliGet(v, "stripe/a").code, 5);
     // The pin was not lowered by the failed reads.
     const pins = JSON.parse(readFileSync(join(v.home, "pins.json"), "utf8"));
-    assert.equal(pins.vaults[realpathSync(v.repo)].seq, newest);
+    assert.equal(pins.vaults[vaultIdOf(v)].seq, newest);
     // A machine that never saw the newer state cannot tell: that is what pins are for.
     assert.equal(await ownerReader(v, tempDir()).get("stripe/a"), "value-a");
 
@@ -275,7 +300,7 @@ describe("integrity: a signed vault", () => {
     assert.equal(await owner({}, { AGENT_VAULT_VERIFY_KEY: right }).get("stripe/a"), "value-a");
     // The wrong key did not get pinned by the failed reads: the pin is the right one.
     const pins = JSON.parse(readFileSync(join(home, "pins.json"), "utf8"));
-    assert.equal(pins.vaults[realpathSync(v.repo)].verify_key, right);
+    assert.equal(pins.vaults[vaultIdOf(v)].verify_key, right);
 
     assert.throws(() => new Vault({ repoPath: v.repo, verifyKey: "ed25519:AAAA" }), InvalidInputError);
     assert.throws(() => new Vault({ repoPath: v.repo, verifyKey: right.replace("ed25519:", "") }), InvalidInputError);
@@ -288,9 +313,13 @@ describe("integrity: a signed vault", () => {
     // The attacker copies a valid statement (signed by a key they control) in place.
     writeFileSync(join(v.repo, VAULT, "integrity/statement"), readFileSync(join(other.repo, VAULT, "integrity/statement")));
     commitVault(v.repo);
+    // This machine pinned this location's vault: the copied statement names another vault.
     const e = await rejects(reader(v).get("stripe/a"), IntegrityError, 5);
-    assert.match(e.message, /signed by .* but .* was expected/);
+    assert.match(e.message, /another vault/);
     assert.equal(cliGet(v, "stripe/a").code, 5);
+    // A fresh machine with the agent's key file (its verify-key comment): the wrong signer.
+    const w = new Vault({ repoPath: v.repo, keyPath: v.agentKey("bot"), autoPull: false, env: { ...BASE_ENV, AGENT_VAULT_HOME: tempDir() } });
+    assert.match((await rejects(w.get("stripe/a"), IntegrityError, 5)).message, /signed by .* but .* was expected/);
   });
 
   it("reads HEAD's consistent state when the working tree is mid-update (as the CLI)", async () => {
@@ -315,22 +344,38 @@ describe("integrity: byte order marks", () => {
 });
 
 describe("integrity: the pins file cannot be written", () => {
-  it("throws FormatError naming the path and what to do, not a raw Error", async () => {
+  it("is a warning naming pins.json, and the read goes on (it only weakens rollback protection)", async () => {
     const v = fresh();
     const file = join(v.dir, "a-regular-file");
     writeFileSync(file, "not a folder\n");
-    for (const home of [file, join(file, "home")]) {
+    for (const home of [file, join(file, "home"), join(v.dir, "missing", "home")]) {
+      const warnings = [];
       const vault = new Vault({
         repoPath: v.repo,
         keyPath: v.ownerKey,
         autoPull: false,
         env: { ...BASE_ENV, AGENT_VAULT_HOME: home },
-        onWarning: () => {},
+        onWarning: (m) => warnings.push(m),
       });
-      const e = await rejects(vault.get("stripe/a"), FormatError, 1);
-      assert.ok(e.message.includes(join(home, "pins.json")), e.message);
-      assert.match(e.message, /permissions.*AGENT_VAULT_HOME/);
-      await rejects(vault.listSecrets(), FormatError, 1);
+      assert.equal(await vault.get("stripe/a"), "value-a");
+      assert.equal(warnings.length, 1, warnings.join("\n---\n"));
+      assert.ok(warnings[0].includes("pins.json"), warnings[0]);
+      assert.match(warnings[0], /rollback protection/);
+      // A listing uses no key (no endorsement), and nothing could be pinned: trust on first use, said.
+      assert.deepEqual((await vault.listSecrets()).map((s) => s.path), ["ops/c", "stripe/a", "stripe/b"]);
+      assert.equal(warnings.length, 2, warnings.join("\n---\n"));
+      assert.match(warnings[1], /first use/);
+    }
+  });
+
+  it("is an error when it exists but cannot be parsed, or is newer: never taken as 'no pins'", async () => {
+    const v = fresh();
+    for (const text of ["{", '{"version": 3}']) {
+      writeFileSync(join(v.home, "pins.json"), text);
+      const e = await rejects(reader(v).get("stripe/a"), FormatError, 1);
+      assert.match(e.message, /pins\.json/);
+      assert.equal(readFileSync(join(v.home, "pins.json"), "utf8"), text);
+      assert.equal(cliGet(v, "stripe/a").code, 1);
     }
   });
 });

@@ -2,7 +2,7 @@
 // use it as a user would: import it (ESM and types), read a secret from a CLI-made vault.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { it } from "node:test";
 
@@ -72,6 +72,11 @@ it("installs from a checkout's folder with no build step and no dependencies", (
   run("mkdir", ["-p", project], dir);
   run("npm", ["init", "-y"], project);
   run("npm", ["install", "--no-audit", "--no-fund", "--offline", "--silent", checkout], project);
+  // Nothing but the SDK: its build and test tools are devDependencies, never installed for a user.
+  assert.deepEqual(readdirSync(join(project, "node_modules")).filter((n) => !n.startsWith(".")), ["agent-vault"]);
+  const installed = JSON.parse(readFileSync(join(project, "node_modules", "agent-vault", "package.json"), "utf8"));
+  assert.equal(installed.license, "MIT OR Apache-2.0");
+  assert.deepEqual(installed.dependencies ?? {}, {});
   const v = makeVault({ secrets: { "stripe/api-key": "from-the-folder" } });
   const out = run(
     "node",

@@ -1,4 +1,5 @@
-// Unit tests of the pure parts: names, timestamps, identity files, git config, error classes.
+// Unit tests of the pure parts: names, timestamps, identity files, key discovery, messages,
+// age header limits, URLs, error classes.
 // They import the modules one by one from build/lib/ (tsc output, made by `npm test`): the
 // published bundle in dist/ exports only the public API.
 import assert from "node:assert/strict";
@@ -7,8 +8,12 @@ import { describe, it } from "node:test";
 import * as sdk from "../build/lib/index.js";
 import { checkName, checkSecretPath } from "../build/lib/names.js";
 import { parseStoredTime, isExpired } from "../build/lib/time.js";
-import { parseIdentities, chooseKeySource } from "../build/lib/keys.js";
-import { gitEnv, parseGitConfig } from "../build/lib/git.js";
+import { parseIdentities, chooseKeySource, loadIdentities } from "../build/lib/keys.js";
+import { gitEnv } from "../build/lib/git.js";
+import { escapeControl } from "../build/lib/text.js";
+import { bech32Decode, parseIdentity } from "../build/lib/identity.js";
+import { checkHeaderLimits } from "../build/lib/crypto.js";
+import { ageEncrypt, ageKeygen } from "./forge.mjs";
 import { isRemoteUrl, redactUrl, clonePath } from "../build/lib/remote.js";
 
 describe("names", () => {
@@ -50,39 +55,108 @@ describe("timestamps", () => {
 });
 
 describe("identity files", () => {
-  it("skips comments and blank lines and keeps every key", () => {
-    const text = "# created: x\n\n  AGE-SECRET-KEY-1AAA  \r\n# second\nAGE-SECRET-KEY-1BBB\n";
+  const one = ageKeygen();
+  const two = ageKeygen();
+
+  it("skips comments and blank lines, keeps every key, and derives each key's recipient", () => {
+    const text = `# created: x\n\n  ${one.identity}  \r\n# second\n${two.identity}\n`;
     const ids = parseIdentities(text, "test");
-    assert.deepEqual(ids.identities.map((i) => [i.line, i.value]), [[3, "AGE-SECRET-KEY-1AAA"], [5, "AGE-SECRET-KEY-1BBB"]]);
+    assert.deepEqual(ids.identities.map((i) => [i.line, i.identity.text, i.identity.recipient]), [
+      [3, one.identity, one.recipient],
+      [5, two.identity, two.recipient],
+    ]);
+    assert.deepEqual(ids.comments, ["created: x", "second"]);
+  });
+
+  it("accepts an identity in lower case (Bech32 is case-insensitive), not in mixed case", () => {
+    const ids = parseIdentities(one.identity.toLowerCase(), "test");
+    assert.equal(ids.identities[0].identity.text, one.identity);
+    assert.equal(ids.identities[0].identity.recipient, one.recipient);
+    const mixed = one.identity.slice(0, 20) + one.identity.slice(20).toLowerCase();
+    assert.throws(() => parseIdentities(mixed, "test"), (e) => e instanceof sdk.FormatError && !e.message.includes(mixed.slice(16)));
+    assert.equal(parseIdentity(mixed), null);
+    assert.equal(bech32Decode(one.recipient).hrp, "age");
   });
 
   it("rejects other lines by number, never echoing them", () => {
-    for (const text of ["hunter2", "# only comments\n", "AGE-PLUGIN-YUBIKEY-1SECRET", "AGE-SECRET-KEY-PQ-1SECRET"]) {
-      assert.throws(() => parseIdentities(text, "test"), (e) => e instanceof sdk.FormatError && !/hunter2|SECRET$/.test(e.message));
+    const corrupted = one.identity.slice(0, -1) + (one.identity.endsWith("Q") ? "P" : "Q");
+    for (const text of ["hunter2", "# only comments\n", "AGE-PLUGIN-YUBIKEY-1SECRET", "AGE-SECRET-KEY-PQ-1SECRET", corrupted]) {
+      assert.throws(
+        () => parseIdentities(text, "test"),
+        (e) => e instanceof sdk.FormatError && !/hunter2|SECRET$/.test(e.message) && !e.message.includes(corrupted.slice(16, 40)),
+        text,
+      );
     }
   });
 
-  it("chooses the key source in the documented order", () => {
+  it("chooses the key source in the documented order; AGENT_VAULT_KEY set is never a fallback", () => {
     const env = { AGENT_VAULT_HOME: "/h", AGENT_VAULT_KEY: "/from/env.key" };
     assert.equal(chooseKeySource({ keyPath: "/explicit.key" }, env).path, "/explicit.key");
     assert.equal(chooseKeySource({ key: "AGE-SECRET-KEY-1X" }, env).kind, "text");
     assert.equal(chooseKeySource({ agent: "bot" }, env).path, "/h/agents/bot.key");
     assert.equal(chooseKeySource({}, env).path, "/from/env.key");
     assert.equal(chooseKeySource({}, { ...env, AGENT_VAULT_KEY: "  AGE-SECRET-KEY-1X" }).kind, "text");
-    assert.equal(chooseKeySource({}, { ...env, AGENT_VAULT_KEY: "  " }).path, "/h/owner.key");
+    // The prefix in any letter case is key text, never a path (issue 17, item 2).
+    assert.equal(chooseKeySource({}, { ...env, AGENT_VAULT_KEY: "\n age-secret-key-1xyz\n" }).kind, "text");
+    for (const value of ["", "  ", "\n", "bad\uFFFDutf8"]) {
+      const source = chooseKeySource({}, { ...env, AGENT_VAULT_KEY: value });
+      assert.equal(source.kind, "file");
+      assert.equal(source.path, "", JSON.stringify(value));
+      assert.ok(source.redacted);
+    }
     assert.equal(chooseKeySource({}, { AGENT_VAULT_HOME: "/h" }).path, "/h/owner.key");
     assert.equal(chooseKeySource({}, { HOME: "/x" }).path.endsWith("/.agent-vault/owner.key"), true);
   });
-});
 
-describe("git config and URLs", () => {
-  it("reads branch upstreams from a git config", () => {
-    const cfg = parseGitConfig('[core]\n\tbare = false\n[branch "main"]\n\tremote = origin ; comment\n\tmerge = refs/heads/main\n[Branch "feat/x"]\n  Remote = "up"\n');
-    assert.equal(cfg.get("branch.main.remote"), "origin");
-    assert.equal(cfg.get("branch.main.merge"), "refs/heads/main");
-    assert.equal(cfg.get("branch.feat/x.remote"), "up");
+  it("reports AGENT_VAULT_KEY set but empty, or naming no file, without echoing it", async () => {
+    const secretish = "export KEY=AGE-SECRET-KEY-1NOTREALLYAKEYBUTLOOKSLIKEONE";
+    for (const value of ["", secretish, "/no/such/key/file"]) {
+      await assert.rejects(loadIdentities(chooseKeySource({}, { AGENT_VAULT_HOME: "/h", AGENT_VAULT_KEY: value })), (e) => {
+        assert.ok(e instanceof sdk.KeyNotFoundError && e.code === 3, String(e));
+        assert.match(e.message, /AGENT_VAULT_KEY/);
+        assert.ok(!e.message.includes("NOTREALLY") && !e.message.includes("/no/such"), e.message);
+        return true;
+      });
+    }
   });
 
+  it("reads identity files with a 1 MiB cap: /dev/zero is an error, not an endless read", async () => {
+    const started = Date.now();
+    await assert.rejects(loadIdentities(chooseKeySource({ keyPath: "/dev/zero" }, {})), (e) => {
+      assert.ok(e instanceof sdk.FormatError, String(e));
+      assert.match(e.message, /\/dev\/zero.*larger than 1048576 bytes/);
+      return true;
+    });
+    await assert.rejects(loadIdentities(chooseKeySource({}, { AGENT_VAULT_KEY: "/dev/zero" })), sdk.FormatError);
+    assert.ok(Date.now() - started < 5000);
+  });
+});
+
+describe("messages", () => {
+  it("escape control characters, so a terminal never interprets repository bytes", () => {
+    assert.equal(escapeControl("a\x1b[31mb\n\x7f\u0085"), "a\\u{1b}[31mb\\u{a}\\u{7f}\\u{85}");
+    assert.equal(escapeControl("l1\nl2", true), "l1\nl2");
+    assert.equal(escapeControl("é 中 ok"), "é 中 ok");
+  });
+});
+
+describe("age header limits", () => {
+  const key = ageKeygen();
+  it("accept a real age file and refuse too many stanzas or a header over 1 MiB before any decryption", () => {
+    const file = ageEncrypt("x", [key.recipient]);
+    assert.equal(checkHeaderLimits(file), null);
+    const lines = file.toString("latin1").split("\n");
+    const stanza = lines.slice(1, 3).join("\n");
+    const many = (n) => Buffer.from([lines[0], ...Array(n).fill(stanza), ...lines.slice(3)].join("\n"), "latin1");
+    assert.equal(checkHeaderLimits(many(4096)), null);
+    assert.match(checkHeaderLimits(many(4097)), /more than 4096 recipient stanzas/);
+    assert.match(checkHeaderLimits(Buffer.from(`age-encryption.org/v1\n-> X25519 ${"A".repeat(1 << 20)}\n`)), /larger than 1048576/);
+    assert.match(checkHeaderLimits(Buffer.from("age-encryption.org/v1\n-> X25519 abc\n")), /truncated/);
+    assert.match(checkHeaderLimits(Buffer.from("not age")), /not an age v1 file/);
+  });
+});
+
+describe("URLs", () => {
   it("tells URLs from paths, and never shows credentials", () => {
     for (const url of ["https://github.com/a/b.git", "ssh://git@h/x", "git@github.com:a/b.git", "file:///srv/v.git"]) {
       assert.equal(isRemoteUrl(url), true, url);
@@ -141,84 +215,50 @@ describe(".meta fast path", () => {
   });
 });
 
-describe("integrity: statements, shards and pins", async () => {
-  const { generateKeyPairSync, sign } = await import("node:crypto");
-  const { parseStatement, VerifyKey, shardName } = await import("../build/lib/integrity.js");
-  const { Pins } = await import("../build/lib/pins.js");
-  const { mkdtempSync, readFileSync, writeFileSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-  const raw = publicKey.export({ format: "der", type: "spki" }).subarray(12);
-  const vk = `ed25519:${raw.toString("base64")}`;
-  const h = (c) => c.repeat(64);
-  const body = `agent-vault-statement v1\nverify-key ${vk}\nseq 7\nfile ${h("a")} config.yaml\nfile ${h("b")} manifest.yaml\nshard ${h("c")} 0a\n`;
-  const signed = (b) => `${b}signature ${sign(null, Buffer.from(b), privateKey).toString("base64")}\n`;
-
-  it("parses a canonical signed statement", () => {
-    const s = parseStatement(Buffer.from(signed(body)));
-    assert.equal(s.verifyKey.toString(), vk);
-    assert.equal(s.seq, 7n);
-    assert.deepEqual([...s.files.keys()], ["config.yaml", "manifest.yaml"]);
-    assert.equal(s.shards.get("0a"), h("c"));
-  });
-
-  it("rejects forged, non-canonical, truncated and padded statements", () => {
-    const good = signed(body);
-    const forged = [
-      good.replace("seq 7", "seq 8"),
-      good.replace(h("a"), h("d")),
-      good.slice(0, -10),
-      `${good}extra\n`,
-      good.replace("signature ", "signature A"),
-      signed(body.replace("seq 7", "seq 07")),
-      signed(body.replace(h("a"), h("A"))),
-      signed(body.replace(/file .* config.yaml\nfile .* manifest.yaml\n/, `file ${h("b")} manifest.yaml\nfile ${h("a")} config.yaml\n`)),
-      signed(body.replace("\n", "\r\n")),
-      signed(`${body}unknown ${h("e")} x\n`),
-      body,
-      "",
+describe("manifest fast path", () => {
+  it("agrees with the YAML parser on what writers produce, and defers on everything else", async () => {
+    const { parseManifest, parseSimpleManifest } = await import("../build/lib/format.js");
+    const { parse } = await import("yaml");
+    const expected = (text) => {
+      const y = parse(text, { version: "1.2" });
+      return {
+        agents: (y.agents ?? []).map((a) => ({ name: a.name, groups: a.groups ?? [] })),
+        groups: (y.groups ?? []).map((g) => ({ name: g.name, secrets: g.secrets ?? [] })),
+      };
+    };
+    const simple = [
+      "version: 1\nowners:\n- name: Test Owner\n  public_key: owner.pub\nagents:\n- name: bot\n  groups:\n  - g1\n  - g2\n- name: ci\n  groups: []\ngroups:\n- name: g1\n  secrets:\n  - g1/a\n  - g1/b.c\n- name: empty\n  secrets: []\n",
+      "version: 1\nowners: []\nagents: []\ngroups: []\n",
+      "version: 1\n",
+      "groups:\n- name: default\n  secrets:\n  - token\nversion: 1\n",
+      "version: 1\nowners:\n- name: 'Ada: the owner'\n  public_key: age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\n",
     ];
-    for (const text of forged) {
-      assert.throws(() => parseStatement(Buffer.from(text)), (e) => e instanceof sdk.IntegrityError && e.code === 5, text);
+    for (const text of simple) {
+      const fast = parseSimpleManifest(Buffer.from(text));
+      assert.ok(fast, text);
+      assert.deepEqual(fast, expected(text), text);
+      assert.deepEqual(parseManifest(Buffer.from(text)), expected(text));
     }
-  });
-
-  it("refuses a small-order verify key that would accept a trivial signature", () => {
-    // The identity point as the key, R = identity and S = 0: "verifies" for lax implementations.
-    const identity = Buffer.concat([Buffer.from([1]), Buffer.alloc(31)]);
-    const key = VerifyKey.tryParse(`ed25519:${identity.toString("base64")}`);
-    assert.equal(key.verify(Buffer.from("anything"), Buffer.concat([identity, Buffer.alloc(32)])), false);
-    const weak = `agent-vault-statement v1\nverify-key ed25519:${identity.toString("base64")}\nseq 1\n`;
-    const sig = Buffer.concat([identity, Buffer.alloc(32)]).toString("base64");
-    assert.throws(() => parseStatement(Buffer.from(`${weak}signature ${sig}\n`)), sdk.IntegrityError);
-  });
-
-  it("parses verify keys strictly and names shards as the format says", () => {
-    assert.equal(VerifyKey.parse(vk, "x").toString(), vk);
-    for (const bad of ["", "ed25519:", "ed25519:AAAA", raw.toString("base64"), `ed25519:${raw.toString("base64").replace("=", "")}`]) {
-      assert.throws(() => VerifyKey.parse(bad, "x"), sdk.InvalidInputError, bad);
-    }
-    assert.equal(shardName("stripe/api-key"), "25");
-  });
-
-  it("records pins atomically, keeps the highest seq and unknown keys, and stays exact past 2^53", () => {
-    const home = mkdtempSync(join(tmpdir(), "av-pins-"));
-    const file = join(home, "pins.json");
-    writeFileSync(file, JSON.stringify({ version: 1, note: "kept", vaults: { "/other": { verify_key: "ed25519:x", seq: 18446744073709551615 } } }).replace("18446744073709552000", "18446744073709551615"));
-    const pins = new Pins(home);
-    pins.record("/v", { verifyKey: vk, seq: 5n });
-    pins.record("/v", { verifyKey: vk, seq: 3n });
-    assert.deepEqual(pins.get("/v"), { verifyKey: vk, seq: 5n });
-    pins.record("/v", { verifyKey: "ed25519:other", seq: 1n });
-    assert.deepEqual(pins.get("/v"), { verifyKey: "ed25519:other", seq: 1n });
-    const text = readFileSync(file, "utf8");
-    assert.match(text, /"seq": 18446744073709551615/);
-    assert.equal(JSON.parse(text).note, "kept");
-    assert.equal(pins.get("/other").seq, 18446744073709551615n);
-    writeFileSync(file, "{not json");
-    assert.throws(() => pins.get("/v"), (e) => e instanceof sdk.FormatError && /pins\.json/.test(e.message));
+    const deferred = [
+      "version: 1\nagents:\ngroups: []\n", // agents: null
+      "version: 1\nagents:\n- name: bot\n  groups:\ngroups: []\n", // groups: null
+      "version: 1\nowners:\n- name: a # comment\n  public_key: owner.pub\n",
+      "version: 1\nowners:\n- name: a: b\n  public_key: owner.pub\n",
+      "version: 1\nagents:\n- name: 123\n  groups: []\n", // a number, not a string
+      "version: 1\nagents:\n- name: bot\n  future: x\n", // unknown key: preserved by writers, ignored by readers
+      "version: 1\nagents:\n- name: bot\n  name: bot2\n", // duplicate key
+      "version: 1\r\n",
+      "version: 2\n",
+      "version: 1\nagents:\n  - name: bot\n    groups: []\n", // another indentation
+      'version: 1\nagents:\n- name: "bot"\n  groups: []\n',
+      "version: 1\nagents: [{name: bot}]\n",
+      "owners: []\n", // no version
+    ];
+    for (const text of deferred) assert.equal(parseSimpleManifest(Buffer.from(text)), null, text);
+    // The full parser still decides those: same answers as before.
+    assert.deepEqual(parseManifest(Buffer.from(deferred[9])), expected(deferred[9]));
+    assert.throws(() => parseManifest(Buffer.from(deferred[4])), sdk.FormatError);
+    assert.throws(() => parseManifest(Buffer.from(deferred[8])), (e) => e instanceof sdk.FormatError && /upgrade/.test(e.message));
   });
 });
 
@@ -230,6 +270,9 @@ describe("git processes", () => {
     assert.equal(env.PATH, "/bin");
     assert.equal(gitEnv({ GIT_SSH_COMMAND: "ssh -i /k" }).GIT_SSH_COMMAND, "ssh -i /k");
     assert.equal(gitEnv({}).GIT_EDITOR, ":");
+    // Git, its hooks, ssh and credential helpers never see the key (issue 9, item 9).
+    const clean = gitEnv({ PATH: "/bin", AGENT_VAULT_KEY: "AGE-SECRET-KEY-1X", AGENT_VAULT_HOME: "/h", AGENT_VAULT_X: "1" });
+    assert.deepEqual(Object.keys(clean).filter((k) => k.startsWith("AGENT_VAULT")), []);
     // The default is process.env.
     assert.equal(gitEnv().PATH, process.env.PATH);
   });

@@ -18,10 +18,11 @@ import {
 } from "../dist/index.js";
 import {
   BASE_ENV,
+  SDK_DIR,
   cli,
   commitAndSign,
   commitVault,
-  failingGitDir,
+  loggingGit,
   git,
   makeVault,
   setSecret,
@@ -31,6 +32,23 @@ import {
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const TEXT = "sk_live_not-a-real-key-\u00e9\u4e2d";
+
+/**
+ * Readers of a clone of `v` on "another machine": their own key home, reading with `keyPath`
+ * (default the owner's key). Each call makes a Vault with `extra` options and `extraEnv`.
+ */
+function cloneReader(v, clone, keyPath = v.ownerKey) {
+  const home = tempDir("av-node-clone-home-");
+  return (extra = {}, extraEnv = {}) =>
+    new Vault({
+      repoPath: clone,
+      keyPath,
+      autoPull: false,
+      env: { ...BASE_ENV, AGENT_VAULT_HOME: home, ...extraEnv },
+      onWarning: () => {},
+      ...extra,
+    });
+}
 
 /** Options for a vault at `v` with an isolated environment (`extraEnv` on top). */
 function opts(v, extra = {}, extraEnv = {}) {
@@ -56,6 +74,7 @@ async function rejects(promise, Class, code) {
 function cliList(v, args = []) {
   return JSON.parse(v.av(["list", "--json", "--offline", ...args]).stdout.toString()).map((s) => ({
     path: s.path,
+    name: s.path,
     group: s.group,
     created: s.created,
     rotated: s.rotated,
@@ -146,13 +165,15 @@ describe("a vault written by the CLI", () => {
 
   it("reports a named but missing key without falling back to the owner key", async () => {
     const missing = join(v.dir, "nope.key");
-    for (const o of [
-      opts(v, { keyPath: missing }),
-      opts(v, { agent: "ghost" }),
-      opts(v, {}, { AGENT_VAULT_KEY: missing }),
-    ]) {
+    for (const o of [opts(v, { keyPath: missing }), opts(v, { agent: "ghost" })]) {
       const e = await rejects(new Vault(o).get("top"), KeyNotFoundError, 3);
       assert.match(e.message, /does not exist/);
+    }
+    // AGENT_VAULT_KEY set (even empty) never falls back, and is never echoed (it may be mangled key material).
+    for (const value of [missing, ""]) {
+      const e = await rejects(new Vault(opts(v, {}, { AGENT_VAULT_KEY: value })).get("top"), KeyNotFoundError, 3);
+      assert.match(e.message, /AGENT_VAULT_KEY/);
+      if (value) assert.ok(!e.message.includes(value), e.message);
     }
     const e = await rejects(
       new Vault(opts(v, {}, { AGENT_VAULT_HOME: join(v.dir, "empty-home") })).get("top"),
@@ -189,6 +210,34 @@ describe("a vault written by the CLI", () => {
     await rejects(vault.listSecrets("nosuch"), SecretNotFoundError, 3);
     assert.equal(cli(["--vault", v.repo, "list", "--group", "nosuch"], { env: v.env, check: false }).code, 3);
     await rejects(vault.listSecrets("Bad Group"), InvalidInputError, 2);
+  });
+
+  it("keeps 0.1.0's `name` next to `path` in listings, so its scripts run unchanged (issue 18)", async () => {
+    const listed = await new Vault(opts(v)).listSecrets();
+    assert.ok(listed.length > 3);
+    for (const s of listed) assert.equal(s.name, s.path);
+    assert.deepEqual(JSON.parse(JSON.stringify(listed)).map((s) => s.name), listed.map((s) => s.path));
+  });
+
+  it("accepts 0.1.0's names: keyStr (with a deprecation warning) and Date accessors (issue 12)", async () => {
+    const keyFile = readFileSync(v.agentKey("bot"), "utf8");
+    const warnings = [];
+    const old = new Vault(opts(v, { keyStr: keyFile, onWarning: (w) => warnings.push(w) }));
+    assert.equal(await old.get("stripe/api-key"), TEXT);
+    await rejects(old.get("a/b/c/d"), NotAuthorizedError, 4);
+    assert.equal(warnings.filter((w) => /keyStr option is deprecated.*use key/.test(w)).length, 1, warnings.join("\n"));
+    assert.ok(!warnings.join("").includes(keyFile.split("\n").find((l) => l.startsWith("AGE-"))));
+    assert.throws(() => new Vault({ key: keyFile, keyStr: keyFile }), InvalidInputError);
+    assert.throws(() => new Vault({ keyPath: "/k", keyStr: keyFile }), InvalidInputError);
+    const listed = await new Vault(opts(v)).listSecrets();
+    const oldOne = listed.find((s) => s.path === "stripe/old");
+    assert.ok(oldOne.createdAt instanceof Date);
+    assert.equal(oldOne.createdAt.getTime(), Date.parse(oldOne.created));
+    assert.equal(oldOne.rotatedAt.getTime(), Date.parse(oldOne.rotated));
+    assert.equal(oldOne.expiresAt.toISOString(), "2020-01-01T00:00:00.000Z");
+    assert.equal(listed.find((s) => s.path === "top").expiresAt, null);
+    // Accessors only: JSON and comparisons see exactly the fields `list --json` has.
+    assert.ok(!("createdAt" in JSON.parse(JSON.stringify(oldOne))));
   });
 
   it("still returns an expired secret, with a warning", async () => {
@@ -239,15 +288,20 @@ describe("byte order marks (U+FEFF), as the CLI and the Python SDK", () => {
     assert.deepEqual(v.av(["get", "stripe/bom"]).stdout, value);
   });
 
-  it("refuses a key file that starts with a BOM with FormatError, like the CLI (exit 1)", async () => {
+  it("reads a key file that starts with a BOM, like the CLI", async () => {
     const v = makeVault({ secrets: { "stripe/api-key": "x" } });
     const keyFile = join(v.dir, "bom.key");
     writeFileSync(keyFile, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(v.agentKey("bot"))]));
-    await rejects(new Vault(opts(v, { keyPath: keyFile })).get("stripe/api-key"), FormatError, 1);
+    assert.equal(await new Vault(opts(v, { keyPath: keyFile })).get("stripe/api-key"), "x");
     const text = `\ufeff${readFileSync(v.agentKey("bot"), "utf8")}`;
-    await rejects(new Vault(opts(v, { key: text })).get("stripe/api-key"), FormatError, 1);
-    const r = cli(["--vault", v.repo, "get", "stripe/api-key"], { env: { ...v.env, AGENT_VAULT_KEY: keyFile }, check: false });
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(await new Vault(opts(v, { key: text })).get("stripe/api-key"), "x");
+    const r = cli(["--vault", v.repo, "get", "stripe/api-key"], { env: { ...v.env, AGENT_VAULT_KEY: keyFile } });
+    assert.equal(r.stdout.toString(), "x");
+    // A BOM anywhere else is not white space: the line is not a key.
+    const inner = join(v.dir, "inner-bom.key");
+    writeFileSync(inner, `# comment\n\ufeff${readFileSync(v.agentKey("bot"), "utf8")}`);
+    await rejects(new Vault(opts(v, { keyPath: inner })).get("stripe/api-key"), FormatError, 1);
+    assert.equal(cli(["--vault", v.repo, "get", "stripe/api-key", "--key", inner], { env: v.env, check: false }).code, 1);
   });
 });
 
@@ -326,6 +380,7 @@ describe("broken and missing vaults", () => {
       repoPath: 5,
       keyPath: 5,
       key: Buffer.from("AGE-SECRET-KEY-1X"),
+      keyStr: 5,
       agent: 5,
       autoPull: "false",
       refreshIntervalMs: "5",
@@ -403,22 +458,36 @@ describe("seed-style vaults written by stock age and plain git", () => {
 });
 
 describe("git: upstreams, remote URLs, and no git when not needed", () => {
-  it("starts no git process with autoPull off, or without an upstream", async () => {
-    const v = makeVault({ secrets: { "stripe/a": "value-a" } });
-    const fake = failingGitDir();
+  it("reads objects through one git process per Vault, fetches only with autoPull, and never keeps Node alive", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "value-a", "stripe/b": "value-b" } });
+    const log = loggingGit();
     const saved = process.env.PATH;
-    process.env.PATH = `${fake.dir}:${saved}`;
+    process.env.PATH = `${log.dir}:${saved}`;
     try {
-      for (const autoPull of [false, true]) {
-        const vault = new Vault(opts(v, { autoPull, refreshIntervalMs: 0 }));
-        assert.equal(await vault.get("stripe/a"), "value-a");
-        assert.equal((await vault.listSecrets()).length, 1);
-        await vault.listAgents();
-      }
+      const vault = new Vault(opts(v, { autoPull: false }));
+      assert.equal(await vault.get("stripe/a"), "value-a");
+      assert.equal(await vault.get("stripe/b"), "value-b");
+      assert.equal((await vault.listSecrets()).length, 2);
+      await vault.listAgents();
+      vault.close();
+      // A closed handle still works: it starts a new reader.
+      assert.equal(await vault.get("stripe/a"), "value-a");
+      vault.close();
     } finally {
       process.env.PATH = saved;
     }
-    assert.equal(existsSync(fake.marker), false, "a git process was started");
+    const commands = log.lines().map((l) => l.split("|")[0]);
+    assert.equal(commands.filter((c) => c === "cat-file").length, 2, commands.join(" "));
+    assert.ok(!commands.includes("fetch"), commands.join(" "));
+    // No close(): the idle git process must not keep a script from exiting.
+    const script = `import { Vault } from ${JSON.stringify(join(SDK_DIR, "dist", "index.js"))};
+      const v = new Vault({ repoPath: ${JSON.stringify(v.repo)}, autoPull: false, onWarning: () => {} });
+      process.stdout.write(await v.get("stripe/a"));`;
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, ...v.env }, encoding: "utf8", timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "value-a");
+    assert.ok(Date.now() - started < 10_000);
   });
 
   it("reads a newer upstream from git objects without touching the working tree, HEAD or index", async () => {
@@ -435,11 +504,15 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
 
     const head = git(["rev-parse", "HEAD"], { cwd: clone });
     const status = git(["status", "--porcelain", "--ignored"], { cwd: clone });
-    const offline = new Vault({ ...opts(v), repoPath: clone });
+    // The clone's reader is another machine (its own key home): the owner's home has pinned the
+    // newer state, for which the clone's stale HEAD would be a rollback (pins are per vault).
+    const reader = cloneReader(v, clone);
+    const offline = reader();
     await rejects(offline.get("stripe/new"), SecretNotFoundError, 3);
     assert.equal(await offline.get("stripe/a"), "v1");
+    await rejects(new Vault({ ...opts(v), repoPath: clone }).get("stripe/a"), IntegrityError, 5);
 
-    const online = new Vault({ ...opts(v), repoPath: clone, autoPull: true, refreshIntervalMs: 0 });
+    const online = reader({ autoPull: true, refreshIntervalMs: 0 });
     assert.equal(await online.get("stripe/new"), "pushed-later");
     assert.equal(await online.get("stripe/a"), "v2");
     assert.deepEqual((await online.listSecrets()).map((s) => s.path), ["stripe/a", "stripe/new"]);
@@ -459,7 +532,8 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     const clone = join(v.dir, "clone");
     git(["clone", "-q", bare, clone]);
 
-    const vault = new Vault({ ...opts(v, { agent: "ci" }), repoPath: clone, autoPull: true, refreshIntervalMs: 3_600_000 });
+    const reader = cloneReader(v, clone, v.agentKey("ci"));
+    const vault = reader({ autoPull: true, refreshIntervalMs: 3_600_000 });
     await rejects(vault.get("stripe/a"), NotAuthorizedError, 4);
     v.av(["grant", "ci", "stripe"]);
     git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
@@ -470,7 +544,7 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     // another machine (its own pins).
     const elsewhere = { ...BASE_ENV, AGENT_VAULT_HOME: tempDir() };
     const noPull = () => new Vault({ repoPath: clone, keyPath: v.agentKey("ci"), env: elsewhere, autoPull: false });
-    const here = () => new Vault({ ...opts(v, { agent: "ci" }), repoPath: clone, autoPull: false });
+    const here = () => reader();
     assert.equal(await noPull().get("stripe/a"), "granted-later");
     assert.equal(await here().get("stripe/a"), "granted-later");
 
@@ -514,7 +588,7 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     assert.equal(git(["status", "--porcelain"], { cwd: clone }), "");
   });
 
-  it("runs every git process so that it cannot prompt", async () => {
+  it("runs every git process so that it cannot prompt, and without AGENT_VAULT_* (never the key)", async () => {
     const v = makeVault({ secrets: { "stripe/a": "v1" } });
     const bare = join(v.dir, "origin.git");
     git(["clone", "-q", "--bare", v.repo, bare]);
@@ -523,25 +597,27 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     git(["remote", "add", "origin", bare], { cwd: v.repo });
     setSecret(v.av, "stripe/a", "v2");
     git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
-    const realGit = spawnSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).stdout.trim();
-    const dir = tempDir("av-node-gitenv-");
-    const log = join(dir, "log");
-    writeFileSync(join(dir, "git"), `#!/bin/sh\necho "$1|$GIT_TERMINAL_PROMPT|$GIT_SSH_COMMAND" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
-    const saved = process.env.PATH;
-    process.env.PATH = `${dir}:${saved}`;
+    const log = loggingGit();
+    const saved = { PATH: process.env.PATH, AGENT_VAULT_KEY: process.env.AGENT_VAULT_KEY };
+    process.env.PATH = `${log.dir}:${saved.PATH}`;
+    // The caller's environment holds the key: git must not inherit it.
+    process.env.AGENT_VAULT_KEY = readFileSync(v.ownerKey, "utf8");
     try {
       const vault = new Vault({ ...opts(v, { autoPull: true, refreshIntervalMs: 0 }), repoPath: clone });
       assert.equal(await vault.get("stripe/a"), "v2");
       await vault.listSecrets();
+      vault.close();
     } finally {
-      process.env.PATH = saved;
+      process.env.PATH = saved.PATH;
+      if (saved.AGENT_VAULT_KEY === undefined) delete process.env.AGENT_VAULT_KEY;
+      else process.env.AGENT_VAULT_KEY = saved.AGENT_VAULT_KEY;
     }
-    const lines = readFileSync(log, "utf8").trim().split("\n");
+    const lines = log.lines();
     assert.ok(lines.some((l) => l.startsWith("fetch|")), lines.join("\n"));
-    for (const line of lines) assert.match(line, /^[a-z-]+\|0\|ssh -o BatchMode=yes$/);
+    for (const line of lines) assert.match(line, /^[a-z-]+\|0\|ssh -o BatchMode=yes\|unset$/);
   });
 
-  it("honours AGENT_VAULT_OFFLINE like the CLI's --offline: no fetch, no git process", async () => {
+  it("honours AGENT_VAULT_OFFLINE like the CLI's --offline: no fetch", async () => {
     const v = makeVault({ secrets: { "stripe/a": "v1" } });
     const bare = join(v.dir, "origin.git");
     git(["clone", "-q", "--bare", v.repo, bare]);
@@ -550,46 +626,39 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     git(["remote", "add", "origin", bare], { cwd: v.repo });
     setSecret(v.av, "stripe/a", "v2");
     git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
-    const at = (value) => new Vault({ ...opts(v, { autoPull: true, refreshIntervalMs: 0 }, { AGENT_VAULT_OFFLINE: value }), repoPath: clone });
+    const at = (value) => cloneReader(v, clone)({ autoPull: true, refreshIntervalMs: 0 }, { AGENT_VAULT_OFFLINE: value });
 
-    const fake = failingGitDir();
+    const log = loggingGit();
     const saved = process.env.PATH;
-    process.env.PATH = `${fake.dir}:${saved}`;
+    process.env.PATH = `${log.dir}:${saved}`;
     try {
       for (const value of ["1", "true", "yes"]) assert.equal(await at(value).get("stripe/a"), "v1");
     } finally {
       process.env.PATH = saved;
     }
-    assert.equal(existsSync(fake.marker), false, "a git process was started");
-    assert.equal(cli(["--vault", clone, "get", "stripe/a"], { env: { ...v.env, AGENT_VAULT_OFFLINE: "1" } }).stdout.toString(), "v1");
+    assert.ok(!log.lines().some((l) => l.startsWith("fetch|")), "fetched while offline");
+    const cliHome = tempDir("av-node-clone-home-");
+    const offlineCli = cli(["--vault", clone, "get", "stripe/a", "--key", v.ownerKey], { env: { AGENT_VAULT_HOME: cliHome, AGENT_VAULT_OFFLINE: "1" } });
+    assert.equal(offlineCli.stdout.toString(), "v1");
     // A false value (as the CLI reads it) fetches.
     for (const value of ["0", "false", "off", ""]) assert.equal(await at(value).get("stripe/a"), "v2");
   });
 
-  it("starts no git process with autoPull off when the upstream is at HEAD or was never fetched", async () => {
-    const v = makeVault({ secrets: { "stripe/a": "value-a" } });
-    const bare = join(v.dir, "origin.git");
-    git(["clone", "-q", "--bare", v.repo, bare]);
-    const clone = join(v.dir, "clone");
-    git(["clone", "-q", bare, clone]);
-    git(["pack-refs", "--all"], { cwd: clone });
-    const fake = failingGitDir();
-    const saved = process.env.PATH;
-    process.env.PATH = `${fake.dir}:${saved}`;
-    try {
-      const vault = new Vault({ ...opts(v), repoPath: clone });
-      assert.equal(await vault.get("stripe/a"), "value-a");
-      assert.equal((await vault.listSecrets()).length, 1);
-      // The branch's upstream was never fetched (its ref does not exist).
-      process.env.PATH = saved;
-      const branch = git(["rev-parse", "--abbrev-ref", "HEAD"], { cwd: clone });
-      git(["update-ref", "-d", `refs/remotes/origin/${branch}`], { cwd: clone });
-      process.env.PATH = `${fake.dir}:${saved}`;
-      assert.equal(await new Vault({ ...opts(v), repoPath: clone }).get("stripe/a"), "value-a");
-    } finally {
-      process.env.PATH = saved;
-    }
-    assert.equal(existsSync(fake.marker), false, "a git process was started");
+  it("reads a URL whose clone was cached while the remote was still empty, once the vault is pushed", async () => {
+    const v = makeVault({ secrets: { "stripe/a": "pushed-after-the-clone" } });
+    const bare = join(v.dir, "empty.git");
+    git(["init", "-q", "--bare", bare]);
+    const cacheDir = join(v.dir, "cache");
+    const url = `file://${bare}`;
+    const reader = (autoPull) => new Vault({ ...opts(v), repoPath: url, cacheDir, autoPull, refreshIntervalMs: 0 });
+    await rejects(reader(true).get("stripe/a"), VaultNotFoundError, 3);
+    const branch = git(["rev-parse", "--abbrev-ref", "HEAD"], { cwd: v.repo });
+    git(["push", "-q", bare, `HEAD:refs/heads/${branch}`], { cwd: v.repo });
+    git(["symbolic-ref", "HEAD", `refs/heads/${branch}`], { cwd: bare });
+    // Without fetching, the cached (empty) clone is all there is; with it, the vault.
+    await rejects(reader(false).get("stripe/a"), VaultNotFoundError, 3);
+    assert.equal(await reader(true).get("stripe/a"), "pushed-after-the-clone");
+    assert.equal(await reader(false).get("stripe/a"), "pushed-after-the-clone");
   });
 
   it("reads a remote URL through a ciphertext-only clone in the cache directory", async () => {
@@ -618,7 +687,7 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     git(["push", "-q", "origin", "HEAD"], { cwd: v.repo });
     assert.equal(await vault.get("stripe/b"), "remote-plaintext-3");
 
-    // Nothing in the cache holds a plaintext; only .agent-vault/ is checked out.
+    // Nothing in the cache holds a plaintext; nothing is checked out (objects are read).
     const files = [];
     const walk = (d) => {
       for (const name of readdirSync(d)) {
@@ -635,19 +704,19 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
       }
     }
     const [clone] = readdirSync(cacheDir).filter((n) => !n.startsWith("."));
-    assert.deepEqual(readdirSync(join(cacheDir, clone)).sort(), [".agent-vault", ".git"]);
+    assert.deepEqual(readdirSync(join(cacheDir, clone)).sort(), [".git"]);
 
-    // With autoPull off an existing clone is read without starting git.
-    const fake = failingGitDir();
+    // With autoPull off an existing clone is read without fetching.
+    const log = loggingGit();
     const saved = process.env.PATH;
-    process.env.PATH = `${fake.dir}:${saved}`;
+    process.env.PATH = `${log.dir}:${saved}`;
     try {
       const offline = new Vault({ ...opts(v), repoPath: url, cacheDir, autoPull: false });
       assert.equal(await offline.get("stripe/b"), "remote-plaintext-3");
     } finally {
       process.env.PATH = saved;
     }
-    assert.equal(existsSync(fake.marker), false);
+    assert.ok(!log.lines().some((l) => /^(fetch|clone)\|/.test(l)), log.lines().join("\n"));
 
     await rejects(
       new Vault({ ...opts(v), repoPath: `file://${join(v.dir, "no-such.git")}`, cacheDir }).get("stripe/a"),
