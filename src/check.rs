@@ -270,6 +270,7 @@ fn check_orphans(
     }
 }
 
+/// One secret's metadata against the manifest, the keys and the clock.
 fn check_meta(
     path: &str,
     group: &str,
@@ -277,20 +278,8 @@ fn check_meta(
     context: &Context<'_>,
     findings: &mut Findings,
 ) {
-    let Context {
-        manifest,
-        owners,
-        agent_keys,
-        registered,
-        now,
-        soon,
-    } = context;
-    let (now, soon) = (*now, *soon);
-    let mut add = |severity, code, subject: &str, message: String| {
-        findings.add(severity, code, subject, message)
-    };
     if meta.name != path {
-        add(
+        findings.add(
             Severity::Error,
             "disagreement",
             path,
@@ -301,7 +290,7 @@ fn check_meta(
         );
     }
     if meta.group != group {
-        add(
+        findings.add(
             Severity::Error,
             "disagreement",
             path,
@@ -311,8 +300,16 @@ fn check_meta(
             ),
         );
     }
+    check_expiry(path, meta, context, findings);
+    if let Some(expected) = check_agents_of(path, group, meta, context, findings) {
+        check_fingerprint(path, meta, &expected, context, findings);
+    }
+}
+
+/// Expired, soon expiring, or an expiry that is not a date.
+fn check_expiry(path: &str, meta: &SecretMetaFile, context: &Context<'_>, findings: &mut Findings) {
     match meta.expires.as_deref().map(|e| (e, time::parse_stored(e))) {
-        Some((raw, None)) => add(
+        Some((raw, None)) => findings.add(
             Severity::Error,
             "unparsable",
             path,
@@ -321,7 +318,7 @@ fn check_meta(
                 escape(raw)
             ),
         ),
-        Some((_, Some(t))) if t <= now => add(
+        Some((_, Some(t))) if t <= context.now => findings.add(
             Severity::Error,
             "expired",
             path,
@@ -330,7 +327,7 @@ fn check_meta(
                 time::format(t)
             ),
         ),
-        Some((_, Some(t))) if t <= now + soon => add(
+        Some((_, Some(t))) if t <= context.now + context.soon => findings.add(
             Severity::Warning,
             "expiring",
             path,
@@ -338,9 +335,21 @@ fn check_meta(
         ),
         _ => {}
     }
+}
+
+/// The agents a secret is encrypted to against those the manifest grants; returns the
+/// expected set when they agree.
+fn check_agents_of(
+    path: &str,
+    group: &str,
+    meta: &SecretMetaFile,
+    context: &Context<'_>,
+    findings: &mut Findings,
+) -> Option<BTreeSet<String>> {
+    let registered = &context.registered;
     for extra in &meta.extra_agents {
         if !registered.contains(extra) {
-            add(
+            findings.add(
                 Severity::Error,
                 "disagreement",
                 path,
@@ -351,7 +360,11 @@ fn check_meta(
             );
         }
     }
-    let mut expected: BTreeSet<String> = manifest.agents_in_group(group).into_iter().collect();
+    let mut expected: BTreeSet<String> = context
+        .manifest
+        .agents_in_group(group)
+        .into_iter()
+        .collect();
     expected.extend(
         meta.extra_agents
             .iter()
@@ -359,28 +372,44 @@ fn check_meta(
             .cloned(),
     );
     let recorded: BTreeSet<String> = meta.authorized_agents.iter().cloned().collect();
-    if expected != recorded {
-        add(
-            Severity::Error,
-            "disagreement",
-            path,
-            format!(
-                "encrypted for agents [{}] but the manifest grants [{}]; run `agent-vault grant`/`revoke` for the group, or set the secret again",
-                recorded.iter().cloned().collect::<Vec<_>>().join(", "),
-                expected.iter().cloned().collect::<Vec<_>>().join(", ")
-            ),
-        );
+    if expected == recorded {
+        return Some(expected);
+    }
+    let list = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(", ");
+    findings.add(
+        Severity::Error,
+        "disagreement",
+        path,
+        format!(
+            "encrypted for agents [{}] but the manifest grants [{}]; run `agent-vault grant`/`revoke` for the group, or set the secret again",
+            list(&recorded),
+            list(&expected)
+        ),
+    );
+    None
+}
+
+/// The recorded recipient fingerprint against the keys the manifest and public keys name.
+fn check_fingerprint(
+    path: &str,
+    meta: &SecretMetaFile,
+    expected: &BTreeSet<String>,
+    context: &Context<'_>,
+    findings: &mut Findings,
+) {
+    if context.owners.is_empty() {
         return;
     }
-    if owners.is_empty() {
-        return;
-    }
-    let mut recipients: Vec<String> = owners.clone();
-    recipients.extend(expected.iter().filter_map(|a| agent_keys.get(a).cloned()));
+    let mut recipients: Vec<String> = context.owners.clone();
+    recipients.extend(
+        expected
+            .iter()
+            .filter_map(|a| context.agent_keys.get(a).cloned()),
+    );
     let fingerprint = crypto::recipients_fingerprint(&recipients);
     match &meta.recipients {
-        None => add(Severity::Warning, "no-fingerprint", path, "no recipient fingerprint recorded (written by an older tool), so key drift cannot be checked; `agent-vault set` of this secret (or any grant or revoke that changes who can read it) records one".into()),
-        Some(recorded) if *recorded != fingerprint => add(Severity::Error, "recipient-drift", path, "its ciphertext was made for a different set of keys than the manifest and public keys name; set it again or re-run the grant".into()),
+        None => findings.add(Severity::Warning, "no-fingerprint", path, "no recipient fingerprint recorded (written by an older tool), so key drift cannot be checked; `agent-vault set` of this secret (or any grant or revoke that changes who can read it) records one".into()),
+        Some(recorded) if *recorded != fingerprint => findings.add(Severity::Error, "recipient-drift", path, "its ciphertext was made for a different set of keys than the manifest and public keys name; set it again or re-run the grant".into()),
         Some(_) => {}
     }
 }

@@ -1,4 +1,5 @@
 use agent_vault::hook::{self, HookStatus};
+use agent_vault::settings::GitEnv;
 use git2::Repository;
 use serde_json::json;
 
@@ -50,96 +51,100 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     })?;
     let git = super::env::git_env();
     match args.action {
-        Action::Install => {
-            let before = hook::status(&repo, &git);
-            let after = hook::install(&repo, &git)?;
-            match (&before, &after) {
-                (HookStatus::Installed(p) | HookStatus::InstalledChained(p, _), _)
-                    if before == after =>
-                {
-                    output::info(format!("the hook is already installed at {}", p.display()))
-                }
-                (_, HookStatus::InstalledChained(p, chained)) => output::done(format!(
-                    "installed the pre-commit hook at {} (the previous hook runs after it, from {})",
-                    p.display(),
-                    chained.display()
-                )),
-                (_, HookStatus::Installed(p)) => {
-                    output::done(format!("installed the pre-commit hook at {}", p.display()))
-                }
-                (_, other) => output::warn(format!("unexpected state after install: {other:?}")),
+        Action::Install => install(&repo, &git),
+        Action::Uninstall => uninstall(&repo, &git),
+        Action::Status { json } => status(&repo, &git, json),
+    }
+}
+
+fn install(repo: &Repository, git: &GitEnv) -> anyhow::Result<Exit> {
+    let before = hook::status(repo, git);
+    let after = hook::install(repo, git)?;
+    match (&before, &after) {
+        (HookStatus::Installed(p) | HookStatus::InstalledChained(p, _), _) if before == after => {
+            output::info(format!("the hook is already installed at {}", p.display()))
+        }
+        (_, HookStatus::InstalledChained(p, chained)) => output::done(format!(
+            "installed the pre-commit hook at {} (the previous hook runs after it, from {})",
+            p.display(),
+            chained.display()
+        )),
+        (_, HookStatus::Installed(p)) => {
+            output::done(format!("installed the pre-commit hook at {}", p.display()))
+        }
+        (_, other) => output::warn(format!("unexpected state after install: {other:?}")),
+    }
+    warn_if_tracked(repo, git);
+    warn_if_not_on_path();
+    Ok(Exit::Ok)
+}
+
+fn uninstall(repo: &Repository, git: &GitEnv) -> anyhow::Result<Exit> {
+    let before = hook::status(repo, git);
+    let after = hook::uninstall(repo, git)?;
+    match (&before, &after) {
+        (HookStatus::Foreign(p), _) => output::info(format!(
+            "{} is not agent-vault's hook; left it alone",
+            p.display()
+        )),
+        (HookStatus::Missing(_), _) => output::info("no pre-commit hook is installed"),
+        (_, HookStatus::Foreign(p)) => output::done(format!(
+            "removed the agent-vault hook; the previous hook is back at {}",
+            p.display()
+        )),
+        _ => output::done("removed the agent-vault pre-commit hook"),
+    }
+    Ok(Exit::Ok)
+}
+
+fn status(repo: &Repository, git: &GitEnv, json: bool) -> anyhow::Result<Exit> {
+    let status = hook::status(repo, git);
+    let (state, path, chained) = match &status {
+        HookStatus::Installed(p) => ("installed", p, None),
+        HookStatus::InstalledChained(p, c) => ("installed", p, Some(c)),
+        HookStatus::Outdated(p) => ("outdated", p, None),
+        HookStatus::Foreign(p) => ("foreign", p, None),
+        HookStatus::Missing(p) => ("missing", p, None),
+    };
+    if json {
+        output::stdout_json(&json!({
+            "state": state,
+            "hook": path,
+            "chained": chained,
+            "hooks_dir": hook::hooks_dir(repo, git),
+            "binary_on_path": on_path(),
+        }))?;
+    } else {
+        let line = match &status {
+            HookStatus::Installed(p) => format!("installed: {}", p.display()),
+            HookStatus::InstalledChained(p, c) => {
+                format!("installed: {} (chains {})", p.display(), c.display())
             }
-            warn_if_tracked(&repo, &git);
+            HookStatus::Outdated(p) => format!(
+                "outdated: {} is an older agent-vault hook; run `agent-vault hook install` to update it",
+                p.display()
+            ),
+            HookStatus::Foreign(p) => format!(
+                "not installed: {} is another tool's hook; `agent-vault hook install` chains it",
+                p.display()
+            ),
+            HookStatus::Missing(p) => format!(
+                "not installed: no hook at {}; run `agent-vault hook install`",
+                p.display()
+            ),
+        };
+        output::stdout_line(line)?;
+        if matches!(
+            status,
+            HookStatus::Installed(_) | HookStatus::InstalledChained(..)
+        ) {
             warn_if_not_on_path();
-            Ok(Exit::Ok)
-        }
-        Action::Uninstall => {
-            let before = hook::status(&repo, &git);
-            let after = hook::uninstall(&repo, &git)?;
-            match (&before, &after) {
-                (HookStatus::Foreign(p), _) => output::info(format!(
-                    "{} is not agent-vault's hook; left it alone",
-                    p.display()
-                )),
-                (HookStatus::Missing(_), _) => output::info("no pre-commit hook is installed"),
-                (_, HookStatus::Foreign(p)) => output::done(format!(
-                    "removed the agent-vault hook; the previous hook is back at {}",
-                    p.display()
-                )),
-                _ => output::done("removed the agent-vault pre-commit hook"),
-            }
-            Ok(Exit::Ok)
-        }
-        Action::Status { json } => {
-            let status = hook::status(&repo, &git);
-            let (state, path, chained) = match &status {
-                HookStatus::Installed(p) => ("installed", p, None),
-                HookStatus::InstalledChained(p, c) => ("installed", p, Some(c)),
-                HookStatus::Outdated(p) => ("outdated", p, None),
-                HookStatus::Foreign(p) => ("foreign", p, None),
-                HookStatus::Missing(p) => ("missing", p, None),
-            };
-            if json {
-                output::stdout_json(&json!({
-                    "state": state,
-                    "hook": path,
-                    "chained": chained,
-                    "hooks_dir": hook::hooks_dir(&repo, &git),
-                    "binary_on_path": on_path(),
-                }))?;
-            } else {
-                let line = match &status {
-                    HookStatus::Installed(p) => format!("installed: {}", p.display()),
-                    HookStatus::InstalledChained(p, c) => {
-                        format!("installed: {} (chains {})", p.display(), c.display())
-                    }
-                    HookStatus::Outdated(p) => format!(
-                        "outdated: {} is an older agent-vault hook; run `agent-vault hook install` to update it",
-                        p.display()
-                    ),
-                    HookStatus::Foreign(p) => format!(
-                        "not installed: {} is another tool's hook; `agent-vault hook install` chains it",
-                        p.display()
-                    ),
-                    HookStatus::Missing(p) => format!(
-                        "not installed: no hook at {}; run `agent-vault hook install`",
-                        p.display()
-                    ),
-                };
-                output::stdout_line(line)?;
-                if matches!(
-                    status,
-                    HookStatus::Installed(_) | HookStatus::InstalledChained(..)
-                ) {
-                    warn_if_not_on_path();
-                }
-            }
-            Ok(match status {
-                HookStatus::Installed(_) | HookStatus::InstalledChained(..) => Exit::Ok,
-                _ => Exit::Failure,
-            })
         }
     }
+    Ok(match status {
+        HookStatus::Installed(_) | HookStatus::InstalledChained(..) => Exit::Ok,
+        _ => Exit::Failure,
+    })
 }
 
 fn on_path() -> bool {
@@ -158,7 +163,7 @@ fn warn_if_not_on_path() {
 
 /// A hooks folder committed to the repository (`core.hooksPath = .githooks`) is shared with
 /// the team: installing changed tracked files, which the user should know before committing.
-fn warn_if_tracked(repo: &Repository, git: &agent_vault::settings::GitEnv) {
+fn warn_if_tracked(repo: &Repository, git: &GitEnv) {
     let (Some(workdir), Ok(index)) = (repo.workdir(), repo.index()) else {
         return;
     };

@@ -40,6 +40,10 @@ pub struct Args {
     /// Print JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// Also say what was checked when nothing is found (quiet on success otherwise, as the
+    /// pre-commit hook runs it on every commit).
+    #[arg(long, short)]
+    verbose: bool,
     /// Files and folders to scan (default: the current folder).
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -75,33 +79,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     };
     let vault_start = globals.vault.clone().or_else(|| workdir.clone());
 
-    // The known-secret check.
-    let mut known_note = None;
-    let mut loaded = None;
-    if !args.no_known_secrets {
-        let attempt = match &vault_start {
-            None => Ok(Err(known::Unavailable::NoVault)),
-            Some(dir) => load_known(dir),
-        };
-        match attempt {
-            Ok(Ok(l)) => loaded = Some(l),
-            Ok(Err(why)) if args.known_secrets => {
-                return Err(match why {
-                    known::Unavailable::NoVault => agent_vault::Error::VaultNotFound(
-                        vault_start.clone().unwrap_or_else(|| globals.start_dir()),
-                    )
-                    .into(),
-                    known::Unavailable::NoKey(e) => anyhow::Error::new(e)
-                        .context("--known-secrets needs a key that opens the vault"),
-                });
-            }
-            Ok(Err(why)) => known_note = Some(why.to_string()),
-            Err(e) if args.known_secrets => return Err(e),
-            Err(e) => known_note = Some(e.to_string()),
-        }
-    } else {
-        known_note = Some("--no-known-secrets was given".into());
-    }
+    let (loaded, known_note) = known_check(&args, globals, vault_start)?;
     if let Some(l) = &loaded {
         for note in &l.notes {
             output::warn(note);
@@ -138,13 +116,49 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             },
         }))?;
     } else {
-        print_human(&report, loaded.as_ref(), known_note.as_deref(), args.staged)?;
+        print_human(
+            &report,
+            loaded.as_ref(),
+            known_note.as_deref(),
+            args.staged,
+            args.verbose,
+        )?;
     }
     Ok(if report.findings.is_empty() {
         Exit::Ok
     } else {
         Exit::Failure
     })
+}
+
+/// The known-secret matcher, or why the check does not run (an error with --known-secrets).
+fn known_check(
+    args: &Args,
+    globals: &Globals,
+    vault_start: Option<PathBuf>,
+) -> anyhow::Result<(Option<known::Loaded>, Option<String>)> {
+    if args.no_known_secrets {
+        return Ok((None, Some("--no-known-secrets was given".into())));
+    }
+    let attempt = match &vault_start {
+        None => Ok(Err(known::Unavailable::NoVault)),
+        Some(dir) => load_known(dir),
+    };
+    match attempt {
+        Ok(Ok(loaded)) => Ok((Some(loaded), None)),
+        Ok(Err(why)) if args.known_secrets => Err(match why {
+            known::Unavailable::NoVault => agent_vault::Error::VaultNotFound(
+                vault_start.unwrap_or_else(|| globals.start_dir()),
+            )
+            .into(),
+            known::Unavailable::NoKey(e) => {
+                anyhow::Error::new(e).context("--known-secrets needs a key that opens the vault")
+            }
+        }),
+        Ok(Err(why)) => Ok((None, Some(why.to_string()))),
+        Err(e) if args.known_secrets => Err(e),
+        Err(e) => Ok((None, Some(e.to_string()))),
+    }
 }
 
 /// Decrypts, in memory, every secret of the vault at `dir` the keys at hand can read.
@@ -171,11 +185,14 @@ fn print_human(
     loaded: Option<&known::Loaded>,
     known_note: Option<&str>,
     staged: bool,
+    verbose: bool,
 ) -> anyhow::Result<()> {
     for finding in &report.findings {
         output::stdout_line(finding.render())?;
     }
+    let quiet = !verbose && report.findings.is_empty();
     match (loaded, known_note) {
+        (Some(_), _) if quiet => {}
         (Some(l), _) => {
             let mut line = format!(
                 "checked against {} secret value(s) this key can read",
@@ -205,7 +222,9 @@ fn print_human(
         ));
     }
     if report.findings.is_empty() {
-        output::done(format!("no key material found in {} {what}", report.files));
+        if verbose {
+            output::done(format!("no key material found in {} {what}", report.files));
+        }
         return Ok(());
     }
     let files: std::collections::BTreeSet<&str> =

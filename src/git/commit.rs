@@ -85,88 +85,9 @@ pub fn commit(
     let author = vault_repo.author()?;
     let head_ref = head_ref_name(repo)?;
     let parent = vault_repo.head_commit()?;
-    let parent_commit = parent
-        .map(|oid| repo.find_commit(oid))
-        .transpose()
-        .git_context("reading HEAD")?;
-    let baseline = parent_commit
-        .as_ref()
-        .map(|c| c.tree())
-        .transpose()
-        .git_context("reading HEAD's tree")?;
-
-    // Large changes go into an in-memory pack on a separate handle, written to disk once.
-    let bulk = changes.len() > PACK_THRESHOLD;
-    let writer_handle;
-    let writer: &Repository = if bulk {
-        writer_handle = Repository::open(repo.path()).git_context("opening the repository")?;
-        &writer_handle
-    } else {
-        repo
-    };
-    let odb = writer.odb().git_context("opening the object database")?;
-    let mempack = if bulk {
-        Some(
-            odb.add_new_mempack_backend(1000)
-                .git_context("preparing an in-memory pack")?,
-        )
-    } else {
-        None
-    };
-
-    let mut edits: Edits<'_> = BTreeMap::new();
-    for (path, contents) in changes.iter() {
-        debug_assert!(path.starts_with(VAULT_DIR));
-        let blob = match contents {
-            Some(bytes) => {
-                let oid = odb
-                    .write(ObjectType::Blob, bytes)
-                    .git_context(&format!("writing {path}"))?;
-                Some((oid, bytes))
-            }
-            None => None,
-        };
-        edits.insert(path, blob);
-    }
-    let mut applied: Vec<PathUpdate<'_>> = Vec::new();
-    let tree_id = rebuild(writer, baseline.as_ref(), "", &edits, &mut applied)?
-        .map_or_else(|| empty_tree(writer), Ok)?;
-    if applied.is_empty() {
+    let Some((commit, applied)) = write_objects(repo, parent, changes, &author, message)? else {
         return Ok(None);
-    }
-    let tree = writer
-        .find_tree(tree_id)
-        .git_context("reading the new tree")?;
-    let parent_in_writer = parent
-        .map(|p| writer.find_commit(p))
-        .transpose()
-        .git_context("reading HEAD")?;
-    let parents: Vec<&git2::Commit<'_>> = parent_in_writer.iter().collect();
-    let commit = writer
-        .commit(
-            None,
-            &author.signature,
-            &author.signature,
-            &message.render(),
-            &tree,
-            &parents,
-        )
-        .git_context("writing the commit")?;
-    if let Some(mempack) = &mempack {
-        let mut pack = git2::Buf::new();
-        mempack
-            .dump(writer, &mut pack)
-            .git_context("building the pack")?;
-        let disk = repo.odb().git_context("opening the object database")?;
-        let mut packwriter = disk.packwriter().git_context("writing the pack")?;
-        std::io::Write::write_all(&mut packwriter, &pack)
-            .io_context(|| "cannot write the pack".into())?;
-        packwriter.commit().git_context("writing the pack")?;
-        mempack
-            .reset()
-            .git_context("releasing the in-memory pack")?;
-    }
-
+    };
     let pending = pending_path(repo);
     fs::write(
         &pending,
@@ -190,6 +111,93 @@ pub fn commit(
     sync_paths(vault_repo, applied)?;
     fs::remove_file(&pending).io_context(|| format!("cannot remove {}", pending.display()))?;
     Ok(Some(commit))
+}
+
+/// Writes the blobs, trees and the commit of `changes` on top of `parent` (nothing is
+/// referenced yet). Large changes are built in an in-memory pack on a separate handle and
+/// written to disk as one pack. Returns the commit and the paths it changes, or `None` when the
+/// tree would not change.
+fn write_objects<'c>(
+    repo: &Repository,
+    parent: Option<Oid>,
+    changes: &'c ChangeSet,
+    author: &super::Author,
+    message: &CommitMessage,
+) -> Result<Option<(Oid, Vec<PathUpdate<'c>>)>> {
+    let bulk = changes.len() > PACK_THRESHOLD;
+    let writer_handle;
+    let writer: &Repository = if bulk {
+        writer_handle = Repository::open(repo.path()).git_context("opening the repository")?;
+        &writer_handle
+    } else {
+        repo
+    };
+    let odb = writer.odb().git_context("opening the object database")?;
+    let mempack = match bulk {
+        true => Some(
+            odb.add_new_mempack_backend(1000)
+                .git_context("preparing an in-memory pack")?,
+        ),
+        false => None,
+    };
+    let mut edits: Edits<'c> = BTreeMap::new();
+    for (path, contents) in changes.iter() {
+        debug_assert!(path.starts_with(VAULT_DIR));
+        let blob = match contents {
+            Some(bytes) => Some((
+                odb.write(ObjectType::Blob, bytes)
+                    .git_context(&format!("writing {path}"))?,
+                bytes,
+            )),
+            None => None,
+        };
+        edits.insert(path, blob);
+    }
+    let parent = parent
+        .map(|p| writer.find_commit(p))
+        .transpose()
+        .git_context("reading HEAD")?;
+    let baseline = parent
+        .as_ref()
+        .map(|c| c.tree())
+        .transpose()
+        .git_context("reading HEAD's tree")?;
+    let mut applied: Vec<PathUpdate<'c>> = Vec::new();
+    let tree_id = rebuild(writer, baseline.as_ref(), "", &edits, &mut applied)?
+        .map_or_else(|| empty_tree(writer), Ok)?;
+    if applied.is_empty() {
+        return Ok(None);
+    }
+    let tree = writer
+        .find_tree(tree_id)
+        .git_context("reading the new tree")?;
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    let signature = &author.signature;
+    let commit = writer
+        .commit(
+            None,
+            signature,
+            signature,
+            &message.render(),
+            &tree,
+            &parents,
+        )
+        .git_context("writing the commit")?;
+    if let Some(mempack) = &mempack {
+        let mut pack = git2::Buf::new();
+        mempack
+            .dump(writer, &mut pack)
+            .git_context("building the pack")?;
+        let disk = repo.odb().git_context("opening the object database")?;
+        let mut packwriter = disk.packwriter().git_context("writing the pack")?;
+        std::io::Write::write_all(&mut packwriter, &pack)
+            .io_context(|| "cannot write the pack".into())?;
+        packwriter.commit().git_context("writing the pack")?;
+        mempack
+            .reset()
+            .git_context("releasing the in-memory pack")?;
+    }
+    Ok(Some((commit, applied)))
 }
 
 /// Rebuilds the tree at `prefix` (repository-relative, `""` for the root) from `base` with

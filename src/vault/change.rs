@@ -24,7 +24,6 @@ use crate::integrity::{KEY_FILE_COMMENT, SigningKey, Statement, endorsement_tag}
 use crate::keys::{self, Identities};
 use crate::manifest::Manifest;
 use crate::names::{AgentName, SecretPath};
-use crate::pins::Pins;
 use crate::{Error, Result};
 
 /// A change being prepared. See the module docs.
@@ -112,6 +111,30 @@ pub(super) fn not_owner(owner: &Identities, owners: &[x25519::Recipient]) -> Err
             .collect::<Vec<_>>()
             .join(", "),
     }
+}
+
+/// The owner endorsements for a statement signed by `key`: ours recomputed for every owner
+/// identity at hand, other owners' kept from `previous` when the vault and key are unchanged.
+pub(super) fn endorsements(
+    owner: &Identities,
+    owners: &[x25519::Recipient],
+    vault: &crate::integrity::VaultId,
+    key: &crate::integrity::VerifyKey,
+    previous: Option<&Statement>,
+) -> BTreeMap<String, crate::integrity::Digest256> {
+    let owners = recipient_strings(owners);
+    let mut tags: BTreeMap<String, _> = previous
+        .filter(|p| p.verify_key == *key && p.vault.as_ref() == Some(vault))
+        .map(|p| p.owners.clone())
+        .unwrap_or_default();
+    tags.retain(|recipient, _| owners.contains(recipient));
+    for identity in &owner.identities {
+        let recipient = identity.to_public().to_string();
+        if owners.contains(&recipient) {
+            tags.insert(recipient, endorsement_tag(identity, vault, key));
+        }
+    }
+    tags
 }
 
 /// The recipients' `age1…` strings.
@@ -286,29 +309,6 @@ impl Change<'_> {
         Ok(())
     }
 
-    /// The owner endorsements for `statement`'s key: ours recomputed, other owners' kept when
-    /// the key is unchanged.
-    pub fn endorsements(
-        &self,
-        vault: &crate::integrity::VaultId,
-        key: &crate::integrity::VerifyKey,
-        previous: Option<&Statement>,
-    ) -> BTreeMap<String, crate::integrity::Digest256> {
-        let owners: Vec<String> = recipient_strings(&self.owners);
-        let mut tags: BTreeMap<String, _> = previous
-            .filter(|p| p.verify_key == *key && p.vault.as_ref() == Some(vault))
-            .map(|p| p.owners.clone())
-            .unwrap_or_default();
-        tags.retain(|recipient, _| owners.contains(recipient));
-        for identity in &self.owner.identities {
-            let recipient = identity.to_public().to_string();
-            if owners.contains(&recipient) {
-                tags.insert(recipient, endorsement_tag(identity, vault, key));
-            }
-        }
-        tags
-    }
-
     /// Checks, re-signs and commits the staged files as one commit.
     pub fn commit(mut self, message: CommitMessage) -> Result<Outcome> {
         if self.files.is_empty() {
@@ -333,7 +333,13 @@ impl Change<'_> {
                 vault,
                 seq,
                 key_changes: statement.key_changes.clone(),
-                owners: self.endorsements(&vault, &statement.verify_key, Some(statement)),
+                owners: endorsements(
+                    &self.owner,
+                    &self.owners,
+                    &vault,
+                    &statement.verify_key,
+                    Some(statement),
+                ),
             };
             let (files, new_statement) = restate::restate(
                 Some(&self.snapshot),
@@ -347,12 +353,7 @@ impl Change<'_> {
         }
         let commit = self.vault.repo.commit(&self.lock, &self.files, &message)?;
         if let (Some(_), Some(statement)) = (commit, &signed) {
-            self.vault.remember_signed_head(statement)?;
-            if let Err(e) = Pins::new(self.vault.home()).record(&self.vault.owner_pin(statement)) {
-                self.notes.push(format!(
-                    "cannot remember the new signed state on this machine ({e})"
-                ));
-            }
+            self.notes.extend(self.vault.signed_committed(statement)?);
         }
         Ok(Outcome {
             commit,

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use git2::Oid;
 
 use super::Vault;
+use age::x25519;
+
+use super::change::endorsements;
 use super::restate::{self, Header};
 use crate::changeset::ChangeSet;
 use crate::error::IoContext;
@@ -15,10 +18,9 @@ use crate::format::{
     GITIGNORE_PATH, MANIFEST_PATH, OWNER_PUB_PATH,
 };
 use crate::git::{CommitMessage, VaultRepo};
-use crate::integrity::{SIGNING_KEY_PATH, SigningKey, VaultId, VerifyKey, endorsement_tag};
-use crate::keys;
+use crate::integrity::{SIGNING_KEY_PATH, SigningKey, Statement, VaultId, VerifyKey};
+use crate::keys::{self, Identities};
 use crate::manifest::Manifest;
-use crate::pins::Pins;
 use crate::settings::Settings;
 use crate::{Error, Result, crypto};
 
@@ -81,24 +83,7 @@ impl Vault {
         owner_name: Option<&str>,
         cleanup: &mut Cleanup,
     ) -> Result<InitOutcome> {
-        if !dir.exists() {
-            let mut top = dir.to_path_buf();
-            while let Some(parent) = top
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty() && !p.exists())
-            {
-                top = parent.to_path_buf();
-            }
-            std::fs::create_dir_all(dir)
-                .io_context(|| format!("cannot create {}", dir.display()))?;
-            cleanup.dir = Some(top);
-        }
-        tempfile::tempfile_in(dir).map_err(|e| {
-            Error::io(
-                format!("cannot write in {} (check its permissions)", dir.display()),
-                e,
-            )
-        })?;
+        prepare_dir(dir, cleanup)?;
         let (repo, repo_created) =
             VaultRepo::open_or_init(dir, cleanup.dir.is_some(), settings.git.clone())?;
         if repo_created {
@@ -118,82 +103,28 @@ impl Vault {
         // Refuse before creating anything when git cannot say who is committing.
         let author = vault.repo.author()?;
         let lock = vault.lock_clean()?;
-        let (owner, owner_key_created) = match keys::load_owner(vault.home()) {
-            Ok(existing) => (existing, false),
-            Err(Error::KeyNotFound(_)) => {
-                let key = keys::generate(&["agent-vault owner key: back this file up; it decrypts every secret and escrowed agent key".into()]);
-                keys::write_key_file(
-                    &owner_key_path,
-                    key.file_text.as_bytes(),
-                    "it was just checked to be absent; retry",
-                )?;
-                cleanup.key_file = Some(owner_key_path.clone());
-                (keys::load_owner(vault.home())?, true)
-            }
-            Err(other) => return Err(other),
-        };
-        let owner_recipient = owner.recipients()[0].clone();
+        let (owner, owner_key_created) = vault.owner_for_init(cleanup)?;
         let owner_name = owner_name.map_or(author.name, str::to_owned);
-        let config = serde_yaml::to_string(&ConfigFile::new())
-            .map_err(|e| Error::corrupt(CONFIG_PATH, e))?;
-        let mut files = ChangeSet::new();
-        files.put(CONFIG_PATH, config.into_bytes());
-        files.put(OWNER_PUB_PATH, format!("{owner_recipient}\n").into_bytes());
-        files.put(MANIFEST_PATH, Manifest::new(&owner_name).to_yaml());
-        files.put(GITIGNORE_PATH, GITIGNORE_CONTENT.as_bytes().to_vec());
-        files.put(
-            GITATTRIBUTES_PATH,
-            GITATTRIBUTES_CONTENT.as_bytes().to_vec(),
-        );
-        let signing_key = SigningKey::generate()?;
-        files.put(
-            SIGNING_KEY_PATH,
-            crypto::encrypt(
-                signing_key.to_text().as_bytes(),
-                std::slice::from_ref(&owner_recipient),
-            )?,
-        );
-        let vault_id = VaultId::generate()?;
-        let identity = owner
-            .identities
-            .iter()
-            .find(|i| i.to_public().to_string() == owner_recipient.to_string())
-            .expect("the recipient came from these identities");
-        let header = Header {
-            vault: vault_id,
-            seq: 1,
-            key_changes: Vec::new(),
-            owners: [(
-                owner_recipient.to_string(),
-                endorsement_tag(identity, &vault_id, &signing_key.verify_key()),
-            )]
-            .into(),
-        };
-        let (signature, statement) = restate::restate(None, None, &files, header, &signing_key)?;
-        files.extend(signature);
-        super::change::check_leaks(&files)?;
+        let first = first_state(&owner, &owner_name)?;
         let commit = vault.repo.commit(
             &lock,
-            &files,
+            &first.files,
             &CommitMessage::new("init", "initialize vault")
-                .trailer("Owner-Key", &owner_recipient)
-                .trailer("Vault", vault_id),
+                .trailer("Owner-Key", &first.owner_recipient)
+                .trailer("Vault", first.statement.vault.expect("v2")),
         )?;
-        vault.remember_signed_head(&statement)?;
+        let notes: Vec<String> = vault
+            .signed_committed(&first.statement)?
+            .into_iter()
+            .collect();
         drop(lock);
-        let mut notes = Vec::new();
-        if let Err(e) = Pins::new(vault.home()).record(&vault.owner_pin(&statement)) {
-            notes.push(format!(
-                "cannot remember the vault's signing key on this machine ({e})"
-            ));
-        }
         let hook = crate::hook::install(vault.repo.repo(), vault.repo.git_env());
         Ok(InitOutcome {
             vault_dir: vault.repo.vault_dir(),
             already: false,
-            verify_key: Some(signing_key.verify_key()),
-            vault_id: Some(vault_id),
-            owner_public_key: owner_recipient.to_string(),
+            verify_key: Some(first.statement.verify_key),
+            vault_id: first.statement.vault,
+            owner_public_key: first.owner_recipient.to_string(),
             owner_key_path,
             owner_key_created,
             repo_created,
@@ -201,6 +132,26 @@ impl Vault {
             hook,
             notes,
         })
+    }
+
+    /// The owner's identity: this machine's owner key, or a new one (removed again if `init`
+    /// fails). Returns whether it was created.
+    fn owner_for_init(&self, cleanup: &mut Cleanup) -> Result<(Identities, bool)> {
+        match keys::load_owner(self.home()) {
+            Ok(existing) => Ok((existing, false)),
+            Err(Error::KeyNotFound(_)) => {
+                let path = self.home().owner_key_path();
+                let key = keys::generate(&["agent-vault owner key: back this file up; it decrypts every secret and escrowed agent key".into()]);
+                keys::write_key_file(
+                    &path,
+                    key.file_text.as_bytes(),
+                    "it was just checked to be absent; retry",
+                )?;
+                cleanup.key_file = Some(path);
+                Ok((keys::load_owner(self.home())?, true))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// `init` where a vault exists: nothing changes; report what is there.
@@ -224,4 +175,72 @@ impl Vault {
             notes: Vec::new(),
         })
     }
+}
+
+/// Creates `dir` if needed (remembering the topmost folder created, for cleanup) and checks
+/// that it can be written.
+fn prepare_dir(dir: &Path, cleanup: &mut Cleanup) -> Result<()> {
+    if !dir.exists() {
+        let mut top = dir.to_path_buf();
+        while let Some(parent) = top
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+        {
+            top = parent.to_path_buf();
+        }
+        std::fs::create_dir_all(dir).io_context(|| format!("cannot create {}", dir.display()))?;
+        cleanup.dir = Some(top);
+    }
+    tempfile::tempfile_in(dir).map_err(|e| {
+        Error::io(
+            format!("cannot write in {} (check its permissions)", dir.display()),
+            e,
+        )
+    })?;
+    Ok(())
+}
+
+/// A new vault's first state: its files, signed.
+struct FirstState {
+    files: ChangeSet,
+    statement: Statement,
+    owner_recipient: x25519::Recipient,
+}
+
+/// The files of a new vault owned by `owner`, with a new signing key and identity, endorsed
+/// and signed at sequence number 1.
+fn first_state(owner: &Identities, owner_name: &str) -> Result<FirstState> {
+    let owner_recipient = owner.recipients()[0].clone();
+    let config =
+        serde_yaml::to_string(&ConfigFile::new()).map_err(|e| Error::corrupt(CONFIG_PATH, e))?;
+    let mut files = ChangeSet::new();
+    files.put(CONFIG_PATH, config.into_bytes());
+    files.put(OWNER_PUB_PATH, format!("{owner_recipient}\n").into_bytes());
+    files.put(MANIFEST_PATH, Manifest::new(owner_name).to_yaml());
+    files.put(GITIGNORE_PATH, GITIGNORE_CONTENT.as_bytes().to_vec());
+    files.put(
+        GITATTRIBUTES_PATH,
+        GITATTRIBUTES_CONTENT.as_bytes().to_vec(),
+    );
+    let signing_key = SigningKey::generate()?;
+    let owners = std::slice::from_ref(&owner_recipient);
+    files.put(
+        SIGNING_KEY_PATH,
+        crypto::encrypt(signing_key.to_text().as_bytes(), owners)?,
+    );
+    let vault_id = VaultId::generate()?;
+    let header = Header {
+        vault: vault_id,
+        seq: 1,
+        key_changes: Vec::new(),
+        owners: endorsements(owner, owners, &vault_id, &signing_key.verify_key(), None),
+    };
+    let (signature, statement) = restate::restate(None, None, &files, header, &signing_key)?;
+    files.extend(signature);
+    super::change::check_leaks(&files)?;
+    Ok(FirstState {
+        files,
+        statement,
+        owner_recipient,
+    })
 }

@@ -56,74 +56,50 @@ pub(super) fn restate(
         shards: BTreeMap::new(),
     };
     let mut touched: BTreeMap<String, Shard> = BTreeMap::new();
-    let current = |secret: &str| -> Result<SecretFiles> {
-        let staged = |suffix: &str| changes.get(&format!("{SECRETS_DIR}/{secret}{suffix}"));
-        let (enc, meta) = (staged(ENC_SUFFIX), staged(META_SUFFIX));
-        let existing = if enc.is_none() || meta.is_none() {
-            match (snapshot, SecretPath::parse(secret)) {
-                (Some(snapshot), Ok(path)) => snapshot.secret(&path)?,
-                _ => SecretFiles::default(),
-            }
-        } else {
-            SecretFiles::default()
-        };
-        Ok(SecretFiles {
-            enc: enc.map_or(existing.enc, |e| e.map(<[u8]>::to_vec)),
-            meta: meta.map_or(existing.meta, |m| m.map(<[u8]>::to_vec)),
-        })
-    };
     match previous {
         Some(previous) => {
             statement.files = previous.files.clone();
             statement.shards = previous.shards.clone();
-            for (path, contents) in changes.iter() {
-                if let Some(name) = policy_name(path) {
-                    match contents {
-                        Some(bytes) => statement.files.insert(name.to_owned(), sha256(bytes)),
-                        None => statement.files.remove(name),
-                    };
-                } else if let Some(secret) = secret_of(path) {
-                    let name = shard_name(secret);
-                    if !touched.contains_key(&name) {
-                        let shard = match snapshot {
-                            Some(snapshot) => snapshot.shard(&name)?,
-                            None => Shard::default(),
-                        };
-                        touched.insert(name.clone(), shard);
-                    }
-                    let shard = touched.get_mut(&name).expect("inserted above");
-                    update(shard, secret, &current(secret)?);
-                }
-            }
         }
         None => {
             for (name, bytes) in snapshot.map(Snapshot::policy_files).into_iter().flatten() {
                 statement.files.insert(name.clone(), sha256(bytes));
             }
-            if let Some(all) = snapshot.and_then(Snapshot::all_secrets) {
-                for (secret, files) in all {
-                    update(
-                        touched.entry(shard_name(secret)).or_default(),
-                        secret,
-                        files,
-                    );
-                }
+            for (secret, files) in snapshot
+                .and_then(Snapshot::all_secrets)
+                .into_iter()
+                .flatten()
+            {
+                update(
+                    touched.entry(shard_name(secret)).or_default(),
+                    secret,
+                    files,
+                );
             }
-            for (path, contents) in changes.iter() {
-                if let Some(name) = policy_name(path) {
-                    match contents {
-                        Some(bytes) => statement.files.insert(name.to_owned(), sha256(bytes)),
-                        None => statement.files.remove(name),
-                    };
-                } else if let Some(secret) = secret_of(path) {
-                    let files = current(secret)?;
-                    update(
-                        touched.entry(shard_name(secret)).or_default(),
-                        secret,
-                        &files,
-                    );
-                }
+        }
+    }
+    for (path, contents) in changes.iter() {
+        if let Some(name) = policy_name(path) {
+            match contents {
+                Some(bytes) => statement.files.insert(name.to_owned(), sha256(bytes)),
+                None => statement.files.remove(name),
+            };
+        } else if let Some(secret) = secret_of(path) {
+            let name = shard_name(secret);
+            if !touched.contains_key(&name) {
+                // Only an incremental restate gets here without the shard: the previous one.
+                let shard = match snapshot {
+                    Some(snapshot) if previous.is_some() => snapshot.shard(&name)?,
+                    _ => Shard::default(),
+                };
+                touched.insert(name.clone(), shard);
             }
+            let files = current(snapshot, changes, secret)?;
+            update(
+                touched.get_mut(&name).expect("inserted above"),
+                secret,
+                &files,
+            );
         }
     }
     let mut out = ChangeSet::new();
@@ -147,6 +123,28 @@ pub(super) fn restate(
     }
     out.put(STATEMENT_PATH, statement.sign(key));
     Ok((out, statement))
+}
+
+/// A secret's files as they will be: staged in `changes`, else as the snapshot holds them.
+fn current(
+    snapshot: Option<&Snapshot<'_>>,
+    changes: &ChangeSet,
+    secret: &str,
+) -> Result<SecretFiles> {
+    let staged = |suffix: &str| changes.get(&format!("{SECRETS_DIR}/{secret}{suffix}"));
+    let (enc, meta) = (staged(ENC_SUFFIX), staged(META_SUFFIX));
+    let existing = match (
+        enc.is_none() || meta.is_none(),
+        snapshot,
+        SecretPath::parse(secret),
+    ) {
+        (true, Some(snapshot), Ok(path)) => snapshot.secret(&path)?,
+        _ => SecretFiles::default(),
+    };
+    Ok(SecretFiles {
+        enc: enc.map_or(existing.enc, |e| e.map(<[u8]>::to_vec)),
+        meta: meta.map_or(existing.meta, |m| m.map(<[u8]>::to_vec)),
+    })
 }
 
 /// Sets a secret's entry in its shard: its two digests (all zeros for a missing file, so a

@@ -49,38 +49,9 @@ impl Vault {
             (None, Some(meta)) => meta.extra_agents.clone(),
             (None, None) => Vec::new(),
         };
-        let now = time::format(time::now());
         let mut notes = Vec::new();
-        let mut meta = existing.clone().unwrap_or_else(|| SecretMetaFile {
-            name: path.to_string(),
-            group: group.clone(),
-            created: now.clone(),
-            rotated: None,
-            expires: None,
-            authorized_agents: Vec::new(),
-            extra_agents: Vec::new(),
-            recipients: None,
-            policy: None,
-            extra: Default::default(),
-        });
-        meta.name = path.to_string();
-        meta.group = group.clone();
-        meta.rotated = Some(now);
-        meta.extra_agents = extra_agents;
-        match options.expires {
-            Some(Expiry::At(expires)) => meta.expires = Some(time::format(expires)),
-            Some(Expiry::Never) => meta.expires = None,
-            None => {
-                if let Some(kept) = meta.expires.as_deref().and_then(time::parse_stored)
-                    && kept <= time::now()
-                {
-                    notes.push(format!(
-                        "kept the expiry {} which has already passed; pass --expires to set a new one (or --expires never)",
-                        time::format(kept)
-                    ));
-                }
-            }
-        }
+        let mut meta = updated_meta(path, existing.clone(), &group, extra_agents);
+        apply_expiry(&mut meta, options.expires, &mut notes);
         change.manifest.put_secret(path.as_str(), &group);
         let (recipients, agents) = change.recipients_for(&group, &meta.extra_agents)?;
         meta.authorized_agents = agents;
@@ -119,5 +90,51 @@ impl Vault {
         change.commit(
             CommitMessage::new("rm", format!("remove secret {path}")).trailer("Secret", path),
         )
+    }
+}
+
+/// The metadata of a secret being stored: the existing one updated (unknown fields, creation
+/// time and policy kept), or a new one.
+fn updated_meta(
+    path: &SecretPath,
+    existing: Option<SecretMetaFile>,
+    group: &str,
+    extra_agents: Vec<String>,
+) -> SecretMetaFile {
+    let now = time::format(time::now());
+    let mut meta = existing.unwrap_or_else(|| SecretMetaFile {
+        name: path.to_string(),
+        group: group.to_owned(),
+        created: now.clone(),
+        rotated: None,
+        expires: None,
+        authorized_agents: Vec::new(),
+        extra_agents: Vec::new(),
+        recipients: None,
+        policy: None,
+        extra: Default::default(),
+    });
+    meta.name = path.to_string();
+    meta.group = group.to_owned();
+    meta.rotated = Some(now);
+    meta.extra_agents = extra_agents;
+    meta
+}
+
+/// Sets, removes or keeps the expiry; a kept expiry that has passed is worth a note.
+fn apply_expiry(meta: &mut SecretMetaFile, expires: Option<Expiry>, notes: &mut Vec<String>) {
+    match expires {
+        Some(Expiry::At(at)) => meta.expires = Some(time::format(at)),
+        Some(Expiry::Never) => meta.expires = None,
+        None => {
+            if let Some(kept) = meta.expires.as_deref().and_then(time::parse_stored)
+                && kept <= time::now()
+            {
+                notes.push(format!(
+                    "kept the expiry {} which has already passed; pass --expires to set a new one (or --expires never)",
+                    time::format(kept)
+                ));
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! sequence number never counts (a pusher's `seq 18446744073709551615` must not wrap), and a
 //! signing key nobody vouched for is never used.
 
+use super::change::endorsements;
 use super::restate::{self, Header};
 use super::snapshot::{Mode, Snapshot, rel};
 use super::trust::judge;
@@ -66,14 +67,101 @@ impl Vault {
         // Everything as it is now: this is what the owner reviewed and signs.
         let (mut snapshot, _) = Snapshot::build(tree, None, Mode::Unverified)?;
         snapshot.load_all()?;
+        let owners = self.reviewed(&snapshot, &owner, force)?;
+        let adopted = match &base.statement {
+            Some(statement) => self.differences(statement)?,
+            None => Vec::new(),
+        };
+        if base.statement.is_some() && adopted.is_empty() && !new_key {
+            return Ok(SignOutcome {
+                outcome: Outcome::unchanged(
+                    "the vault is already signed exactly as it is; nothing to do".into(),
+                ),
+                verify_key: base.key.expect("a trusted statement has a key"),
+                vault: base.vault.expect("a trusted statement has an identity"),
+                adopted,
+                new_key: false,
+                vouched: false,
+            });
+        }
+        let existing = match snapshot.policy_file(rel(SIGNING_KEY_PATH)) {
+            Some(_) => Some(self.signing_key(&snapshot, &owner)?),
+            None => None,
+        };
+        let seq = base.seq.checked_add(1).ok_or_else(|| {
+            Error::integrity(Problem::BadStatement {
+                why: "has the largest possible sequence number".into(),
+            })
+        })?;
+        let vault = match base.vault {
+            Some(vault) => vault,
+            None => VaultId::generate()?,
+        };
+        let mut files = ChangeSet::new();
+        if snapshot.policy_file(rel(GITATTRIBUTES_PATH)).is_none() {
+            files.put(
+                GITATTRIBUTES_PATH,
+                GITATTRIBUTES_CONTENT.as_bytes().to_vec(),
+            );
+        }
+        let signer = choose_key(&base, existing, new_key, &vault, seq)?;
+        if signer.fresh {
+            let text = signer.key.to_text();
+            files.put(SIGNING_KEY_PATH, crypto::encrypt(text.as_bytes(), &owners)?);
+        }
+        let header = Header {
+            vault,
+            seq,
+            key_changes: signer.chain,
+            owners: endorsements(&owner, &owners, &vault, &signer.key.verify_key(), None),
+        };
+        let (signature, statement) =
+            restate::restate(Some(&snapshot), None, &files, header, &signer.key)?;
+        files.extend(signature);
+        super::change::check_leaks(&files)?;
+        let message = CommitMessage::new("sign", format!("sign vault state {seq}"))
+            .trailer("Verify-Key", signer.key.verify_key())
+            .trailer("Vault", vault);
+        let commit = self.repo.commit(&lock, &files, &message)?;
+        let mut notes = Vec::new();
+        if let Some(replaced) = base.replaced {
+            notes.push(format!(
+                "replaced a statement signed by {replaced}, which nothing on this machine vouches for"
+            ));
+        }
+        if commit.is_some() {
+            notes.extend(self.signed_committed(&statement)?);
+        }
+        Ok(SignOutcome {
+            outcome: Outcome {
+                commit,
+                notes,
+                ..Outcome::default()
+            },
+            verify_key: signer.key.verify_key(),
+            vault,
+            adopted,
+            new_key: base.key != Some(signer.key.verify_key()),
+            vouched: signer.vouched,
+        })
+    }
+
+    /// The checks on what is about to be signed: it parses, this key is one of its owners, and
+    /// `check` finds no error (unless `force`). Returns the owners' recipients.
+    fn reviewed(
+        &self,
+        snapshot: &Snapshot<'_>,
+        owner: &keys::Identities,
+        force: bool,
+    ) -> Result<Vec<age::x25519::Recipient>> {
         snapshot.config()?;
         let manifest = snapshot.manifest()?;
         let owners = snapshot.owner_recipients(&manifest)?;
         if !owner.matches_any(&owners) {
-            return Err(super::change::not_owner(&owner, &owners));
+            return Err(super::change::not_owner(owner, &owners));
         }
         let errors: Vec<String> = crate::check::run(
-            &snapshot,
+            snapshot,
             self.home(),
             crate::time::now(),
             chrono::Duration::zero(),
@@ -89,133 +177,7 @@ impl Vault {
                 errors.join("\n  ")
             )));
         }
-        let adopted = match &base.statement {
-            Some(statement) => self.differences(statement)?,
-            None => Vec::new(),
-        };
-        let existing = match snapshot.policy_file(rel(SIGNING_KEY_PATH)) {
-            Some(_) => Some(self.signing_key(&snapshot, &owner)?),
-            None => None,
-        };
-        if base.statement.is_some() && adopted.is_empty() && !new_key {
-            let key = base.key.expect("a trusted statement has a key");
-            return Ok(SignOutcome {
-                outcome: Outcome::unchanged(
-                    "the vault is already signed exactly as it is; nothing to do".into(),
-                ),
-                verify_key: key,
-                vault: base.vault.expect("a trusted statement has an identity"),
-                adopted,
-                new_key: false,
-                vouched: false,
-            });
-        }
-        let mut files = ChangeSet::new();
-        if snapshot.policy_file(rel(GITATTRIBUTES_PATH)).is_none() {
-            files.put(
-                GITATTRIBUTES_PATH,
-                GITATTRIBUTES_CONTENT.as_bytes().to_vec(),
-            );
-        }
-        let seq = base.seq.checked_add(1).ok_or_else(|| {
-            Error::integrity(Problem::BadStatement {
-                why: "has the largest possible sequence number".into(),
-            })
-        })?;
-        let vault = match base.vault {
-            Some(vault) => vault,
-            None => VaultId::generate()?,
-        };
-        let mut chain = base.chain.clone();
-        let mut vouched = false;
-        let key = match (new_key, base.key, existing) {
-            (false, Some(trusted), Some(existing)) if existing.verify_key() == trusted => existing,
-            (false, Some(trusted), found) => {
-                return Err(Error::integrity(Problem::SigningKeyReplaced {
-                    found: found.map_or_else(|| "nothing".into(), |k| k.verify_key().to_string()),
-                    expected: trusted.to_string(),
-                }));
-            }
-            (false, None, _) if base.unconfirmed.is_some() => {
-                return Err(Error::integrity(Problem::Unconfirmed {
-                    found: base.unconfirmed.map(|k| k.to_string()).unwrap_or_default(),
-                }));
-            }
-            (new_key, trusted, existing) => {
-                let key = SigningKey::generate()?;
-                if new_key
-                    && let (Some(trusted), Some(old)) = (trusted, existing)
-                    && old.verify_key() == trusted
-                {
-                    let message = key_change_message(&vault, seq, &trusted, &key.verify_key());
-                    chain.push(KeyChange {
-                        seq,
-                        from: trusted,
-                        signature: old.sign(&message),
-                    });
-                    vouched = true;
-                } else {
-                    chain.clear();
-                }
-                files.put(
-                    SIGNING_KEY_PATH,
-                    crypto::encrypt(key.to_text().as_bytes(), &owners)?,
-                );
-                key
-            }
-        };
-        let owners_tags = {
-            let mut tags = std::collections::BTreeMap::new();
-            for identity in &owner.identities {
-                let recipient = identity.to_public().to_string();
-                if owners.iter().any(|o| o.to_string() == recipient) {
-                    tags.insert(
-                        recipient,
-                        crate::integrity::endorsement_tag(identity, &vault, &key.verify_key()),
-                    );
-                }
-            }
-            tags
-        };
-        let header = Header {
-            vault,
-            seq,
-            key_changes: chain,
-            owners: owners_tags,
-        };
-        let (signature, statement) = restate::restate(Some(&snapshot), None, &files, header, &key)?;
-        files.extend(signature);
-        super::change::check_leaks(&files)?;
-        let message = CommitMessage::new("sign", format!("sign vault state {seq}"))
-            .trailer("Verify-Key", key.verify_key())
-            .trailer("Vault", vault);
-        let commit = self.repo.commit(&lock, &files, &message)?;
-        let mut notes = Vec::new();
-        if let Some(replaced) = base.replaced {
-            notes.push(format!(
-                "replaced a statement signed by {replaced}, which nothing on this machine vouches for"
-            ));
-        }
-        if commit.is_some() {
-            self.remember_signed_head(&statement)?;
-            if let Err(e) = Pins::new(self.home()).record(&self.owner_pin(&statement)) {
-                notes.push(format!(
-                    "cannot remember the new signed state on this machine ({e})"
-                ));
-            }
-        }
-        Ok(SignOutcome {
-            outcome: Outcome {
-                commit,
-                notes,
-                ..Outcome::default()
-            },
-            verify_key: key.verify_key(),
-            vault,
-            adopted,
-            new_key: base.key != Some(key.verify_key()),
-            vouched,
-        })
+        Ok(owners)
     }
 
     /// The key, sequence number, identity and chain this machine trusts: from a statement the
@@ -300,5 +262,69 @@ impl Vault {
             Snapshot::build(tree, Some(statement.clone()), Mode::Checked)?;
         problems.extend(snapshot.load_all()?);
         Ok(problems)
+    }
+}
+
+/// The key a signature is made with.
+struct Signer {
+    key: SigningKey,
+    /// Generated now (to be encrypted into `signing.key.age`).
+    fresh: bool,
+    /// The key-change chain of the new statement.
+    chain: Vec<KeyChange>,
+    /// Whether the previous (trusted) key vouched for a new one.
+    vouched: bool,
+}
+
+/// The trusted key when it is the one in `signing.key.age`; a new key (vouched for by the
+/// trusted one when possible) with `new_key` or for an unsigned vault; refusal otherwise.
+fn choose_key(
+    base: &Base,
+    existing: Option<SigningKey>,
+    new_key: bool,
+    vault: &VaultId,
+    seq: u64,
+) -> Result<Signer> {
+    let mut chain = base.chain.clone();
+    match (new_key, base.key, existing) {
+        (false, Some(trusted), Some(existing)) if existing.verify_key() == trusted => Ok(Signer {
+            key: existing,
+            fresh: false,
+            chain,
+            vouched: false,
+        }),
+        (false, Some(trusted), found) => Err(Error::integrity(Problem::SigningKeyReplaced {
+            found: found.map_or_else(|| "nothing".into(), |k| k.verify_key().to_string()),
+            expected: trusted.to_string(),
+        })),
+        (false, None, _) if base.unconfirmed.is_some() => {
+            Err(Error::integrity(Problem::Unconfirmed {
+                found: base.unconfirmed.map(|k| k.to_string()).unwrap_or_default(),
+            }))
+        }
+        (new_key, trusted, existing) => {
+            let key = SigningKey::generate()?;
+            let mut vouched = false;
+            if new_key
+                && let (Some(trusted), Some(old)) = (trusted, existing)
+                && old.verify_key() == trusted
+            {
+                let message = key_change_message(vault, seq, &trusted, &key.verify_key());
+                chain.push(KeyChange {
+                    seq,
+                    from: trusted,
+                    signature: old.sign(&message),
+                });
+                vouched = true;
+            } else {
+                chain.clear();
+            }
+            Ok(Signer {
+                key,
+                fresh: true,
+                chain,
+                vouched,
+            })
+        }
     }
 }

@@ -308,6 +308,16 @@ impl Vault {
     pub(super) fn owner_pin(&self, statement: &Statement) -> PinUpdate {
         pin_update(statement, &self.location)
     }
+
+    /// After a signed commit: remembers the tree as signed here and pins the new state.
+    /// Returns a note when the pin cannot be written.
+    pub(super) fn signed_committed(&self, statement: &Statement) -> Result<Option<String>> {
+        self.remember_signed_head(statement)?;
+        Ok(Pins::new(self.home())
+            .record(&self.owner_pin(statement))
+            .err()
+            .map(|e| format!("cannot remember the new signed state on this machine ({e})")))
+    }
 }
 
 fn verified_record(tree: git2::Oid, statement: &Statement) -> String {
