@@ -66,9 +66,11 @@ def parse_yaml_mapping(path: str, data: bytes) -> Dict[str, Any]:
     try:
         value = yaml.load(data, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as e:
-        problem = str(e).splitlines()[0] if str(e) else type(e).__name__
+        # Only where: the parser's message quotes the text it read, which may be anything.
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "not YAML"
         raise _corrupt(
-            path, f"cannot parse ({problem}); restore it from git history (`git log -p -- {path}`)"
+            path, f"cannot parse ({where}); restore it from git history (`git log -p -- {path}`)"
         ) from None
     if not isinstance(value, dict):
         raise _corrupt(path, "is not a YAML mapping; restore it from git history")
@@ -99,7 +101,7 @@ def check_config(data: bytes) -> None:
     encryption = doc.get("encryption")
     fmt = encryption.get("format") if isinstance(encryption, dict) else "age"
     if encryption is not None and fmt != "age":
-        raise _corrupt(CONFIG_PATH, f"encryption format {fmt!r} is not supported (only 'age')")
+        raise _corrupt(CONFIG_PATH, "its encryption format is not supported (only 'age')")
 
 
 def _str_list(path: str, value: Any, what: str) -> List[str]:
