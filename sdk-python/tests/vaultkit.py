@@ -140,7 +140,11 @@ class Kit:
         group = group or (path.split("/")[0] if "/" in path else "default")
         agents = sorted(a.name for a in self.agents.values() if group in a.groups)
         recipients = [self.owner.to_public()] + [self.agents[a].identity.to_public() for a in agents]
-        enc = pyrage.encrypt(value, recipients, armor=armor) if armor else pyrage.encrypt(value, recipients)
+        if armor:  # the stock age CLI, as a user of agent-vault 0.1.0 could have written it
+            argv = ["age", "-e", "-a"] + [a for r in recipients for a in ("-r", str(r))]
+            enc = subprocess.run(argv, input=value, stdout=subprocess.PIPE, check=True).stdout
+        else:
+            enc = pyrage.encrypt(value, recipients)
         meta = (
             f"name: {path}\ngroup: {group}\ncreated: 2026-01-01T00:00:00Z\nrotated: 2026-01-01T00:00:00Z\n"
             + ("authorized_agents:\n" + "".join(f"- {a}\n" for a in agents) if agents else "authorized_agents: []\n")
@@ -255,3 +259,76 @@ def commit_tree(repo: Path, files: Dict[str, Tuple[str, bytes]], message: str = 
 def vault_files(kit: Kit) -> Dict[str, Tuple[str, bytes]]:
     """The kit's signed files as plumbing entries (all ``100644``)."""
     return {rel: ("100644", data) for rel, data in kit.tree_files().items()}
+
+
+# ----- trees by hand: loose objects written with zlib, as an attacker can -----------------------
+
+Spec = Dict[bytes, object]  # name -> (mode, bytes) for a file or symlink, or a nested Spec
+
+
+def loose(repo: Path, kind: str, data: bytes) -> str:
+    """Writes a loose object by hand (no git validation at all); returns its id."""
+    import zlib
+
+    raw = f"{kind} {len(data)}".encode() + b"\0" + data
+    oid = hashlib.sha1(raw).hexdigest()
+    path = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(zlib.compress(raw, 1))
+    return oid
+
+
+def tree_object(entries: Sequence[Tuple[str, bytes, str]]) -> bytes:
+    """A tree object's bytes from (mode, name, hex id), in the order given."""
+    return b"".join(mode.encode() + b" " + name + b"\0" + bytes.fromhex(oid) for mode, name, oid in entries)
+
+
+def write_spec(repo: Path, spec: Spec) -> str:
+    entries = []
+    for name in sorted(spec):
+        value = spec[name]
+        if isinstance(value, dict):
+            entries.append(("40000", name, write_spec(repo, value)))
+        else:
+            assert isinstance(value, tuple)
+            mode, data = value
+            entries.append((str(mode), name, loose(repo, "blob", bytes(data))))
+    return loose(repo, "tree", tree_object(entries))
+
+
+def spec_of(files: Dict[str, bytes]) -> Spec:
+    """A nested spec of regular files from {relative path: bytes}."""
+    spec: Spec = {}
+    for rel, data in files.items():
+        *folders, name = rel.encode().split(b"/")
+        here = spec
+        for folder in folders:
+            here = here.setdefault(folder, {})  # type: ignore[assignment]
+        here[name] = ("100644", data)
+    return spec
+
+
+def commit_vault_tree(repo: Path, vault_tree: str, message: str = "by hand") -> str:
+    """Commits HEAD's root tree with ``.agent-vault`` replaced by ``vault_tree`` (an id, or
+    None-like "" to remove it) and moves the branch; the working tree is left alone."""
+    listing = subprocess.run(["git", "-C", str(repo), "ls-tree", "-z", "HEAD"], stdout=subprocess.PIPE,
+                             check=True).stdout
+    entries = []
+    for record in listing.split(b"\0"):
+        if not record:
+            continue
+        info, name = record.split(b"\t", 1)
+        mode, _, oid = info.decode().split(" ")
+        if name != b".agent-vault":
+            entries.append((mode, name, oid))
+    if vault_tree:
+        entries.append(("40000", b".agent-vault", vault_tree))
+    entries.sort(key=lambda e: e[1] + (b"/" if e[0] == "40000" else b""))
+    root = loose(repo, "tree", tree_object(entries))
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=Kit", "-c", "user.email=kit@test.invalid",
+         "commit-tree", root, "-p", "HEAD", "-m", message],
+        stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+    git(repo, "update-ref", "HEAD", commit)
+    return commit
