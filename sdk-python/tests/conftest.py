@@ -108,7 +108,8 @@ class World:
         pins = self.owner_home / "pins.json"
         if pins.exists():
             doc = json.loads(pins.read_text())
-            doc["vaults"].pop(os.path.realpath(repo), None)
+            for table in ("vaults", "locations", "legacy"):
+                (doc.get(table) or {}).pop(os.path.realpath(repo), None)
             pins.write_text(json.dumps(doc))
 
     def branch(self, repo: Path) -> str:
