@@ -67,6 +67,7 @@ def test_agent_vault_offline_means_no_fetch(world: World, monkeypatch: pytest.Mo
     bare = world.bare_remote(origin)
     mine = world.clone(bare, "mine")
     url = f"file://{bare}"
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
     assert Vault(url).get("app/one") == "first"  # cloned into the cache
     world.set(origin, "app/two", b"pushed later")
     world.push(origin)
@@ -113,7 +114,9 @@ def test_git_never_prompts(world: World, monkeypatch: pytest.MonkeyPatch) -> Non
     assert set(log.read_text().splitlines()) == {"0|ssh -i my-key -o BatchMode=yes"}
 
 
-def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(world: World) -> None:
+def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With auto_pull, a secret pushed to the upstream is read from the fetched objects while
     the clone's HEAD, index, status and files stay exactly as they were."""
     origin = world.init("origin")
@@ -123,6 +126,7 @@ def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(wor
     world.set(origin, "app/two", b"pushed later")
     world.push(origin)
     before = snapshot(world, mine)
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
 
     assert Vault(mine, auto_pull=False).list_groups() == ["app"]
     with pytest.raises(SecretNotFoundError):
@@ -221,12 +225,15 @@ def test_git_error_lines_keep_the_reason_without_credentials() -> None:
     assert stderr("") == "exit status 128"
 
 
-def test_remote_url_uses_a_ciphertext_only_cache_and_refreshes(world: World) -> None:
+def test_remote_url_uses_a_ciphertext_only_cache_and_refreshes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file:// URL is cloned bare into XDG_CACHE_HOME; the cache holds no plaintext, and
     auto_pull picks up a newly pushed secret while auto_pull=False keeps the cached state."""
     origin = world.init("origin")
     world.set(origin, "app/one", b"remote-plaintext-one")
     bare = world.bare_remote(origin)
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
     url = f"file://{bare}"
     vault = Vault(url)
     assert vault.get("app/one") == "remote-plaintext-one"
@@ -275,13 +282,14 @@ def test_remote_url_without_a_vault_or_unreachable(world: World) -> None:
         Vault(f"file://{plain}")
 
 
-def test_refused_decryption_is_retried_once_after_a_refresh(world: World) -> None:
+def test_refused_decryption_is_retried_once_after_a_refresh(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Access granted (and pushed) after the SDK's last refresh is picked up by the
     refresh-and-retry; with auto_pull=False the refusal stands."""
     world.av(world.init("origin"), "add-agent", "bot")
     origin = world.root / "origin"
     world.set(origin, "app/key", b"granted just now")
     bare = world.bare_remote(origin)
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
     bot_key = world.owner_home / "agents" / "bot.key"
     url = f"file://{bare}"
     fresh = Vault(url, bot_key)  # cloned now: its next read does not fetch again
