@@ -53,7 +53,7 @@ ERROR_MARKERS = {
     "SecretNotFoundError": "not found",
     "KeyNotFoundError": "key not found",
     "NotAuthorizedError": "access denied",
-    "IntegrityError": "agent-vault verify",
+    "IntegrityError": "integrity failure",
 }
 
 CONTROL_RE = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
@@ -947,8 +947,9 @@ class Builder:
         (secrets / "bad" / "meta.meta").write_text("name: [unclosed\ngroup: bad\n")
         self.commit_all(repo, "damage the vault")
         # The owner adopts the damage (`agent-vault sign`): the files are then exactly what was
-        # signed, so the damage is a format error (code 1), not tampering (code 5).
-        self.av(home, repo, "sign")
+        # signed, so the damage is a format error (code 1), not tampering (code 5). `--force`:
+        # `sign` refuses a vault `check` finds errors in, which is the point here.
+        self.av(home, repo, "sign", "--force")
 
         self.case("corrupted vault: intact secret still readable", repo, env, "get",
                   {"value": good}, path="good/value")
@@ -1212,6 +1213,17 @@ class Builder:
         mallory = self.run(["age-keygen"]).stdout.decode()
         mallory_pub = PUBLIC_KEY_RE.search(mallory).group(1)  # type: ignore[union-attr]
 
+        # Copies of the base share its vault identity, so an owner command on one moves the
+        # owner's pin for all: each copy the owner works on gets its own copy of the owner's
+        # home as it was for the base (as if on another machine of the owner's).
+        home_snapshot = self.out / "homes" / "hostile-owner-base"
+        shutil.copytree(str(home), str(home_snapshot), symlinks=True)
+
+        def owner_home(name: str) -> Path:
+            target = self.out / "homes" / ("owner-" + name)
+            shutil.copytree(str(home_snapshot), str(target), symlinks=True)
+            return target
+
         def attack(name: str) -> Path:
             repo = self.out / "hostile" / name / "repo"
             shutil.copytree(str(base), str(repo), symlinks=True)
@@ -1304,8 +1316,9 @@ class Builder:
         # --- 2, 3: rollback across a signing-key change, key file listing both verify keys
         repo = attack("rollback-key-change")
         self.git(repo, "branch", "before-key-change")
-        self.av(home, repo, "sign", "--new-key")
-        self.set_secret(home, repo, stripe, b"value after the key change")
+        copy_home = owner_home("rollback-key-change")
+        self.av(copy_home, repo, "sign", "--new-key")
+        self.set_secret(copy_home, repo, stripe, b"value after the key change")
         new_key = statement_fields(repo)["verify-key"]
         both_keys = self.keys / "hostile-bot-both-keys.key"
         both_keys.write_text(bot_text.rstrip("\n").replace(
@@ -1383,7 +1396,7 @@ class Builder:
         repo = attack("old-gitignore")
         (repo / ".agent-vault" / ".gitignore").write_text("*.key\n")
         self.commit_all(repo, "the .gitignore agent-vault 0.1.0 wrote")
-        self.av(home, repo, "sign")
+        self.av(owner_home("old-gitignore"), repo, "sign")
         self.case("hostile (0.1.0 .gitignore, adopted by sign): the agent reads", repo, nokey,
                   "get", {"value": value}, path=stripe, key_path=bot_key, no_warnings=True)
         signed_repo, repo = repo, self.out / "hostile" / "old-gitignore-attacked" / "repo"
@@ -1431,7 +1444,7 @@ class Builder:
         self.commit_all(stanzas_repo, "an unsigned vault with 8,000 stanzas")
         self.case("hostile (unsigned, 8,000 age stanzas): refused before decryption",
                   stanzas_repo, {"AGENT_VAULT_HOME": str(stanzas_home)}, "get",
-                  {"error": "FormatError"}, path=stripe, warnings=["unsigned"], max_seconds=10)
+                  {"error": "FormatError"}, path=stripe, max_seconds=10)
 
         # --- conflict markers in the statement
         repo = attack("conflict-markers")
@@ -1443,8 +1456,9 @@ class Builder:
 
         # --- legitimate: a key rotation followed through the chain
         repo = attack("key-rotation")
-        self.av(home, repo, "sign", "--new-key")
-        self.set_secret(home, repo, stripe, b"value after a legitimate key rotation")
+        copy_home = owner_home("key-rotation")
+        self.av(copy_home, repo, "sign", "--new-key")
+        self.set_secret(copy_home, repo, stripe, b"value after a legitimate key rotation")
         rotated = statement_fields(repo)
         self.case("legitimate (sign --new-key): agent with only the OLD verify key, no warning",
                   repo, nokey, "get", {"value": b"value after a legitimate key rotation"},
@@ -1461,9 +1475,7 @@ class Builder:
         theirs = self.out / "hostile" / "merge" / "theirs"
         self.run(["git", "clone", "--quiet", str(ours), str(theirs)])
         self.git(theirs, "remote", "remove", "origin")
-        home_ours, home_theirs = self.out / "homes" / "merge-ours", self.out / "homes" / "merge-theirs"
-        shutil.copytree(str(home), str(home_ours))
-        shutil.copytree(str(home), str(home_theirs))
+        home_ours, home_theirs = owner_home("merge-ours"), owner_home("merge-theirs")
         self.set_secret(home_theirs, theirs, stripe, b"stripe value from the other owner")
         self.set_secret(home_ours, ours, "db/password", b"db value from this owner",
                         "--agents", "deploy-bot")

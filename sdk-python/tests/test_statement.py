@@ -245,3 +245,15 @@ def test_shards_are_canonical_and_hold_only_their_own_paths() -> None:
                 f"{enc.upper()} {meta} stripe/api-key\n".encode()]:
         with pytest.raises(IntegrityError):
             parse_shard("25", bad)
+
+
+def test_the_endorsement_matches_the_published_test_vector() -> None:
+    """docs/format.md's known-answer vector (shared with the CLI): this identity, vault and
+    key give exactly this tag — the SDK's HKDF/HMAC is the spec's, byte for byte."""
+    from agent_vault._statement import endorsement_message, endorsement_tag
+
+    identity = b"AGE-SECRET-KEY-1YGULRNNJDUGVWC7KC3EFQX3WE554XG5RPXQ3H30TMURZEKYK0D2S32ZTK0"
+    message = endorsement_message("00112233445566778899aabbccddeeff",
+                                  "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+    assert endorsement_tag(identity, message).hex() == (
+        "5b1636ee0c9fc4247426d0751fba66866232ab31e0c1ae9840ce02c3e9d535a5")
