@@ -157,8 +157,9 @@ class Vault:
         except VaultNotFoundError:
             if not (self._auto_pull and not remote.just_cloned):
                 raise
+            remote.refresh()  # the cached clone may predate the vault
+            self._tree(fetch=False)
             remote.just_cloned = True  # the next read needs no second fetch
-            self._tree(fetch=True)
 
     def _tree(self, fetch: bool) -> VaultTree:
         """The ``.agent-vault`` tree of the state to read (fetched first when ``fetch``)."""
