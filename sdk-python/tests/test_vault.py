@@ -442,3 +442,26 @@ def test_vault_is_found_from_a_subfolder_and_reports_agents(world: World) -> Non
     assert len(agents) == 1 and isinstance(agents[0], AgentInfo)
     assert agents[0].name == "bot" and agents[0].escrow
     assert agents[0].public_key is not None and agents[0].public_key.startswith("age1")
+
+
+def test_a_cached_clone_that_predates_the_vault_is_refreshed_once(world: World) -> None:
+    """A URL first read before the vault was pushed (so its cached clone has no vault) is
+    fetched again when a Vault is created with auto_pull, and then reads the pushed vault;
+    with auto_pull=False the cached state stands."""
+    plain = world.root / "plain"
+    plain.mkdir()
+    world.git(plain, "init", "--quiet", "-b", "main")
+    (plain / "README").write_text("no vault yet\n")
+    world.git(plain, "add", "README")
+    world.git(plain, "commit", "--quiet", "-m", "no vault yet")
+    bare = world.root / "later.git"
+    world.run(["git", "clone", "--quiet", "--bare", str(plain), str(bare)])
+    url = f"file://{bare}"
+    with pytest.raises(VaultNotFoundError):
+        Vault(url)
+    world.run([str(world.cli), "init", str(plain), "--owner-name", "Test Owner"])
+    world.set(plain, "app/key", b"pushed after the first look")
+    world.git(plain, "push", "--quiet", str(bare), "main")
+    with pytest.raises(VaultNotFoundError):
+        Vault(url, auto_pull=False)
+    assert Vault(url).get("app/key") == "pushed after the first look"
