@@ -165,11 +165,11 @@ def _run(case: Dict[str, Any], expect: Dict[str, Any]) -> None:
         return
     result = _call(case)
     if case["op"] == "list_secrets":
-        # cases.json may predate `extra_agents` (the builder keeps the fields both SDKs had);
-        # compare every field it has, and check the SDK has no other field than extra_agents.
+        # cases.json holds the fields both SDKs have; to_dict() adds `extra_agents` and `name`
+        # (the path, as agent-vault 0.1.0 named it): check those, then compare the rest.
         for got, want in zip(result, expect["result"]):
-            assert set(got) - set(want) <= {"extra_agents"}
-            assert isinstance(got["extra_agents"], list)
+            assert set(got) - set(want) <= {"extra_agents", "name"}
+            assert isinstance(got["extra_agents"], list) and got["name"] == got["path"]
             for key in set(got) - set(want):
                 del got[key]
     if case["op"] != "get":

@@ -363,6 +363,9 @@ def test_list_secrets_to_dict_is_the_cli_list_json(world: World) -> None:
     world.set(repo, "db/password", b"v2", "--agents", "ci,bot")
     cli = json.loads(world.av(repo, "list", "--json", "--offline"))
     got = [s.to_dict() for s in Vault(repo, auto_pull=False).list_secrets()]
+    assert [d.pop("name") for d in got] == [d["path"] for d in got]  # 0.1.0's name for it
+    for d in cli:
+        d.pop("name", None)  # the CLI may carry it too (issue 18)
     assert got == cli
     assert [list(d) for d in got] == [list(d) for d in cli]  # same key order too
     assert got[1]["extra_agents"] == ["bot", "ci"]
@@ -465,3 +468,42 @@ def test_a_cached_clone_that_predates_the_vault_is_refreshed_once(world: World) 
     with pytest.raises(VaultNotFoundError):
         Vault(url, auto_pull=False)
     assert Vault(url).get("app/key") == "pushed after the first look"
+
+
+def test_agent_vault_0_1_names_keep_working_with_a_deprecation_warning(world: World) -> None:
+    """Code written for agent-vault 0.1.0's SDK runs unchanged: `Vault(key_str=...)`,
+    `VaultError`, `SecretMetadata`, `SecretInfo.name`, `pull()` and `reload()` work and each
+    warns (DeprecationWarning); datetimes are at `created_at`/`rotated_at`/`expires_at`, and
+    to_dict() carries `name` for `jq '.[].name'` scripts."""
+    import agent_vault
+    from datetime import datetime, timezone
+
+    repo = world.init()
+    world.av(repo, "add-agent", "bot")
+    world.av(repo, "grant", "bot", "app")
+    world.set(repo, "app/key", b"old code", "--expires", "2099-01-31")
+    text = (world.owner_home / "agents" / "bot.key").read_text()
+    with pytest.warns(DeprecationWarning, match="key="):
+        vault = Vault(repo, key_str=text)
+    assert vault.get("app/key") == "old code"
+    with pytest.raises(InvalidInputError), pytest.warns(DeprecationWarning):
+        Vault(repo, key=text, key_str=text)
+    with pytest.warns(DeprecationWarning, match="AgentVaultError"):
+        old_error = agent_vault.VaultError
+    assert old_error is agent_vault.AgentVaultError
+    with pytest.raises(old_error):
+        vault.get("app/missing")
+    with pytest.warns(DeprecationWarning, match="SecretInfo"):
+        assert agent_vault.SecretMetadata is SecretInfo
+    info = vault.list_secrets()[0]
+    with pytest.warns(DeprecationWarning, match="path"):
+        assert info.name == "app/key"
+    assert info.expires_at == datetime(2099, 1, 31, tzinfo=timezone.utc)
+    assert isinstance(info.created_at, datetime) and info.created_at.tzinfo is not None
+    assert info.to_dict()["name"] == "app/key"
+    with pytest.warns(DeprecationWarning, match="newest state"):
+        vault.pull()
+    with pytest.warns(DeprecationWarning, match="newest state"):
+        vault.reload()
+    with pytest.raises(AttributeError):
+        agent_vault.NoSuchName  # noqa: B018

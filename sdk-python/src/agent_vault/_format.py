@@ -4,6 +4,7 @@ reading the Rust CLI uses, the config, manifest and ``.meta`` files, and timesta
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
@@ -182,10 +183,33 @@ class SecretInfo:
     # a default, so positional construction from before it existed keeps working.
     extra_agents: Tuple[str, ...] = ()
 
+    @property
+    def name(self) -> str:
+        """The secret's path, under its agent-vault 0.1.0 name (deprecated: use ``path``)."""
+        warnings.warn("SecretInfo.name is now SecretInfo.path", DeprecationWarning, stacklevel=2)
+        return self.path
+
+    @property
+    def created_at(self) -> Optional[datetime]:
+        """``created`` as an aware datetime (None when absent or not a timestamp)."""
+        return parse_timestamp(self.created) if self.created else None
+
+    @property
+    def rotated_at(self) -> Optional[datetime]:
+        """``rotated`` as an aware datetime (None when absent or not a timestamp)."""
+        return parse_timestamp(self.rotated) if self.rotated else None
+
+    @property
+    def expires_at(self) -> Optional[datetime]:
+        """``expires`` as an aware datetime (None when absent or not a timestamp)."""
+        return parse_timestamp(self.expires) if self.expires else None
+
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form, identical to ``agent-vault list --json`` (same keys, same order)."""
+        """The JSON form of ``agent-vault list --json`` (same keys, same order), plus ``name``
+        (the path, as agent-vault 0.1.0's ``list --json`` named it) so 0.1.0 scripts keep working."""
         return {
             "path": self.path,
+            "name": self.path,
             "group": self.group,
             "created": self.created,
             "rotated": self.rotated,

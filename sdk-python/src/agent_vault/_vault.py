@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from types import TracebackType
 from typing import List, Optional, Type, Union
@@ -103,9 +104,15 @@ class Vault:
         agent: Optional[str] = None,
         verify_key: Optional[str] = None,
         auto_pull: bool = True,
+        key_str: Optional[KeyText] = None,
     ) -> None:
         self._closed = False
         self._objects: Optional[ObjectReader] = None
+        if key_str is not None:
+            warnings.warn("Vault(key_str=...) is now Vault(key=...)", DeprecationWarning, stacklevel=2)
+            if key is not None:
+                raise InvalidInputError("give either key or key_str (its old name), not both")
+            key = key_str
         if key is not None and key_path is not None:
             raise InvalidInputError("give either key or key_path, not both")
         if agent is not None and (key is not None or key_path is not None):
@@ -365,6 +372,19 @@ class Vault:
                 )
             )
         return out
+
+    def pull(self) -> None:
+        """Fetches the newest state now (agent-vault 0.1.0's name; deprecated: with
+        ``auto_pull`` every call already reads the newest state)."""
+        warnings.warn("Vault.pull() is deprecated: every call reads the newest state with auto_pull",
+                      DeprecationWarning, stacklevel=2)
+        self._tree(fetch=True)
+
+    def reload(self) -> None:
+        """Like :meth:`pull` (agent-vault 0.1.0's other name for it; deprecated)."""
+        warnings.warn("Vault.reload() is deprecated: every call reads the newest state with auto_pull",
+                      DeprecationWarning, stacklevel=2)
+        self._tree(fetch=True)
 
     # ----- lifetime -------------------------------------------------------------------------
 
