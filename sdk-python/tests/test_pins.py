@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import List
 
 import pytest
 
@@ -199,3 +200,33 @@ def test_a_read_only_home_reads_on_with_a_warning(
         assert not (home / "pins.json").exists()
     finally:
         home.chmod(0o700)
+
+
+def test_pins_are_written_only_when_something_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second read of the same state changes nothing, so pins.json is not rewritten and no
+    lock is taken (the file keeps its inode and modification time); a newer state is written."""
+    kit = Kit(tmp_path / "repo")
+    kit.set("app/key", b"value")
+    kit.commit()
+    home = tmp_path / "keyhome"
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(home))
+    vault = Vault(kit.repo, key=str(kit.owner), auto_pull=False)
+    assert vault.get("app/key") == "value"
+    before = os.stat(home / "pins.json")
+    old = time.time() - 100
+    os.utime(home / "pins.json", (old, old))
+    taken: List[int] = []
+    original = Pins._lock
+
+    def counting_lock(self: Pins) -> None:
+        taken.append(1)
+        original(self)
+
+    monkeypatch.setattr(Pins, "_lock", counting_lock)
+    assert vault.get("app/key") == "value"
+    assert [s.path for s in vault.list_secrets()] == ["app/key"]
+    after = os.stat(home / "pins.json")
+    assert after.st_ino == before.st_ino and after.st_mtime == old and taken == []
+    kit.commit()
+    assert vault.get("app/key") == "value"
+    assert taken == [1] and json.loads((home / "pins.json").read_text())["vaults"][kit.vault]["seq"] == 2

@@ -35,6 +35,7 @@ OFFLINE_ENV = "AGENT_VAULT_OFFLINE"
 _FALSEY = ("", "0", "n", "no", "f", "false", "off")
 _REMOTE_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|[^/\\:@\s]+@[^/\\:\s]+:)")
 _USERINFO_RE = re.compile(r"(://)[^/@\s]+@")
+_OID = re.compile(r"(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")
 # Requests written to cat-file before its answers are read: well under a pipe's buffer, so
 # neither side ever blocks on the other.
 _PIPELINE_BYTES = 16 * 1024
@@ -139,6 +140,14 @@ class ObjectReader:
         self._check: Optional["subprocess.Popen[bytes]"] = None
         self._batch: Optional["subprocess.Popen[bytes]"] = None
         self._legacy = False
+        # Objects are named by their content, so what was read once stays true: parsed trees,
+        # small blobs (metadata, policy files, shards: never plaintext) and the SHA-256 of
+        # ciphertexts are kept for the next call, within bounds.
+        self.trees: Dict[str, object] = {}
+        self.blobs: Dict[str, bytes] = {}
+        self.blob_bytes = 0
+        self.digests: Dict[str, bytes] = {}
+        self.walks: Dict[Tuple[str, bool], object] = {}
         # Ends the processes when the reader is garbage-collected without close().
         self._finalizer = weakref.finalize(self, _close_all, self._procs)
 
@@ -165,7 +174,8 @@ class ObjectReader:
         self._command = self._check = self._batch = None
 
     def _exchange(
-        self, proc: "subprocess.Popen[bytes]", requests: Sequence[bytes], contents: bool
+        self, proc: "subprocess.Popen[bytes]", requests: Sequence[bytes], contents: bool,
+        keep: Optional[Sequence[bool]] = None,
     ) -> List[Tuple[ObjectInfo, Optional[bytes]]]:
         assert proc.stdin is not None and proc.stdout is not None
         out: List[Tuple[ObjectInfo, Optional[bytes]]] = []
@@ -180,8 +190,8 @@ class ObjectReader:
                 proc.stdin.flush()
             except OSError:
                 raise _GitGone() from None
-            for _ in range(start, end):
-                out.append(_read_reply(proc.stdout, contents))
+            for i in range(start, end):
+                out.append(_read_reply(proc.stdout, contents, keep[i] if keep is not None else True))
             start = end
         return out
 
@@ -189,7 +199,8 @@ class ObjectReader:
         self.close()
         return FormatError(f"cannot read the vault from {self.git_dir}: `git cat-file` ended unexpectedly")
 
-    def _run(self, kind: str, names: Sequence[str]) -> List[Tuple[ObjectInfo, Optional[bytes]]]:
+    def _run(self, kind: str, names: Sequence[str],
+             keep: Optional[Sequence[bool]] = None) -> List[Tuple[ObjectInfo, Optional[bytes]]]:
         for name in names:
             if "\n" in name or "\0" in name:
                 raise FormatError("cannot read the vault: an object name holds a line break")
@@ -199,7 +210,8 @@ class ObjectReader:
                 self._command = self._spawn("--batch-command")
             verb = "info" if kind == "info" else "contents"
             try:
-                return self._exchange(self._command, [f"{verb} {n}\n".encode() for n in names], kind == "contents")
+                return self._exchange(self._command, [f"{verb} {n}\n".encode() for n in names],
+                                      kind == "contents", keep)
             except _GitGone:
                 status = self._command.wait() if fresh else None
                 if status != 129:  # 129: git older than 2.36, no --batch-command
@@ -214,7 +226,7 @@ class ObjectReader:
                 return self._exchange(self._check, requests, False)
             if self._batch is None:
                 self._batch = self._spawn("--batch")
-            return self._exchange(self._batch, requests, True)
+            return self._exchange(self._batch, requests, True, keep)
         except _GitGone:
             raise self._gone() from None
 
@@ -222,9 +234,13 @@ class ObjectReader:
         """Headers only: type and size of each object (``kind == "missing"`` if absent)."""
         return [i for i, _ in self._run("info", names)] if names else []
 
-    def contents(self, names: Sequence[str]) -> List[Tuple[ObjectInfo, Optional[bytes]]]:
-        """Header and bytes of each object. Callers check sizes with :meth:`info` first."""
-        return self._run("contents", names) if names else []
+    def contents(
+        self, names: Sequence[str], keep: Optional[Sequence[bool]] = None
+    ) -> List[Tuple[ObjectInfo, Optional[bytes]]]:
+        """Header and bytes of each object, all in one pipelined exchange; where ``keep`` is
+        False, the SHA-256 of the bytes instead (hashed while streaming, never held). Callers
+        check sizes with :meth:`info` first."""
+        return self._run("contents", names, keep) if names else []
 
 
 class _GitGone(Exception):
@@ -248,7 +264,7 @@ def _close_all(processes: List["subprocess.Popen[bytes]"]) -> None:
     processes.clear()
 
 
-def _read_reply(stdout: IO[bytes], contents: bool) -> Tuple[ObjectInfo, Optional[bytes]]:
+def _read_reply(stdout: IO[bytes], contents: bool, keep: bool = True) -> Tuple[ObjectInfo, Optional[bytes]]:
     line = stdout.readline()
     if not line.endswith(b"\n"):
         raise _GitGone()
@@ -259,6 +275,17 @@ def _read_reply(stdout: IO[bytes], contents: bool) -> Tuple[ObjectInfo, Optional
         return ObjectInfo("", "missing", 0), None
     if not contents:
         return info, None
+    if not keep:
+        digest, left = hashlib.sha256(), info.size
+        while left:
+            chunk = stdout.read(min(left, 1 << 20))
+            if not chunk:
+                raise _GitGone()
+            digest.update(chunk)
+            left -= len(chunk)
+        if stdout.read(1) != b"\n":
+            raise _GitGone()
+        return info, digest.digest()
     data = stdout.read(info.size)
     if len(data) != info.size or stdout.read(1) != b"\n":
         raise _GitGone()
@@ -328,12 +355,16 @@ class LocalRepo:
         would look like a rollback of a state already read and pinned). Never changes HEAD,
         the index or any file.
         """
-        proc = self._git("rev-parse", "--symbolic-full-name", "HEAD", "@{upstream}")
-        names = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
-        if proc.returncode != 0 or len(names) < 2 or not names[1].startswith("refs/"):
-            head = self.head()
-            return State(head, "HEAD") if head else None
-        branch, upstream = names[0], names[1]
+        # One process for HEAD's commit, its branch and the branch's upstream: rev-parse prints
+        # each answer in turn and stops at the first it cannot give (no upstream: two lines).
+        proc = self._git("rev-parse", "HEAD^{commit}", "--symbolic-full-name", "HEAD", "@{upstream}")
+        lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+        ours = lines[0].strip() if lines and _OID.match(lines[0].strip()) else ""
+        if not ours:
+            return None  # no commits yet
+        if proc.returncode != 0 or len(lines) < 3 or not lines[2].startswith("refs/"):
+            return State(ours, "HEAD")
+        branch, upstream = lines[1], lines[2]
         if fetch:
             remote = self._git("for-each-ref", "--format=%(upstream:remotename)", "--", branch)
             name = remote.stdout.decode("utf-8", "surrogateescape").strip()
@@ -345,10 +376,6 @@ class LocalRepo:
                         name, stderr_reason(fetched),
                     )
         label = upstream[len("refs/remotes/"):] if upstream.startswith("refs/remotes/") else upstream
-        proc = self._git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-        ours = proc.stdout.decode().strip()
-        if proc.returncode != 0 or not ours:
-            return None
         proc = self._git("rev-parse", "--verify", "--quiet", upstream + "^{commit}")
         theirs = proc.stdout.decode().strip()
         if proc.returncode != 0 or not theirs or theirs == ours:

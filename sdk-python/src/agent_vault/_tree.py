@@ -10,10 +10,9 @@ naming the path, escaped.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ._errors import IntegrityError, VaultNotFoundError
 from ._git import ObjectReader
@@ -74,7 +73,9 @@ class VaultTree:
         self.reader = reader
         self.commit = commit
         self.label = label
-        self._trees: Dict[str, List[Tuple[bytes, int, str]]] = {}
+        self._trees: Dict[str, List[Tuple[bytes, int, str]]] = reader.trees  # type: ignore[assignment]
+        if len(self._trees) > 20_000:
+            self._trees.clear()
         self.root: Optional[str] = None
         self._hash_len = 20
         self._entries_seen = 0
@@ -178,6 +179,9 @@ class VaultTree:
         ``into_secrets``), checked against every rule of the vault tree. Breadth first with an
         explicit queue: one round trip per level, never a recursion."""
         assert self.root is not None
+        cached = self.reader.walks.get((self.root, into_secrets))
+        if cached is not None:
+            return cached  # type: ignore[return-value]
         out: List[Entry] = []
         level: List[Tuple[str, str]] = [(self.root, "")]
         depth = 0
@@ -198,6 +202,9 @@ class VaultTree:
                     if entry.is_tree and (into_secrets or path != "secrets"):
                         following.append((child, path))
             level = following
+        if len(self.reader.walks) >= 4:
+            self.reader.walks.clear()
+        self.reader.walks[(self.root, into_secrets)] = out
         return out
 
     def lookup(self, rel: str) -> Optional[Entry]:
@@ -242,26 +249,50 @@ class VaultTree:
                     f"is {info.size:,} bytes, larger than any vault file of its kind may be ({cap // MiB} MiB)",
                 )
 
-    def read(self, entries: Sequence[Entry]) -> Dict[str, bytes]:
-        """The bytes of regular files, each checked against its size cap before it is read."""
+    def fetch(self, keep: Sequence[Entry], hashed: Sequence[Entry] = ()) -> Tuple[Dict[str, bytes], Dict[str, bytes]]:
+        """The bytes of the files ``keep`` and the SHA-256 of the files ``hashed`` (streamed,
+        never held: a listing hashes every ciphertext), all checked against their size caps
+        from the object headers before anything is read, in one pipelined exchange. Objects
+        read before (same id, so same bytes) come from the reader's caches."""
+        cache = self.reader
+        kept: Dict[str, bytes] = {}
+        digests: Dict[str, bytes] = {}
+        missing: List[Tuple[Entry, bool]] = []
+        for entry in keep:
+            if entry.oid in cache.blobs:
+                kept[entry.rel] = cache.blobs[entry.oid]
+            else:
+                missing.append((entry, True))
+        for entry in hashed:
+            if entry.oid in cache.digests:
+                digests[entry.rel] = cache.digests[entry.oid]
+            else:
+                missing.append((entry, False))
+        if not missing:
+            return kept, digests
+        entries = [entry for entry, _ in missing]
+        flags = [flag for _, flag in missing]
         self._sizes(entries)
-        out: Dict[str, bytes] = {}
-        for entry, (info, data) in zip(entries, self.reader.contents([e.oid for e in entries])):
+        if cache.blob_bytes > 32 * MiB or len(cache.digests) > 100_000:
+            cache.blobs.clear()
+            cache.digests.clear()
+            cache.blob_bytes = 0
+        for entry, flag, (info, data) in zip(entries, flags, self.reader.contents([e.oid for e in entries], flags)):
             if data is None or info.kind != "blob":
                 raise tree_violation(shown(entry.rel), "is not a readable file object")
-            out[entry.rel] = data
-        return out
+            if flag:
+                kept[entry.rel] = data
+                if len(data) <= 64 * 1024:
+                    cache.blobs[entry.oid] = data
+                    cache.blob_bytes += len(data)
+            else:
+                digests[entry.rel] = data
+                cache.digests[entry.oid] = data
+        return kept, digests
 
-    def digests(self, entries: Sequence[Entry], group: int = 64) -> Iterator[Tuple[Entry, bytes]]:
-        """SHA-256 of each file, read a group at a time (a listing hashes every ciphertext
-        without holding them all)."""
-        self._sizes(entries)
-        for start in range(0, len(entries), group):
-            chunk = entries[start:start + group]
-            for entry, (info, data) in zip(chunk, self.reader.contents([e.oid for e in chunk])):
-                if data is None or info.kind != "blob":
-                    raise tree_violation(shown(entry.rel), "is not a readable file object")
-                yield entry, hashlib.sha256(data).digest()
+    def read(self, entries: Sequence[Entry]) -> Dict[str, bytes]:
+        """The bytes of regular files, each checked against its size cap before it is read."""
+        return self.fetch(entries)[0]
 
 
 def place_rule(entry: Entry) -> None:

@@ -96,9 +96,9 @@ def _partition(entries: Sequence[Entry]) -> _Parts:
     return parts
 
 
-def _statement(tree: VaultTree, parts: _Parts, reader: Reader, pins: PinsDoc) -> Optional[Statement]:
+def _statement(data: Optional[bytes], reader: Reader, pins: PinsDoc) -> Optional[Statement]:
     """Steps 2 and 3: the verified statement, or None for an unsigned vault (with a warning)."""
-    if parts.statement is None:
+    if data is None:
         if reader.anchors:
             raise _fail(
                 f"this vault should be signed by {' or '.join(reader.anchors)} but has no signature "
@@ -115,7 +115,6 @@ def _statement(tree: VaultTree, parts: _Parts, reader: Reader, pins: PinsDoc) ->
             reader.location,
         )
         return None
-    data = tree.read([parts.statement])[STATEMENT_REL]
     if has_conflict_markers(data):
         raise _fail(f"{STATEMENT_PATH} {MERGE_HINT}")
     return parse_and_verify(data)
@@ -216,13 +215,14 @@ def _record(statement: Statement, reader: Reader) -> None:
                 changed = True
         return changed
 
-    reader.pins.update(change)
+    if change(reader.pins.read()):  # on a copy: write (under the lock) only when it changes
+        reader.pins.update(change)
 
 
 # ----- step 7: the contents ---------------------------------------------------------------------
 
 
-def _policy_problems(statement: Statement, tree: VaultTree, parts: _Parts) -> Tuple[List[str], Dict[str, bytes]]:
+def _policy_problems(statement: Statement, parts: _Parts, files: Dict[str, bytes]) -> List[str]:
     problems: List[str] = []
     for rel in sorted(statement.files):
         if rel not in parts.policy:
@@ -230,23 +230,19 @@ def _policy_problems(statement: Statement, tree: VaultTree, parts: _Parts) -> Tu
     for rel in sorted(parts.policy):
         if rel not in statement.files:
             problems.append(f".agent-vault/{rel} was added after the owner signed the vault (not covered by the signature)")
-    if problems:
-        return problems, {}
-    data = tree.read([parts.policy[rel] for rel in sorted(parts.policy)])
-    for rel in sorted(parts.policy):
-        if sha256(data[rel]) != statement.files[rel]:
+        elif sha256(files[rel]) != statement.files[rel]:
             problems.append(f".agent-vault/{rel} was changed after the owner signed the vault")
-    return problems, data
+    return problems
 
 
-def _shard(statement: Statement, tree: VaultTree, parts: _Parts, name: str) -> Shard:
+def _shard(statement: Statement, name: str, files: Dict[str, bytes]) -> Shard:
+    """The shard ``name`` as the statement signed it (empty when it lists none)."""
     expected = statement.shards.get(name)
     if expected is None:
         return {}
-    entry = parts.shards.get(name)
-    if entry is None:
+    data = files.get(SHARD_PREFIX + name)
+    if data is None:
         raise _fail(f".agent-vault/{SHARD_PREFIX}{name} is missing but the signed statement lists it")
-    data = tree.read([entry])[entry.rel]
     if sha256(data) != expected:
         raise _fail(f".agent-vault/{SHARD_PREFIX}{name} was changed after the owner signed the vault")
     return parse_shard(name, data)
@@ -268,42 +264,36 @@ def _secret_problem(secret: str, signed: Optional[Tuple[bytes, bytes]], enc: Opt
     return None
 
 
-def _verify_one(statement: Statement, tree: VaultTree, parts: _Parts, secret: str,
-                own: Dict[str, Entry]) -> Dict[str, bytes]:
-    """Policy files, the secret's shard, then the secret's own files (read only now)."""
-    problems, policy = _policy_problems(statement, tree, parts)
+def _verify_one(statement: Statement, parts: _Parts, secret: str, files: Dict[str, bytes]) -> None:
+    """Policy files, the secret's shard, then the secret's own files."""
+    problems = _policy_problems(statement, parts, files)
     if problems:
         raise _fail(problems[0])
-    shard = _shard(statement, tree, parts, shard_name(secret))
-    signed = shard.get(secret)
-    enc, meta = own.get(f"secrets/{secret}.enc"), own.get(f"secrets/{secret}.meta")
-    files = tree.read([e for e in (enc, meta) if e is not None])
-    digests = {rel: sha256(data) for rel, data in files.items()}
+    shard = _shard(statement, shard_name(secret), files)
+    enc, meta = files.get(f"secrets/{secret}.enc"), files.get(f"secrets/{secret}.meta")
     problem = _secret_problem(
-        secret, signed, digests.get(f"secrets/{secret}.enc"), digests.get(f"secrets/{secret}.meta")
+        secret, shard.get(secret), sha256(enc) if enc is not None else None, sha256(meta) if meta is not None else None
     )
     if problem:
         raise _fail(problem)
-    return {**policy, **files}
 
 
-def _verify_all(statement: Statement, tree: VaultTree, parts: _Parts) -> Tuple[Dict[str, bytes], Dict[str, bytes]]:
-    """The whole vault; returns (policy files, .meta files) — .enc files are only hashed."""
-    problems, policy = _policy_problems(statement, tree, parts)
+def _verify_all(statement: Statement, parts: _Parts, files: Dict[str, bytes], digests: Dict[str, bytes]) -> None:
+    """The whole vault. ``files`` holds the policy files, shards and .meta files; ``digests``
+    the SHA-256 of every .enc."""
+    problems = _policy_problems(statement, parts, files)
     signed: Shard = {}
     for name in sorted(statement.shards):
         try:
-            signed.update(_shard(statement, tree, parts, name))
+            signed.update(_shard(statement, name, files))
         except IntegrityError as e:
             problems.append(str(e).replace("integrity failure: ", "", 1).split("; do not trust")[0])
     for name in sorted(parts.shards):
         if name not in statement.shards:
             problems.append(f".agent-vault/{SHARD_PREFIX}{name}: a shard the signed statement does not list")
-    metas = tree.read([e for rel, e in sorted(parts.secrets.items()) if rel.endswith(".meta")])
-    enc_entries = [e for rel, e in sorted(parts.secrets.items()) if rel.endswith(".enc")]
-    digests: Dict[str, bytes] = {rel: sha256(data) for rel, data in metas.items()}
-    for entry, digest in tree.digests(enc_entries):
-        digests[entry.rel] = digest
+    for rel, data in files.items():
+        if rel.startswith("secrets/"):
+            digests[rel] = sha256(data)
     secrets = sorted({s for s in (secret_of(rel) for rel in parts.secrets) if s is not None} | set(signed))
     for secret in secrets:
         problem = _secret_problem(
@@ -317,7 +307,6 @@ def _verify_all(statement: Statement, tree: VaultTree, parts: _Parts) -> Tuple[D
             + "\n  ".join(problems)
             + f"\nDo not trust it; {VERIFY_HINT}"
         )
-    return policy, metas
 
 
 # ----- the two ways in ------------------------------------------------------------------------
@@ -325,35 +314,37 @@ def _verify_all(statement: Statement, tree: VaultTree, parts: _Parts) -> Tuple[D
 
 def open_secret(tree: VaultTree, reader: Reader, secret: str) -> Snapshot:
     """The state for reading one secret: the tree outside ``secrets/`` walked, the policy
-    files, the secret's shard and its two files verified (docs/format.md, "One secret")."""
+    files, the secret's shard and its two files verified (docs/format.md, "One secret").
+    Every blob is read in one exchange, sizes first; nothing is parsed before its digest."""
     parts = _partition(tree.walk(into_secrets=False))
-    own: Dict[str, Entry] = {}
-    for rel in (f"secrets/{secret}.enc", f"secrets/{secret}.meta"):
-        entry = tree.lookup(rel)
-        if entry is not None:
-            own[rel] = entry
+    own = [e for e in (tree.lookup(f"secrets/{secret}.enc"), tree.lookup(f"secrets/{secret}.meta")) if e]
+    shard = parts.shards.get(shard_name(secret))
     pins = reader.pins.read()
-    statement = _statement(tree, parts, reader, pins)
-    if statement is None:
-        files = tree.read([parts.policy[rel] for rel in sorted(parts.policy)] + list(own.values()))
-        return Snapshot(tree.label, False, files, {rel for rel in own})
-    _decide(statement, reader, pins)
-    files = _verify_one(statement, tree, parts, secret, own)
-    _record(statement, reader)
-    return Snapshot(tree.label, True, files, {rel for rel in own})
+    files, _ = tree.fetch([*([parts.statement] if parts.statement else []), *parts.policy.values(),
+                           *([shard] if shard else []), *own])
+    statement = _statement(files.get(STATEMENT_REL), reader, pins)
+    if statement is not None:
+        _decide(statement, reader, pins)
+        _verify_one(statement, parts, secret, files)
+        _record(statement, reader)
+    return Snapshot(tree.label, statement is not None, files, {e.rel for e in own})
 
 
 def open_vault(tree: VaultTree, reader: Reader) -> Snapshot:
     """The state for listings: every entry walked and verified (docs/format.md, "The whole
-    vault"). Holds the policy files and every ``.meta``; ``present`` names every secret file."""
+    vault"). Holds the policy files and every ``.meta``; ``present`` names every secret file;
+    every ciphertext is hashed while streaming, never held."""
     parts = _partition(tree.walk(into_secrets=True))
     pins = reader.pins.read()
-    statement = _statement(tree, parts, reader, pins)
-    if statement is None:
-        policy = tree.read([parts.policy[rel] for rel in sorted(parts.policy)])
-        metas = tree.read([e for rel, e in sorted(parts.secrets.items()) if rel.endswith(".meta")])
-        return Snapshot(tree.label, False, {**policy, **metas}, set(parts.secrets))
-    _decide(statement, reader, pins)
-    policy, metas = _verify_all(statement, tree, parts)
-    _record(statement, reader)
-    return Snapshot(tree.label, True, {**policy, **metas}, set(parts.secrets))
+    metas = [e for rel, e in sorted(parts.secrets.items()) if rel.endswith(".meta")]
+    encs = [e for rel, e in sorted(parts.secrets.items()) if rel.endswith(".enc")]
+    files, digests = tree.fetch(
+        [*([parts.statement] if parts.statement else []), *parts.policy.values(), *parts.shards.values(), *metas],
+        encs,
+    )
+    statement = _statement(files.get(STATEMENT_REL), reader, pins)
+    if statement is not None:
+        _decide(statement, reader, pins)
+        _verify_all(statement, parts, files, digests)
+        _record(statement, reader)
+    return Snapshot(tree.label, statement is not None, files, set(parts.secrets))
