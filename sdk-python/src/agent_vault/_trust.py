@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ._errors import IntegrityError
+from ._names import escaped
 from ._pins import Pin, Pins, PinsDoc
 from ._statement import (
     MERGE_HINT,
@@ -57,11 +58,15 @@ class Snapshot:
     label: str
     signed: bool
     _files: Dict[str, bytes]
-    # The secret files that exist in this state (for listings: all; for one secret: its own).
-    present: Set[str] = field(default_factory=set)
+    # What this snapshot vouches for: the policy files, and the secret files it was opened
+    # for (one secret's two, or every .meta); present or absent.
+    _covered: Set[str] = field(default_factory=set)
 
     def file(self, rel: str) -> Optional[bytes]:
-        """A verified file's bytes, or None when it is absent from the state."""
+        """A verified file's bytes, or None when it is absent from the state. Asking for a
+        file the snapshot does not cover is a programming error, never an unverified read."""
+        if rel not in self._covered:
+            raise LookupError(f"{rel} is not covered by this snapshot")
         return self._files.get(rel)
 
 
@@ -112,7 +117,7 @@ def _statement(data: Optional[bytes], reader: Reader, pins: PinsDoc) -> Optional
         logger.warning(
             "vault %s is unsigned, so tampering by anyone with push access would go unnoticed; "
             "ask the owner to run `agent-vault sign`",
-            reader.location,
+            escaped(reader.location),
         )
         return None
     if has_conflict_markers(data):
@@ -151,12 +156,12 @@ def _decide(statement: Statement, reader: Reader, pins: PinsDoc) -> None:
     pinned_id = pins.locations.get(location)
     if pinned_id is not None and statement.vault is None:
         raise _fail(
-            f"a version-1 statement at {location}, which held the version-2 vault {pinned_id} "
+            f"a version-1 statement at {escaped(location)}, which held the version-2 vault {pinned_id} "
             "(a downgrade to an older statement format)"
         )
     if pinned_id is not None and pinned_id != statement.vault:
         raise _fail(
-            f"another vault is at {location}: this machine knows it as vault {pinned_id}, but this "
+            f"another vault is at {escaped(location)}: this machine knows it as vault {pinned_id}, but this "
             f"statement is vault {statement.vault}; someone may have replaced it (e.g. with a copy "
             "of another vault)"
         )
@@ -184,7 +189,7 @@ def _decide(statement: Statement, reader: Reader, pins: PinsDoc) -> None:
         "vault %s: its verify key %s is trusted on first use (nothing on this machine says which key "
         "to expect); if that is the owner's key, pin it with AGENT_VAULT_VERIFY_KEY=%s (or the "
         "`# agent-vault verify-key:` line of the agent's key file)",
-        location, key, key,
+        escaped(location), key, key,
     )
 
 
@@ -327,13 +332,14 @@ def open_secret(tree: VaultTree, reader: Reader, secret: str) -> Snapshot:
         _decide(statement, reader, pins)
         _verify_one(statement, parts, secret, files)
         _record(statement, reader)
-    return Snapshot(tree.label, statement is not None, files, {e.rel for e in own})
+    covered = {*parts.policy, f"secrets/{secret}.enc", f"secrets/{secret}.meta"}
+    return Snapshot(tree.label, statement is not None, files, covered)
 
 
 def open_vault(tree: VaultTree, reader: Reader) -> Snapshot:
     """The state for listings: every entry walked and verified (docs/format.md, "The whole
-    vault"). Holds the policy files and every ``.meta``; ``present`` names every secret file;
-    every ciphertext is hashed while streaming, never held."""
+    vault"). Holds the policy files and every ``.meta``; every ciphertext is hashed while
+    streaming, never held."""
     parts = _partition(tree.walk(into_secrets=True))
     pins = reader.pins.read()
     metas = [e for rel, e in sorted(parts.secrets.items()) if rel.endswith(".meta")]
@@ -347,4 +353,14 @@ def open_vault(tree: VaultTree, reader: Reader) -> Snapshot:
         _decide(statement, reader, pins)
         _verify_all(statement, parts, files, digests)
         _record(statement, reader)
-    return Snapshot(tree.label, statement is not None, files, set(parts.secrets))
+    return _Listing(tree.label, statement is not None, files)
+
+
+class _Listing(Snapshot):
+    """A whole-vault snapshot: it covers every file, since every entry was walked and
+    verified (an unlisted path is simply absent)."""
+
+    def file(self, rel: str) -> Optional[bytes]:
+        if rel.startswith("secrets/") and rel.endswith(".enc"):
+            raise LookupError("a listing snapshot holds no ciphertext")
+        return self._files.get(rel)
