@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Dict, List, Optional, Sequence, Tuple
 
-from ._errors import AgentVaultError, FormatError, VaultNotFoundError
+from ._errors import FormatError, VaultNotFoundError
 
 logger = logging.getLogger("agent_vault")
 
@@ -341,11 +341,6 @@ class LocalRepo:
     def _git(self, *args: str, timeout: Optional[float] = None) -> "subprocess.CompletedProcess[bytes]":
         return run_git(["--git-dir", self.git_dir, *args], cwd=self.workdir, timeout=timeout)
 
-    def head(self) -> Optional[str]:
-        proc = self._git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-        commit = proc.stdout.decode().strip()
-        return commit if proc.returncode == 0 and commit else None
-
     def state(self, fetch: bool) -> Optional[State]:
         """The newest state: the upstream commit when it strictly descends from HEAD, else
         HEAD; None without commits.
@@ -469,20 +464,3 @@ class RemoteRepo:
                 f"{self.shown} has no commits, so no vault; run `agent-vault init` in a clone and push it"
             )
         return State(commit, self.shown)
-
-
-__all__ = [
-    "AgentVaultError",
-    "LocalRepo",
-    "ObjectInfo",
-    "ObjectReader",
-    "RemoteRepo",
-    "State",
-    "fetch_timeout",
-    "git_env",
-    "is_remote_url",
-    "offline",
-    "redact",
-    "run_git",
-    "stderr_reason",
-]
