@@ -1361,10 +1361,16 @@ class Builder:
         # --- a version-1 statement at a location pinned to a version-2 vault
         repo = attack("v1-downgrade")
         reader = self.pinned_home("downgrade-reader", repo, key=bot_raw)
-        self.resign(repo, ed25519_new(), version=1)
+        v1_key = self.resign(repo, ed25519_new(), version=1)
         self.case("hostile (version-1 statement at a location pinned to a version-2 vault)", repo,
                   {"AGENT_VAULT_HOME": str(reader)}, "get", IE, path=stripe, key=bot_raw,
                   expect_pins=pins(repo, vkey, vseq))
+        self.case("version-1 statement, fresh reader: first use, pinned under legacy", repo, nokey,
+                  "get", {"value": value}, path=stripe, key=bot_raw,
+                  warnings=["first use", v1_key],
+                  expect_pins={"legacy": {os.path.realpath(str(repo)): {"verify_key": v1_key,
+                                                                      "seq": vseq + 1}},
+                               "locations": {os.path.realpath(str(repo)): None}})
 
         # --- 4: symlinks
         repo = attack("symlinked-meta")
