@@ -1430,6 +1430,16 @@ class Builder:
         self.graft(repo, [b".agent-vault", b"agents"], ("40000", b"deep", inner), "100,000 levels")
         both("a tree 100,000 levels deep", repo, max_seconds=60)
 
+        # --- the depth limit, exactly: a signed file 128 levels below .agent-vault is fine, 129 not
+        for levels, expect in [(128, {"value": value}), (129, IE)]:
+            repo = attack("depth-%d" % levels)
+            deep = repo / ".agent-vault" / Path(*(["d"] * (levels - 1)))
+            deep.mkdir(parents=True)
+            (deep / "f").write_text("a policy file %d levels deep\n" % levels)
+            key = self.resign(repo, ed25519_new())
+            self.case("tree depth: a signed file %d levels below .agent-vault" % levels, repo, nokey,
+                      "get", expect, path=stripe, key=bot_raw, verify_key=key)
+
         # --- 6: a 70 MiB blob (compressible, so cheap to push) where a ciphertext belongs
         repo = attack("huge-blob")
         big = loose_object(repo, "blob", b"\0" * (70 * 1024 * 1024))

@@ -250,3 +250,19 @@ def test_a_commit_in_progress_is_never_half_read(kit: Kit) -> None:
         (kit.repo / ".agent-vault" / rel).write_bytes(data)
     git(kit.repo, "add", "-A", "-f", ".agent-vault")
     assert owner(kit).get("app/key") == "the value"
+
+
+@pytest.mark.parametrize("levels,ok", [(128, True), (129, False)])
+def test_the_depth_limit_counts_components_below_the_vault_folder(tmp_path: Path, levels: int, ok: bool) -> None:
+    """A signed file whose path has 128 components below .agent-vault/ is read; 129 is refused
+    (the CLI draws the line at the same place)."""
+    kit = Kit(tmp_path / "deep")
+    kit.set("app/key", b"v")
+    kit.extra["/".join(["d"] * (levels - 1)) + "/f"] = b"x"
+    kit.commit()
+    vault = Vault(kit.repo, key=str(kit.owner), auto_pull=False, verify_key=kit.key)
+    if ok:
+        assert vault.get("app/key") == "v"
+    else:
+        with pytest.raises(IntegrityError, match="128 levels"):
+            vault.get("app/key")

@@ -139,6 +139,9 @@ def test_a_vault_re_signed_by_another_key_is_refused(kit: Kit, caplog: pytest.Lo
     with pytest.raises(IntegrityError, match="replaced the signing key"):
         bot(kit).get("app/key")
     assert pins()["vaults"][kit.vault] == {"verify_key": genuine, "seq": 1}
+    # A listing needs no key, but uses the anchors of the key the Vault would decrypt with.
+    with pytest.raises(IntegrityError, match="signed by"):
+        Vault(kit.repo, key=kit.key_file("bot", [genuine]), auto_pull=False).list_secrets()
     fresh = Path(os.environ["AGENT_VAULT_HOME"]).parent / "fresh-home"
     os.environ["AGENT_VAULT_HOME"] = str(fresh)
     with caplog.at_level(logging.WARNING, logger="agent_vault"):
