@@ -1430,6 +1430,56 @@ class Builder:
         self.graft(repo, [b".agent-vault", b"agents"], ("40000", b"deep", inner), "100,000 levels")
         both("a tree 100,000 levels deep", repo, max_seconds=60)
 
+        # --- the statement's canonical form: each variant validly signed by the key the reader
+        # is given, so only its form is wrong (issue 17: line order, duplicates, uppercase hex,
+        # the signature line, a seq above u64)
+        canon = attack("canonical")
+        signer = ed25519_new()
+        signer_key = self.resign(canon, signer)
+        self.case("statement form: the attacker-made control statement, read with its key", canon,
+                  nokey, "get", {"value": value}, path=stripe, key=bot_raw, verify_key=signer_key)
+
+        def variant(label: str, edit: Callable[[List[str]], List[str]], resign: bool = True,
+                    raw: Optional[Callable[[bytes], bytes]] = None) -> None:
+            repo = self.out / "hostile" / ("canonical-" + re.sub(r"[^a-z0-9]+", "-", label)) / "repo"
+            shutil.copytree(str(canon), str(repo), symlinks=True)
+            path = repo / ".agent-vault" / "integrity" / "statement"
+            text = path.read_text()
+            body_lines = text.split("\n")[:-2]
+            body = ("\n".join(edit(body_lines)) + "\n").encode()
+            data = body + ("signature %s\n" % base64.b64encode(signer.sign(body)).decode()).encode()
+            path.write_bytes(raw(data) if raw else data)
+            self.commit_all(repo, "statement: " + label)
+            self.case("statement form: %s (validly signed) is refused" % label, repo, nokey, "get",
+                      IE, path=stripe, key=bot_raw, verify_key=signer_key)
+
+        def swap_files(lines: List[str]) -> List[str]:
+            i = next(i for i, line in enumerate(lines) if line.startswith("file "))
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+            return lines
+
+        def duplicate_file(lines: List[str]) -> List[str]:
+            i = next(i for i, line in enumerate(lines) if line.startswith("file "))
+            return lines[: i + 1] + [lines[i]] + lines[i + 1:]
+
+        def upper_hex(lines: List[str]) -> List[str]:
+            i = next(i for i, line in enumerate(lines) if line.startswith("file "))
+            kind, digest, name = lines[i].split(" ", 2)
+            lines[i] = "%s %s %s" % (kind, digest.upper(), name)
+            return lines
+
+        def seq_overflow(lines: List[str]) -> List[str]:
+            return [("seq %d" % (U64_MAX + 1)) if line.startswith("seq ") else line for line in lines]
+
+        variant("file lines out of order", swap_files)
+        variant("a duplicated file line", duplicate_file)
+        variant("uppercase hex in a digest", upper_hex)
+        variant("seq 18446744073709551616", seq_overflow)
+        variant("text after the signature line", lambda lines: lines, raw=lambda d: d + b"extra\n")
+        variant("the signature not at a line start", lambda lines: lines,
+                raw=lambda d: d[: d.rindex(b"\nsignature ")] + b" " + d[d.rindex(b"\nsignature ") + 1:])
+        variant("CRLF line endings", lambda lines: lines, raw=lambda d: d.replace(b"\n", b"\r\n"))
+
         # --- the depth limit, exactly: a signed file 128 levels below .agent-vault is fine, 129 not
         for levels, expect in [(128, {"value": value}), (129, IE)]:
             repo = attack("depth-%d" % levels)
