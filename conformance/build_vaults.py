@@ -1480,6 +1480,29 @@ class Builder:
                 raw=lambda d: d[: d.rindex(b"\nsignature ")] + b" " + d[d.rindex(b"\nsignature ") + 1:])
         variant("CRLF line endings", lambda lines: lines, raw=lambda d: d.replace(b"\n", b"\r\n"))
 
+        # --- a forged hand-over: a key-change line claiming the genuine key vouched for the
+        # attacker's, its signature made by the attacker (who lacks the genuine key)
+        repo = attack("forged-key-change")
+        forger = ed25519_new()
+        forger_key = self.resign(repo, forger)
+        path = repo / ".agent-vault" / "integrity" / "statement"
+        lines = path.read_text().split("\n")[:-2]
+        seq_at = next(i for i, line in enumerate(lines) if line.startswith("seq "))
+        seq_now = int(lines[seq_at].split(" ")[1])
+        claim = ("agent-vault key-change v1\nvault %s\nseq %d\nfrom %s\nto %s\n"
+                 % (vid, seq_now, vkey, forger_key)).encode()
+        lines.insert(seq_at + 1, "key-change %d %s %s" % (
+            seq_now, vkey, base64.b64encode(forger.sign(claim)).decode()))
+        body = ("\n".join(lines) + "\n").encode()
+        path.write_bytes(body + ("signature %s\n" % base64.b64encode(forger.sign(body)).decode()).encode())
+        self.commit_all(repo, "a forged key change")
+        self.case("hostile (a key-change line forged by the attacker): anchored agent", repo, nokey,
+                  "get", IE, path=stripe, key_path=bot_key)
+        self.case("hostile (a key-change line forged by the attacker): reader pinned to the genuine "
+                  "key", repo, {"AGENT_VAULT_HOME": str(self.pinned_home("forged-chain-reader", base,
+                                                                         key=bot_raw))},
+                  "get", IE, path=stripe, key=bot_raw)
+
         # --- the depth limit, exactly: a signed file 128 levels below .agent-vault is fine, 129 not
         for levels, expect in [(128, {"value": value}), (129, IE)]:
             repo = attack("depth-%d" % levels)
