@@ -17,6 +17,7 @@ import pytest
 from agent_vault import (
     AgentInfo,
     FormatError,
+    IntegrityError,
     InvalidInputError,
     KeyNotFoundError,
     NotAuthorizedError,
@@ -507,3 +508,39 @@ def test_agent_vault_0_1_names_keep_working_with_a_deprecation_warning(world: Wo
         vault.reload()
     with pytest.raises(AttributeError):
         agent_vault.NoSuchName  # noqa: B018
+
+
+def test_the_upstream_is_resolved_by_git_with_includes_and_env_config(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upstream comes from git itself: configured only in an `include`d file, or only
+    through GIT_CONFIG_COUNT/KEY/VALUE, it is still fetched and read (a hand parser of
+    .git/config saw neither)."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"first")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    branch = world.branch(mine)
+    world.git(mine, "config", "--unset", f"branch.{branch}.remote")
+    world.git(mine, "config", "--unset", f"branch.{branch}.merge")
+    included = world.root / "upstream.cfg"
+    included.write_text(f'[branch "{branch}"]\n\tremote = origin\n\tmerge = refs/heads/{branch}\n')
+    world.git(mine, "config", "include.path", str(included))
+    world.set(origin, "app/two", b"pushed later")
+    world.push(origin)
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
+    assert Vault(mine).get("app/two") == "pushed later"
+    world.git(mine, "config", "--unset", "include.path")
+    world.set(origin, "app/three", b"pushed even later")
+    world.push(origin)
+    # No upstream configured any more: HEAD is read, which this machine saw superseded.
+    with pytest.raises(IntegrityError, match="rollback"):
+        Vault(mine).get("app/two")
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home("another-reader")))
+    with pytest.raises(SecretNotFoundError):
+        Vault(mine).get("app/two")
+    for name, value in {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": f"branch.{branch}.remote",
+                        "GIT_CONFIG_VALUE_0": "origin", "GIT_CONFIG_KEY_1": f"branch.{branch}.merge",
+                        "GIT_CONFIG_VALUE_1": f"refs/heads/{branch}"}.items():
+        monkeypatch.setenv(name, value)
+    assert Vault(mine).get("app/three") == "pushed even later"
