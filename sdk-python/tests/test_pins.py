@@ -40,7 +40,7 @@ def test_written_pins_are_version_2_private_and_keep_unknown_keys(tmp_path: Path
     doc = json.loads((home / "pins.json").read_text())
     assert doc["version"] == 2 and doc["note"] == "kept"
     assert doc["vaults"] == {"ab" * 16: {"verify_key": "ed25519:k", "seq": 2**64 - 1}}
-    assert doc["locations"] == {"/repo": "ab" * 16} and doc["legacy"] == {}
+    assert doc["locations"] == {"/repo": "ab" * 16} and "legacy" not in doc
     assert (home / "pins.json").stat().st_mode & 0o777 == 0o600
     assert sorted(p.name for p in home.iterdir()) == ["pins.json"]
 

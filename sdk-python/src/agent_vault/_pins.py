@@ -56,14 +56,17 @@ class PinsDoc:
     extra: Dict[str, Any]
 
     def to_bytes(self) -> bytes:
-        doc: Dict[str, Any] = dict(self.extra)
-        doc.update(
-            version=PINS_VERSION,
-            vaults={k: v.to_json() for k, v in self.vaults.items()},
-            locations=dict(self.locations),
-            legacy={k: v.to_json() for k, v in self.legacy.items()},
-        )
-        return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8")
+        """The file as the CLI writes it: `version`, `vaults`, `locations`, then `legacy` when
+        not empty and unknown keys; maps sorted by key; two-space indentation, UTF-8."""
+        doc: Dict[str, Any] = {
+            "version": PINS_VERSION,
+            "vaults": {k: self.vaults[k].to_json() for k in sorted(self.vaults)},
+            "locations": {k: self.locations[k] for k in sorted(self.locations)},
+        }
+        if self.legacy:
+            doc["legacy"] = {k: self.legacy[k].to_json() for k in sorted(self.legacy)}
+        doc.update((k, v) for k, v in self.extra.items() if k not in doc)
+        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 class PinsUnwritable(Exception):
