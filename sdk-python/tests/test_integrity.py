@@ -209,3 +209,17 @@ def test_a_changed_statement_is_never_hidden_by_the_cache(world: World) -> None:
     commit_all(world, repo, "forge")
     with pytest.raises(IntegrityError, match="forged or edited|canonical"):
         vault.get("app/key")
+
+
+def test_the_sdk_and_the_cli_write_the_same_pins_file(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading the same state on two fresh key homes, the CLI and the SDK write pins.json
+    byte for byte alike (mode 0600): one file, one format, for all implementations."""
+    repo = world.init()
+    world.set(repo, "app/key", b"v")
+    cli_home, sdk_home = world.reader_home("cli-home"), world.reader_home("sdk-home")
+    world.run([str(world.cli), "--vault", str(repo), "get", "app/key", "--offline"],
+              env={"AGENT_VAULT_HOME": str(cli_home)})
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(sdk_home))
+    assert Vault(repo, auto_pull=False).get("app/key") == "v"
+    assert (sdk_home / "pins.json").read_bytes() == (cli_home / "pins.json").read_bytes()
+    assert (sdk_home / "pins.json").stat().st_mode & 0o777 == 0o600
