@@ -1422,6 +1422,26 @@ class Builder:
         self.graft(repo, [b".agent-vault"], ("100644", b"evil\x1b[31m.txt", blob), "ESC in a name")
         both("an entry name holding ESC", repo, message_contains=["\\u{1b}"])
 
+        # --- trees as git writes them: in git's order, raw modes
+        repo = attack("tree-out-of-order")
+        vault_oid = self.run(["git", "-C", str(repo), "rev-parse", "HEAD:.agent-vault"]).stdout.decode().strip()
+        entries = list(reversed(self.raw_tree(repo, vault_oid)))
+        unsorted = loose_object(repo, "tree", b"".join(
+            m.encode() + b" " + n + b"\0" + bytes.fromhex(o) for m, n, o in entries))
+        root = [e for e in self.raw_tree(repo, self.run(["git", "-C", str(repo), "rev-parse", "HEAD^{tree}"]
+                                                        ).stdout.decode().strip()) if e[1] != b".agent-vault"]
+        new_root = loose_object(repo, "tree", tree_bytes(root + [("40000", b".agent-vault", unsorted)]))
+        commit = self.run(["git", "-C", str(repo), "commit-tree", new_root, "-p", "HEAD", "-m", "unsorted"]
+                          ).stdout.decode().strip()
+        self.git(repo, "update-ref", "HEAD", commit)
+        both("a folder whose entries are out of git's order", repo)
+        repo = attack("mode-100664")
+        public = self.run(["git", "-C", str(repo), "rev-parse", "HEAD:.agent-vault/agents/deploy-bot/public.key"]
+                          ).stdout.decode().strip()
+        self.graft(repo, [b".agent-vault", b"agents", b"deploy-bot"], ("100664", b"public.key", public),
+                   "a group-writable mode")
+        both("an agent's public.key with the raw mode 100664", repo)
+
         # --- 9: a tree 100,000 levels deep
         repo = attack("deep-tree")
         inner = loose_object(repo, "tree", b"")

@@ -257,3 +257,14 @@ def test_the_endorsement_matches_the_published_test_vector() -> None:
                                   "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
     assert endorsement_tag(identity, message).hex() == (
         "5b1636ee0c9fc4247426d0751fba66866232ab31e0c1ae9840ce02c3e9d535a5")
+
+
+def test_owner_lines_must_name_a_valid_recipient() -> None:
+    """An owner line whose recipient has the right alphabet but is not a valid age X25519
+    recipient (bad checksum) is refused, like any malformed line."""
+    owner = x25519.Identity.generate()
+    recipient = str(owner.to_public())
+    broken = recipient[:-1] + ("q" if recipient[-1] != "q" else "p")
+    with pytest.raises(IntegrityError, match="owner line"):
+        parse_and_verify(good(owners=[(broken, "00" * 32)]))
+    assert parse_and_verify(good(owners=[(recipient, "00" * 32)])).owners[0].recipient == recipient

@@ -9,7 +9,7 @@ import logging
 import re
 import time
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable, List, Tuple
 
 import pytest
 
@@ -17,7 +17,7 @@ from agent_vault import IntegrityError, SecretNotFoundError, Vault, VaultNotFoun
 from agent_vault import _tree
 from agent_vault._git import ObjectReader
 
-from vaultkit import Kit, Spec, commit_vault_tree, git, loose, spec_of, write_spec
+from vaultkit import Kit, Spec, commit_vault_tree, git, loose, spec_of, tree_entries, write_spec
 
 
 @pytest.fixture
@@ -94,17 +94,13 @@ def test_executables_and_submodules_are_refused(kit: Kit, mode: str, word: str) 
         agents = spec.pop(b"agents")
         vault_entries = []
         tree = write_spec(kit.repo, spec)
-        listing = git(kit.repo, "cat-file", "-p", tree).splitlines()
-        for line in listing:
-            info, name = line.split("\t")
-            m, _, oid = info.split(" ")
-            vault_entries.append((m, name.encode(), oid))
+        vault_entries.extend(tree_entries(kit.repo, tree))
         agents_tree = write_spec(kit.repo, agents)  # type: ignore[arg-type]
         sub = loose(kit.repo, "tree", b"160000 sub\0" + bytes.fromhex(head))
         from vaultkit import tree_object
         vault_entries.append(("40000", b"agents", agents_tree))
         vault_entries.append(("40000", b"zz", sub))
-        commit_vault_tree(kit.repo, loose(kit.repo, "tree", tree_object(vault_entries)))
+        commit_vault_tree(kit.repo, loose(kit.repo, "tree", tree_object(vault_entries)))  # git order
     else:
         attacked(kit, edit)
     for message in refused(kit):
@@ -144,8 +140,7 @@ def test_a_tree_deeper_than_128_levels_is_refused_without_recursion(kit: Kit) ->
         inner = loose(kit.repo, "tree", tree_object([("40000", b"d", inner)]))
     spec = spec_of(kit.tree_files())
     vault = write_spec(kit.repo, spec)
-    listing = [(line.split(" ")[0], line.split("\t")[1].encode(), line.split(" ")[2].split("\t")[0])
-               for line in git(kit.repo, "cat-file", "-p", vault).splitlines()]
+    listing = tree_entries(kit.repo, vault)
     listing.append(("40000", b"deep", inner))
     listing.sort(key=lambda e: e[1] + (b"/" if e[0] == "40000" else b""))
     commit_vault_tree(kit.repo, loose(kit.repo, "tree", tree_object(listing)))
@@ -266,3 +261,37 @@ def test_the_depth_limit_counts_components_below_the_vault_folder(tmp_path: Path
     else:
         with pytest.raises(IntegrityError, match="128 levels"):
             vault.get("app/key")
+
+
+def _vault_tree_with(kit: Kit, extra: List[Tuple[str, bytes, str]], git_order: bool = True) -> None:
+    """Commits the kit's signed vault tree plus raw ``extra`` entries at its top level."""
+    from vaultkit import tree_object
+
+    vault = write_spec(kit.repo, spec_of(kit.tree_files()))
+    commit_vault_tree(kit.repo, loose(kit.repo, "tree", tree_object(tree_entries(kit.repo, vault) + extra, git_order)))
+
+
+def test_trees_must_be_in_git_order(kit: Kit) -> None:
+    """A folder whose entries are out of git's order (possible only by writing the object by
+    hand) is refused, for get and listings; the same entries in order are read."""
+    kit.extra["zz-note"] = b"signed\n"
+    kit.commit()
+    assert owner(kit).get("app/key") == "the value"
+    from vaultkit import tree_object
+
+    vault = write_spec(kit.repo, spec_of(kit.tree_files()))
+    listing = tree_entries(kit.repo, vault)
+    commit_vault_tree(kit.repo, loose(kit.repo, "tree", tree_object(list(reversed(listing)), git_order=False)))
+    for message in refused(kit):
+        assert "git's order" in message
+
+
+@pytest.mark.parametrize("raw_mode", ["100664", "040000", "100640"])
+def test_modes_are_the_raw_ones_git_writes(kit: Kit, raw_mode: str) -> None:
+    """`100664` (which git reports as 100644), a zero-padded `040000` and other spellings are
+    not vault entries: refused, never normalised."""
+    blob = loose(kit.repo, "blob", b"x\n")
+    target = blob if raw_mode != "040000" else loose(kit.repo, "tree", b"")
+    _vault_tree_with(kit, [(raw_mode, b"odd", target)])
+    for message in refused(kit):
+        assert ".agent-vault/odd" in message

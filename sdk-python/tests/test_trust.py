@@ -214,7 +214,7 @@ def test_a_v1_statement_is_a_legacy_pin_and_never_a_downgrade(kit: Kit, tmp_path
     old.commit()
     assert Vault(old.repo, key=str(old.agents["bot"].identity), auto_pull=False).get("app/key") == "v1 value"
     doc = pins()
-    assert location not in doc["legacy"] and doc["locations"][location] == old.vault
+    assert location not in doc.get("legacy", {}) and doc["locations"][location] == old.vault
     assert doc["vaults"][old.vault] == {"verify_key": old.key, "seq": 2}
     commit = git(old.repo, "-c", "user.name=A", "-c", "user.email=a@x", "commit-tree", v1_tree, "-p", "HEAD",
                  "-m", "downgrade").strip()

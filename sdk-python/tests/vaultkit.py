@@ -279,9 +279,25 @@ def loose(repo: Path, kind: str, data: bytes) -> str:
     return oid
 
 
-def tree_object(entries: Sequence[Tuple[str, bytes, str]]) -> bytes:
-    """A tree object's bytes from (mode, name, hex id), in the order given."""
+def tree_object(entries: Sequence[Tuple[str, bytes, str]], git_order: bool = True) -> bytes:
+    """A tree object's bytes from (mode, name, hex id): in git's order (a folder's name
+    compared as if followed by `/`), or as given."""
+    if git_order:
+        entries = sorted(entries, key=lambda e: e[1] + (b"/" if e[0] == "40000" else b""))
     return b"".join(mode.encode() + b" " + name + b"\0" + bytes.fromhex(oid) for mode, name, oid in entries)
+
+
+def tree_entries(repo: Path, oid: str) -> List[Tuple[str, bytes, str]]:
+    """The raw entries (mode as written, name, id) of a tree object."""
+    data = subprocess.run(["git", "-C", str(repo), "cat-file", "tree", oid], stdout=subprocess.PIPE,
+                          check=True).stdout
+    out, pos = [], 0
+    while pos < len(data):
+        space = data.index(b" ", pos)
+        nul = data.index(b"\0", space)
+        out.append((data[pos:space].decode(), data[space + 1:nul], data[nul + 1:nul + 21].hex()))
+        pos = nul + 21
+    return out
 
 
 def write_spec(repo: Path, spec: Spec) -> str:

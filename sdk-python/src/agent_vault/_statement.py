@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pyrage import x25519
 
 from ._errors import IntegrityError, InvalidInputError
 from ._names import escaped, secret_path_problem
@@ -72,6 +73,16 @@ def _b64(text: str, length: int) -> Optional[bytes]:
     if len(raw) != length or base64.b64encode(raw).decode("ascii") != text:
         return None
     return raw
+
+
+def _valid_recipient(text: str) -> bool:
+    """An X25519 recipient `age1…` in its canonical (lowercase bech32) spelling."""
+    if not _RECIPIENT.match(text):
+        return False
+    try:
+        return str(x25519.Recipient.from_str(text)) == text
+    except Exception:  # pyrage.RecipientError
+        return False
 
 
 def _small_order(raw: bytes) -> bool:
@@ -311,7 +322,7 @@ def _parse(data: bytes) -> Statement:
             changes.append(KeyChange(int(parts[0]), parts[1], sig))
         while (rest := cursor.take("owner ")) is not None:
             parts = rest.split(" ")
-            if len(parts) != 2 or not _RECIPIENT.match(parts[0]) or not _HEX64.match(parts[1]):
+            if len(parts) != 2 or not _valid_recipient(parts[0]) or not _HEX64.match(parts[1]):
                 raise bad_statement("has a malformed owner line")
             owners.append(Endorsement(parts[0], bytes.fromhex(parts[1])))
     for i in range(1, len(changes)):

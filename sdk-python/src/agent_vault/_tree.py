@@ -30,6 +30,9 @@ MiB = 1024 * 1024
 _SHARD_NAME = re.compile(r"[0-9a-f]{2}\Z")
 _CONTROL = re.compile(b"[\x00-\x1f\x7f]")
 _MODE_NAMES = {0o120000: "a symlink", 0o160000: "a submodule", 0o100755: "an executable file"}
+# Modes exactly as git writes them in a tree object; any other spelling is not a vault entry.
+_RAW_MODES = {b"40000": MODE_TREE, b"100644": MODE_BLOB, b"120000": 0o120000, b"160000": 0o160000,
+              b"100755": 0o100755}
 
 
 def size_cap(rel: str) -> int:
@@ -123,19 +126,29 @@ class VaultTree:
             self._trees[oid] = self._parse(data, rel)
 
     def _parse(self, data: bytes, rel: str) -> List[Tuple[bytes, int, str]]:
+        """A tree object's entries, which must be as git writes them: raw modes, entries
+        strictly in git's order (a folder's name compared as if followed by `/`), no name
+        twice. A mode git would normalise (`100664`, `040000`) is kept as an unknown mode."""
         out: List[Tuple[bytes, int, str]] = []
+        where = shown(rel) if rel else VAULT_DIR
         pos, n = 0, len(data)
+        previous: Optional[bytes] = None
+        names = set()
         while pos < n:
             space = data.find(b" ", pos, pos + 8)
             nul = data.find(b"\0", space + 1 if space >= 0 else pos)
             if space < 0 or nul < 0 or nul + 1 + self._hash_len > n:
-                raise tree_violation(shown(rel) if rel else VAULT_DIR, "is a malformed folder object")
-            try:
-                mode = int(data[pos:space], 8)
-            except ValueError:
-                raise tree_violation(shown(rel), "is a malformed folder object") from None
+                raise tree_violation(where, "is a malformed folder object")
+            mode = _RAW_MODES.get(data[pos:space], -1)
             name = data[space + 1:nul]
             oid = data[nul + 1:nul + 1 + self._hash_len].hex()
+            key = name + (b"/" if mode == MODE_TREE else b"")
+            if (previous is not None and key <= previous) or name in names:
+                raise tree_violation(
+                    where, "is not a folder as git writes it (entries out of git's order, or a name twice)"
+                )
+            previous = key
+            names.add(name)
             out.append((name, mode, oid))
             pos = nul + 1 + self._hash_len
         return out
