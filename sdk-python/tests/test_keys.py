@@ -161,7 +161,7 @@ def test_an_8000_stanza_ciphertext_is_refused_fast(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="stanzas") as raised:
         Vault(kit.repo, key=str(kit.owner), auto_pull=False).get("app/key")
     assert raised.value.code == 1
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # pyrage alone takes minutes on such a header
 
 
 def test_a_lowercase_owner_key_still_endorses(kit: Kit) -> None:

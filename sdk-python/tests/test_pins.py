@@ -144,7 +144,7 @@ def test_a_lock_held_too_long_is_a_warning_and_nothing_is_written(
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="agent_vault"):
         record(Pins(home), "ab" * 16, Pin("ed25519:k", 1))
-    assert 1.9 < time.monotonic() - started < 4
+    assert 1.9 < time.monotonic() - started < 10
     assert "pins.json" in caplog.text and "held" in caplog.text
     assert not (home / "pins.json").exists() and (home / "pins.json.lock").exists()
 
@@ -159,7 +159,7 @@ def test_a_stale_lock_is_removed(tmp_path: Path) -> None:
     os.utime(lock, (old, old))
     started = time.monotonic()
     record(Pins(home), "ab" * 16, Pin("ed25519:k", 1))
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 1.9  # not the 2 s wait for a live holder
     assert json.loads((home / "pins.json").read_text())["vaults"]["ab" * 16]["seq"] == 1
     assert not lock.exists()
 
