@@ -10,9 +10,10 @@ SDK must give. Each expectation is what this builder stored; before writing it, 
 asks the real CLI the same question (`get`, `list --json`, `list-agents --json`) and fails
 loudly (exit 1) when the CLI's answer differs. See conformance/README.md for the contract.
 
-Standard library only; Python >= 3.9. Hermetic: HOME, AGENT_VAULT_HOME, git config and git
-identity are all set here; nothing is read from the caller's environment except PATH.
-Secret values are fed to the CLI on stdin, never in argv.
+Python >= 3.9 with `cryptography` (the attacker's Ed25519 signatures; nothing else outside the
+standard library). Hermetic: HOME, AGENT_VAULT_HOME, git config and git identity are all set
+here; nothing is read from the caller's environment except PATH. Secret values are fed to the
+CLI on stdin, never in argv.
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+import zlib
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-CASES_VERSION = 1
+CASES_VERSION = 2
 
 # Error class for each case, and the CLI's exit code for it (docs/format.md).
 ERROR_CODES = {
@@ -49,9 +53,11 @@ ERROR_MARKERS = {
     "SecretNotFoundError": "not found",
     "KeyNotFoundError": "key not found",
     "NotAuthorizedError": "access denied",
-    "IntegrityError": "agent-vault verify",
+    "IntegrityError": "integrity failure",
 }
 
+CONTROL_RE = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+IDENTITY_RE = re.compile(r"AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{20}", re.I)
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 SECRET_KEY_RE = re.compile(r"^AGE-SECRET-KEY-1[0-9A-Z]+$", re.M)
 PUBLIC_KEY_RE = re.compile(r"^# public key: (age1[0-9a-z]+)$", re.M)
@@ -115,6 +121,90 @@ SECRET_INFO_FIELDS = ("path", "group", "created", "rotated", "expires", "authori
 AGENT_INFO_FIELDS = ("name", "groups", "public_key", "escrow")
 
 
+def pins_problem(pins: Optional[Dict[str, Any]], expect: Dict[str, Dict[str, Any]]) -> Optional[str]:
+    """Why a pins.json document does not hold the expected entries (None when it does)."""
+    if pins is None:
+        return "no readable pins.json"
+    if pins.get("version") != 2:
+        return "pins.json version %r" % pins.get("version")
+    for table, entries in expect.items():
+        got = pins.get(table) or {}
+        for name, want in entries.items():
+            if want is None and name in got:
+                return "%s[%r] = %r, expected absent" % (table, name, got[name])
+            if want is not None and got.get(name) != want:
+                return "%s[%r] = %r" % (table, name, got.get(name))
+    return None
+
+
+# ----- what a repository writer has ------------------------------------------------------------
+#
+# Hostile vaults are made only with what an attacker has: the public files of the repository,
+# the stock `age` CLI, an Ed25519 library (Python's `cryptography`) to sign with a key of their
+# own, git plumbing, and git objects written by hand. Never the owner's key or signing key.
+
+U64_MAX = 2**64 - 1
+
+
+def ed25519_new() -> Any:
+    try:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    except ImportError:  # pragma: no cover
+        raise BuildError("the hostile vaults need Python's `cryptography` (pip install cryptography)")
+    return Ed25519PrivateKey.generate()
+
+
+def ed25519_public(private: Any) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return "ed25519:" + base64.b64encode(raw).decode("ascii")
+
+
+def ed25519_seed(private: Any) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    return private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+
+
+def statement_fields(repo: Path) -> Dict[str, str]:
+    """The header fields of a vault's statement (`vault`, `verify-key`, `seq`, version)."""
+    text = (repo / ".agent-vault" / "integrity" / "statement").read_text()
+    fields = {"version": text.split("\n", 1)[0].rsplit(" ", 1)[-1]}
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key in ("vault", "verify-key", "seq") and key not in fields:
+            fields[key] = value
+    return fields
+
+
+def loose_object(repo: Path, kind: str, data: bytes) -> str:
+    """A git object written by hand (zlib), with no validation at all; returns its id."""
+    raw = b"%s %d\0" % (kind.encode(), len(data)) + data
+    oid = hashlib.sha1(raw).hexdigest()
+    path = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(zlib.compress(raw, 1))
+    return oid
+
+
+def tree_bytes(entries: List[Tuple[str, bytes, str]]) -> bytes:
+    """A tree object from (mode, name, id), in git's order (a folder sorts as name + "/")."""
+    ordered = sorted(entries, key=lambda e: e[1] + (b"/" if e[0] == "40000" else b""))
+    return b"".join(m.encode() + b" " + n + b"\0" + bytes.fromhex(o) for m, n, o in ordered)
+
+
+def parse_tree(data: bytes) -> List[Tuple[str, bytes, str]]:
+    out, pos = [], 0
+    while pos < len(data):
+        space = data.index(b" ", pos)
+        nul = data.index(b"\0", space)
+        out.append((data[pos:space].decode(), data[space + 1:nul], data[nul + 1:nul + 21].hex()))
+        pos = nul + 21
+    return out
+
+
 class Builder:
     """Creates the vaults and collects the cases."""
 
@@ -126,6 +216,7 @@ class Builder:
         self.empty_home = out / "empty-agent-vault-home"  # an AGENT_VAULT_HOME without keys
         self.cases: List[Dict[str, Any]] = []
         self.failures: List[str] = []
+        self.scratch = out / "scratch"  # fresh key-home copies for the CLI's runs
         self.base_env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.home),
@@ -142,7 +233,7 @@ class Builder:
             "GIT_AUTHOR_DATE": "2025-01-01T00:00:00Z",
             "GIT_COMMITTER_DATE": "2025-01-01T00:00:00Z",
         }
-        for d in (self.home, self.keys, self.empty_home):
+        for d in (self.home, self.keys, self.empty_home, self.scratch):
             d.mkdir(parents=True, mode=0o700)
 
     # ----- running tools -------------------------------------------------------------------
@@ -222,7 +313,9 @@ class Builder:
         pins_path = home / "pins.json"
         if pins_path.exists():
             pins = json.loads(pins_path.read_text())
-            pins.get("vaults", {}).pop(os.path.realpath(str(repo)), None)
+            location = os.path.realpath(str(repo))
+            for table in ("vaults", "locations", "legacy"):
+                (pins.get(table) or {}).pop(location, None)
             pins_path.write_text(json.dumps(pins, indent=2) + "\n")
 
     @staticmethod
@@ -232,6 +325,108 @@ class Builder:
             if line.startswith("verify-key "):
                 return line[len("verify-key "):]
         raise BuildError("%s has no verify-key line" % repo)
+
+
+    # ----- attacks ----------------------------------------------------------------------
+
+    def raw_tree(self, repo: Path, oid: str) -> List[Tuple[str, bytes, str]]:
+        data = self.run(["git", "-C", str(repo), "cat-file", "tree", oid]).stdout
+        return parse_tree(data)
+
+    def graft(self, repo: Path, folder: List[bytes], entry: Tuple[str, bytes, str], message: str) -> None:
+        """Commits HEAD's tree with `entry` added to (or replacing its name in) the folder
+        `folder` (components from the repository root), built from hand-written tree objects;
+        the branch moves, the working tree is left as it is (readers read objects only)."""
+        def rebuild(tree_oid: Optional[str], rest: List[bytes]) -> str:
+            entries = self.raw_tree(repo, tree_oid) if tree_oid else []
+            if not rest:
+                entries = [e for e in entries if e[1] != entry[1]] + [entry]
+                return loose_object(repo, "tree", tree_bytes(entries))
+            child = next((e for e in entries if e[1] == rest[0] and e[0] == "40000"), None)
+            new_child = rebuild(child[2] if child else None, rest[1:])
+            entries = [e for e in entries if e[1] != rest[0]] + [("40000", rest[0], new_child)]
+            return loose_object(repo, "tree", tree_bytes(entries))
+
+        root = self.run(["git", "-C", str(repo), "rev-parse", "HEAD^{tree}"]).stdout.decode().strip()
+        new_root = rebuild(root, folder)
+        commit = self.run(["git", "-C", str(repo), "commit-tree", new_root, "-p", "HEAD", "-m", message]
+                          ).stdout.decode().strip()
+        self.git(repo, "update-ref", "HEAD", commit)
+
+    def symlink_in_index(self, repo: Path, rel: str, target: str, message: str) -> None:
+        """Commits `rel` as a symlink (mode 120000) to `target`, with `git update-index
+        --cacheinfo`; the working tree keeps its regular file."""
+        oid = self.run(["git", "-C", str(repo), "hash-object", "-w", "--stdin"],
+                       stdin=target.encode()).stdout.decode().strip()
+        self.git(repo, "update-index", "--cacheinfo", "120000,%s,%s" % (oid, rel))
+        self.git(repo, "commit", "--quiet", "--no-verify", "-m", message)
+
+    def resign(self, repo: Path, signer: Any, seq: Optional[int] = None, version: int = 2,
+               replace_signing_key: bool = True) -> str:
+        """The attacker re-signs the vault as it is in `repo`'s working tree with their own
+        Ed25519 key: a new `signing.key.age` encrypted to the public owner.pub with stock age,
+        the shards and statement recomputed (same vault id; no key-change or owner line: the
+        attacker cannot make valid ones), committed. Returns the attacker's verify key."""
+        vault = repo / ".agent-vault"
+        old = statement_fields(repo)
+        if replace_signing_key:
+            owners = [line.strip() for line in (vault / "owner.pub").read_text().splitlines()
+                      if line.strip() and not line.startswith("#")]
+            seed = base64.b64encode(ed25519_seed(signer)).decode("ascii")
+            (vault / "signing.key.age").write_bytes(self.age_encrypt(
+                ("AGENT-VAULT-SIGNING-KEY-ED25519-%s\n" % seed).encode(), owners, armor=False))
+        files: Dict[str, bytes] = {}
+        for path in sorted(vault.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                files[path.relative_to(vault).as_posix()] = path.read_bytes()
+        policy = {r: d for r, d in files.items()
+                  if not r.startswith("secrets/") and not r.startswith("integrity/")}
+        secrets: Dict[str, List[str]] = {}
+        for rel, data in files.items():
+            for suffix, index in ((".enc", 0), (".meta", 1)):
+                if rel.startswith("secrets/") and rel.endswith(suffix):
+                    entry = secrets.setdefault(rel[len("secrets/"):-len(suffix)], ["0" * 64, "0" * 64])
+                    entry[index] = hashlib.sha256(data).hexdigest()
+        shards: Dict[str, List[str]] = {}
+        for path_ in sorted(secrets, key=lambda s: s.encode()):
+            name = hashlib.sha256(path_.encode()).digest()[:1].hex()
+            shards.setdefault(name, []).append("%s %s %s\n" % (secrets[path_][0], secrets[path_][1], path_))
+        shutil.rmtree(str(vault / "integrity"), ignore_errors=True)
+        (vault / "integrity" / "shards").mkdir(parents=True)
+        shard_bytes = {n: "".join(lines).encode() for n, lines in shards.items()}
+        for name, data in shard_bytes.items():
+            (vault / "integrity" / "shards" / name).write_bytes(data)
+        key = ed25519_public(signer)
+        body = ["agent-vault-statement v%d\n" % version]
+        if version == 2:
+            body.append("vault %s\n" % old.get("vault", os.urandom(16).hex()))
+        body += ["verify-key %s\n" % key, "seq %d\n" % (seq if seq is not None else int(old["seq"]) + 1)]
+        body += ["file %s %s\n" % (hashlib.sha256(policy[r]).hexdigest(), r)
+                 for r in sorted(policy, key=lambda r: r.encode())]
+        body += ["shard %s %s\n" % (hashlib.sha256(shard_bytes[n]).hexdigest(), n) for n in sorted(shard_bytes)]
+        signed = "".join(body).encode()
+        signature = base64.b64encode(signer.sign(signed)).decode("ascii")
+        (vault / "integrity" / "statement").write_bytes(signed + ("signature %s\n" % signature).encode())
+        self.git(repo, "add", "-A", "-f", ".agent-vault")
+        self.git(repo, "commit", "--quiet", "--no-verify", "-m", "re-signed")
+        return key
+
+    def pinned_home(self, name: str, repo: Path, **reader: Any) -> Path:
+        """A key home pinned by the CLI reading `repo` as `reader` (key / key_path / verify_key)."""
+        home = self.out / "homes" / name
+        home.mkdir(parents=True, mode=0o700)
+        argv = [str(self.cli), "--vault", str(repo), "get", "stripe/api-key", "--offline"]
+        env = {"AGENT_VAULT_HOME": str(home)}
+        if reader.get("key_path"):
+            argv += ["--key", str(reader["key_path"])]
+        if reader.get("key"):
+            env["AGENT_VAULT_KEY"] = reader["key"]
+        if reader.get("owner_key"):
+            shutil.copyfile(str(reader["owner_key"]), str(home / "owner.key"))
+        self.run(argv, env=env)
+        if not (home / "pins.json").exists():
+            raise BuildError("the CLI pinned nothing in %s" % home)
+        return home
 
     # ----- cases ---------------------------------------------------------------------------
 
@@ -250,14 +445,31 @@ class Builder:
         agent: Optional[str] = None,
         verify_key: Optional[str] = None,
         marker: Optional[str] = None,
+        warnings: Sequence[str] = (),
+        no_warnings: bool = False,
+        never_printed: Sequence[str] = (),
+        message_contains: Sequence[str] = (),
+        expect_pins: Optional[Dict[str, Dict[str, Any]]] = None,
+        max_seconds: Optional[float] = None,
+        result_override: Optional[List[Any]] = None,
+        cli_check: Optional[Callable[[Any], bool]] = None,
     ) -> None:
         """Records a case after checking the CLI gives the stored answer.
 
         `expect` is {"value": bytes} for get, {"result": [...]} for lists, or
-        {"error": ClassName} for failures.
+        {"error": ClassName} for failures. The CLI runs on its own fresh copy of the case's
+        AGENT_VAULT_HOME, and its warnings (stderr lines starting `warning:`), messages, pins
+        and time are checked as the SDKs' are (conformance/README.md).
         """
         case_env = {"HOME": str(self.home)}
         case_env.update(env)
+        if not Path(case_env.get("AGENT_VAULT_HOME", "")).is_dir():
+            raise BuildError("case %r: AGENT_VAULT_HOME must name an existing folder" % name)
+        # The key home as it is now, frozen: the builder goes on using the original (pins
+        # change as it writes), and every run of this case starts from this copy.
+        frozen = self.out / "case-homes" / ("%04d" % len(self.cases))
+        shutil.copytree(case_env["AGENT_VAULT_HOME"], str(frozen), symlinks=True)
+        case_env["AGENT_VAULT_HOME"] = str(frozen)
         case: Dict[str, Any] = {
             "name": name,
             "repo": str(repo),
@@ -271,9 +483,21 @@ class Builder:
             "path": path,
             "group": group,
         }
-        cli_answer = self.ask_cli(case)
+        if max_seconds is not None:
+            case["max_seconds"] = max_seconds
+        extra: Dict[str, Any] = {}
+        if warnings:
+            extra["warnings"] = list(warnings)
+        if no_warnings:
+            extra["no_warnings"] = True
+        if never_printed:
+            extra["never_printed"] = list(never_printed)
+        cli_answer, stderr, stdout, elapsed, pins = self.ask_cli_fresh(case)
+        self.check_cli_side(name, extra, message_contains, expect_pins, max_seconds, stderr, stdout, elapsed, pins)
         if "error" in expect:
             stored = {"ok": False, "code": ERROR_CODES[expect["error"]], "error": expect["error"]}
+            if message_contains:
+                stored["message_contains"] = list(message_contains)
             got_ok, got_code, detail = cli_answer
             if marker is None:
                 marker = ERROR_MARKERS.get(expect["error"], "")
@@ -285,7 +509,7 @@ class Builder:
             value: bytes = expect["value"]
             got_ok, got_code, got_value = cli_answer
             if not got_ok or got_value != value:
-                self.fail(name, "expected the value %s…" % value[:40], cli_answer)
+                self.fail(name, "expected the value %r…" % value[:40], cli_answer)
             try:
                 value.decode("utf-8")
                 utf8 = True
@@ -298,11 +522,46 @@ class Builder:
             }
         else:
             got_ok, got_code, got_result = cli_answer
-            if not got_ok or not matches(expect["result"], got_result):
-                self.fail(name, "expected %r" % (expect["result"],), cli_answer)
-            # What the CLI said, with the timestamps it wrote (already checked above).
-            case["expect"] = {"ok": True, "result": got_result if got_ok else None}
+            if result_override is not None:
+                if not got_ok or (cli_check is not None and not cli_check(got_result)):
+                    self.fail(name, "expected %r" % (result_override,), cli_answer)
+                case["expect"] = {"ok": True, "result": result_override}
+            else:
+                if not got_ok or not matches(expect["result"], got_result):
+                    self.fail(name, "expected %r" % (expect["result"],), cli_answer)
+                # What the CLI said, with the timestamps it wrote (already checked above).
+                case["expect"] = {"ok": True, "result": got_result if got_ok else None}
+        case["expect"].update(extra)
+        if expect_pins is not None:
+            case["expect_pins"] = expect_pins
         self.cases.append(case)
+
+    def check_cli_side(self, name: str, extra: Dict[str, Any], message_contains: Sequence[str],
+                       expect_pins: Optional[Dict[str, Dict[str, Any]]], max_seconds: Optional[float],
+                       stderr: str, stdout: bytes, elapsed: float, pins: Optional[Dict[str, Any]]) -> None:
+        """The CLI's warnings, messages, pins and time, as conformance/README.md asks of SDKs."""
+        cli_warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
+        for wanted in extra.get("warnings", []):
+            if not any(wanted in w for w in cli_warnings):
+                self.fail(name, "expected a warning containing %r" % wanted, stderr)
+        if extra.get("no_warnings") and cli_warnings:
+            self.fail(name, "expected no warning", stderr)
+        for wanted in message_contains:
+            if wanted not in stderr:
+                self.fail(name, "expected the message to contain %r" % wanted, stderr)
+        if CONTROL_RE.search(stderr):
+            self.fail(name, "expected no raw control character on stderr", stderr)
+        if IDENTITY_RE.search(stderr):
+            self.fail(name, "expected no age identity on stderr", "<stderr holds an AGE-SECRET-KEY-1…>")
+        for secret in extra.get("never_printed", []):
+            if secret in stderr or secret.encode() in stdout:
+                self.fail(name, "expected a private key text in no output", "<it was printed>")
+        if max_seconds is not None and elapsed > max_seconds:
+            self.fail(name, "expected an answer within %g s" % max_seconds, "after %.1f s" % elapsed)
+        if expect_pins is not None:
+            problem = pins_problem(pins, expect_pins)
+            if problem:
+                self.fail(name, "expected pins.json to hold %r" % (expect_pins,), problem)
 
     def fail(self, name: str, wanted: str, got: Any) -> None:
         shown = repr(got)
@@ -310,8 +569,30 @@ class Builder:
             shown = shown[:600] + "…"
         self.failures.append("case %r: %s; the CLI answered %s" % (name, wanted, shown))
 
-    def ask_cli(self, case: Dict[str, Any]) -> Tuple[bool, int, Any]:
-        """Runs the CLI equivalent of a case: (ok, exit code, value/result/error text)."""
+    def ask_cli_fresh(self, case: Dict[str, Any]) -> Tuple[Tuple[bool, int, Any], str, bytes, float, Optional[Dict[str, Any]]]:
+        """Runs the CLI equivalent of a case on a fresh copy of its key home: (answer, stderr,
+        stdout, seconds, pins.json of the copy or None)."""
+        scratch = Path(tempfile.mkdtemp(prefix="cli-case-", dir=str(self.scratch)))
+        home = scratch / "agent-vault-home"
+        shutil.copytree(case["env"]["AGENT_VAULT_HOME"], str(home), symlinks=True)
+        fresh = dict(case, env=dict(case["env"], AGENT_VAULT_HOME=str(home)))
+        started = time.monotonic()
+        try:
+            answer, stderr, stdout = self.ask_cli(fresh)
+            elapsed = time.monotonic() - started
+            try:
+                pins: Optional[Dict[str, Any]] = json.loads((home / "pins.json").read_text())
+            except (OSError, ValueError):
+                pins = None
+            return answer, stderr, stdout, elapsed, pins
+        finally:
+            for dirpath, _, _ in os.walk(str(scratch)):
+                os.chmod(dirpath, 0o700)
+            shutil.rmtree(str(scratch), ignore_errors=True)
+
+    def ask_cli(self, case: Dict[str, Any]) -> Tuple[Tuple[bool, int, Any], str, bytes]:
+        """Runs the CLI equivalent of a case: ((ok, exit code, value/result/error text), stderr,
+        stdout)."""
         env = dict(case["env"])
         if case["key"] is not None:
             env["AGENT_VAULT_KEY"] = case["key"]  # the CLI's way to take a raw key
@@ -336,37 +617,34 @@ class Builder:
         else:
             raise BuildError("unknown op %r" % op)
         proc = self.run(argv, env=env, check=False)
+        stderr = proc.stderr.decode("utf-8", "replace")
         if proc.returncode != 0:
-            return False, proc.returncode, proc.stderr.decode("utf-8", "replace")
+            return (False, proc.returncode, stderr), stderr, proc.stdout
         if op == "get":
-            return True, 0, proc.stdout
-        listing = json.loads(proc.stdout.decode("utf-8"))
+            return (True, 0, proc.stdout), stderr, proc.stdout
+        try:
+            listing = json.loads(proc.stdout.decode("utf-8"))
+        except ValueError:
+            return (False, 0, "not JSON: " + proc.stdout.decode("utf-8", "replace")[:200]), stderr, proc.stdout
         if op == "list_secrets":
-            return True, 0, [{k: s[k] for k in SECRET_INFO_FIELDS} for s in listing]
+            return (True, 0, [{k: s[k] for k in SECRET_INFO_FIELDS} for s in listing]), stderr, proc.stdout
         if op == "list_agents":
-            return True, 0, [{k: a[k] for k in AGENT_INFO_FIELDS} for a in listing]
+            return (True, 0, [{k: a[k] for k in AGENT_INFO_FIELDS} for a in listing]), stderr, proc.stdout
         # list_groups has no CLI command: the CLI's listing must only show groups it names.
-        return True, 0, sorted({s["group"] for s in listing})
+        return (True, 0, sorted({s["group"] for s in listing})), stderr, proc.stdout
 
     def list_groups_case(self, name: str, repo: Path, env: Dict[str, str], groups: List[str],
-                         with_secrets: List[str]) -> None:
+                         with_secrets: List[str], **checks: Any) -> None:
         """list_groups: every group listed or granted in the manifest, sorted.
 
         The CLI has no list-groups command, so it is checked through `list --json`: the
         groups that hold secrets must be exactly `with_secrets`.
         """
-        got_ok, _, got = self.ask_cli({
-            "env": dict(env, HOME=str(self.home)), "key": None, "repo": str(repo),
-            "op": "list_groups", "group": None})
-        if not got_ok or got != sorted(with_secrets) or not set(got) <= set(groups):
-            self.fail(name, "expected groups with secrets %r" % sorted(with_secrets), got)
-        case_env = {"HOME": str(self.home)}
-        case_env.update(env)
-        self.cases.append({
-            "name": name, "repo": str(repo), "env": case_env, "key_path": None, "key": None,
-            "agent": None, "verify_key": None, "auto_pull": False, "op": "list_groups", "path": None, "group": None,
-            "expect": {"ok": True, "result": sorted(groups)},
-        })
+        def check(got: Any) -> bool:
+            return bool(got == sorted(with_secrets) and set(got) <= set(groups))
+
+        self.case(name, repo, env, "list_groups", {"result": None}, result_override=sorted(groups),
+                  cli_check=check, **checks)
 
     # ----- the vaults ----------------------------------------------------------------------
 
@@ -376,6 +654,7 @@ class Builder:
         self.build_damaged()
         self.build_broken_manifests()
         self.build_integrity()
+        self.build_hostile()
         self.build_no_vault()
 
     def build_main(self) -> None:
@@ -448,7 +727,8 @@ class Builder:
             self.case("owner gets %s" % path, repo, owner, "get", {"value": value}, path=path)
         # --- agent keys, every way of naming one
         self.case("agent key via key_path", repo, nokey, "get",
-                  {"value": values["stripe/api-key"]}, path="stripe/api-key", key_path=bot_key)
+                  {"value": values["stripe/api-key"]}, path="stripe/api-key", key_path=bot_key,
+                  no_warnings=True)
         self.case("agent key via key_path reads binary", repo, nokey, "get",
                   {"value": values["bin/all-bytes"]}, path="bin/all-bytes", key_path=bot_key)
         self.case("agent key via key_path reads 1 MB", repo, nokey, "get",
@@ -479,7 +759,8 @@ class Builder:
                   dict(owner, AGENT_VAULT_KEY=str(ci_key)), "get",
                   {"value": values["stripe/api-key"]}, path="stripe/api-key", agent="deploy-bot")
         self.case("age-keygen file with comments and two keys", repo, nokey, "get",
-                  {"value": values["stripe/api-key"]}, path="stripe/api-key", key_path=two_keys)
+                  {"value": values["stripe/api-key"]}, path="stripe/api-key", key_path=two_keys,
+                  warnings=["first use"])
         self.case("age-keygen file with two keys, not granted", repo, nokey, "get",
                   {"error": "NotAuthorizedError"}, path="db/password", key_path=two_keys)
         # --- grants and revokes
@@ -492,7 +773,7 @@ class Builder:
         self.case("agent never granted is refused", repo, nokey, "get",
                   {"error": "NotAuthorizedError"}, path="stripe/api-key", key_path=ci_key)
         self.case("expired secret is still readable by an agent", repo, owner, "get",
-                  {"value": values["old/token"]}, path="old/token")
+                  {"value": values["old/token"]}, path="old/token", warnings=["expired"])
         # --- errors
         self.case("missing secret", repo, owner, "get", {"error": "SecretNotFoundError"},
                   path="nope/missing")
@@ -621,7 +902,7 @@ class Builder:
         owner = {"AGENT_VAULT_HOME": str(seed_home)}
         nokey = {"AGENT_VAULT_HOME": str(self.empty_home)}
         self.case("seed-style: owner reads binary age", repo, owner, "get", {"value": token},
-                  path="token")
+                  path="token", warnings=["unsigned"])
         self.case("seed-style: agent reads binary age", repo, nokey, "get", {"value": token},
                   path="token", key_path=seed_bot_key)
         self.case("seed-style: owner reads armored age", repo, owner, "get", {"value": stripe},
@@ -666,8 +947,9 @@ class Builder:
         (secrets / "bad" / "meta.meta").write_text("name: [unclosed\ngroup: bad\n")
         self.commit_all(repo, "damage the vault")
         # The owner adopts the damage (`agent-vault sign`): the files are then exactly what was
-        # signed, so the damage is a format error (code 1), not tampering (code 5).
-        self.av(home, repo, "sign")
+        # signed, so the damage is a format error (code 1), not tampering (code 5). `--force`:
+        # `sign` refuses a vault `check` finds errors in, which is the point here.
+        self.av(home, repo, "sign", "--force")
 
         self.case("corrupted vault: intact secret still readable", repo, env, "get",
                   {"value": good}, path="good/value")
@@ -868,16 +1150,11 @@ class Builder:
         self.case("tampered (removed statement): explicit verify_key on list", repo, nokey,
                   "list_secrets", IE, verify_key=vkey)
         # Re-signed by another key: a whole, consistent vault state (with the attacker's value)
-        # validly signed by a key that is not the vault's.
-        forger_home = self.out / "integrity-attacks" / "forger-home"
-        shutil.copytree(str(home), str(forger_home))
-        forger = attack("forger-workspace")
-        self.set_secret(forger_home, forger, stripe, b"attacker value")
-        self.av(forger_home, forger, "sign", "--new-key")
+        # validly signed by a key that is not the vault's (the attacker's own Ed25519 key).
         repo = attack("resigned-by-another-key")
-        shutil.rmtree(str(repo / ".agent-vault"))
-        shutil.copytree(str(forger / ".agent-vault"), str(repo / ".agent-vault"))
-        self.commit_all(repo, "replace the vault with one signed by another key")
+        (repo / secrets / "stripe" / "api-key.enc").write_bytes(
+            self.age_encrypt(b"attacker value", [owner_pub, bot_pub], armor=False))
+        self.resign(repo, ed25519_new())
         self.case("tampered (re-signed by another key): agent key file names the verify key",
                   repo, nokey, "get", IE, path=stripe, key_path=bot_key)
         self.case("tampered (re-signed by another key): explicit verify_key", repo, owner,
@@ -903,6 +1180,441 @@ class Builder:
                   owner, "get", IE, path=stripe)
         self.case("tampered (whole vault rolled back): list by the reader", repo, reader,
                   "list_secrets", IE)
+
+    def build_hostile(self) -> None:
+        """Issue 9 (and 17.1): one vault per finding, attacked only with what a repository
+        writer has (see "what a repository writer has" above); and the legitimate changes that
+        must keep working without a warning. conformance/README.md, "Hostile vaults"."""
+        base, home = self.new_vault("hostile")
+        self.av(home, base, "add-agent", "deploy-bot")
+        for group in ("stripe", "tls"):
+            self.av(home, base, "grant", "deploy-bot", group)
+        value, tls_value = b"hostile-suite stripe value", b"-----BEGIN TEST TLS KEY-----\nnot real\n"
+        self.set_secret(home, base, "stripe/api-key", value)
+        self.set_secret(home, base, "db/password", b"database password", "--agents", "deploy-bot")
+        self.set_secret(home, base, "tls/private", tls_value)
+        bot_key = self.keys / "hostile-bot.key"
+        shutil.copyfile(str(home / "agents" / "deploy-bot.key"), str(bot_key))
+        bot_key.chmod(0o600)
+        bot_text = bot_key.read_text()
+        bot_raw = SECRET_KEY_RE.search(bot_text).group(0)  # type: ignore[union-attr]
+        bot_pub = PUBLIC_KEY_RE.search(bot_text).group(1)  # type: ignore[union-attr]
+        owner_pub = (base / ".agent-vault" / "owner.pub").read_text().strip()
+        fields = statement_fields(base)
+        if fields.get("version") != "v2" or "vault" not in fields:
+            raise BuildError("the CLI wrote a statement of version %s, not 2 (vault identity, "
+                             "key-change chain, owner endorsements): the hostile suite needs a "
+                             "CLI that implements docs/format.md" % fields.get("version"))
+        vid, vkey, vseq = fields["vault"], fields["verify-key"], int(fields["seq"])
+        owner = {"AGENT_VAULT_HOME": str(home)}
+        nokey = {"AGENT_VAULT_HOME": str(self.empty_home)}
+        stripe = "stripe/api-key"
+        IE = {"error": "IntegrityError"}
+        mallory = self.run(["age-keygen"]).stdout.decode()
+        mallory_pub = PUBLIC_KEY_RE.search(mallory).group(1)  # type: ignore[union-attr]
+
+        # Copies of the base share its vault identity, so an owner command on one moves the
+        # owner's pin for all: each copy the owner works on gets its own copy of the owner's
+        # home as it was for the base (as if on another machine of the owner's).
+        home_snapshot = self.out / "homes" / "hostile-owner-base"
+        shutil.copytree(str(home), str(home_snapshot), symlinks=True)
+
+        def owner_home(name: str) -> Path:
+            target = self.out / "homes" / ("owner-" + name)
+            shutil.copytree(str(home_snapshot), str(target), symlinks=True)
+            return target
+
+        def attack(name: str) -> Path:
+            repo = self.out / "hostile" / name / "repo"
+            shutil.copytree(str(base), str(repo), symlinks=True)
+            return repo
+
+        def pins(repo: Path, key: str, seq: int) -> Dict[str, Dict[str, Any]]:
+            return {"vaults": {vid: {"verify_key": key, "seq": seq}},
+                    "locations": {os.path.realpath(str(repo)): vid}}
+
+        def both(label: str, repo: Path, **checks: Any) -> None:
+            """An anchored agent's get and a listing with the verify key: both refused."""
+            self.case("hostile (%s): anchored agent get" % label, repo, nokey, "get", IE,
+                      path=stripe, key_path=bot_key, **checks)
+            self.case("hostile (%s): list with the verify key" % label, repo, nokey,
+                      "list_secrets", IE, verify_key=vkey, **checks)
+
+        # --- legitimate reads of the base vault
+        self.case("hostile base: a secret named tls/private (matched by the vault's own "
+                  "**/private.* ignore rule) reads", base, nokey, "get", {"value": tls_value},
+                  path="tls/private", key_path=bot_key, no_warnings=True,
+                  expect_pins=pins(base, vkey, vseq))
+        self.case("hostile base: the listing holds tls/private", base, nokey, "list_secrets",
+                  {"result": [secret_info("db/password", "db", ["deploy-bot"]),
+                              secret_info(stripe, "stripe", ["deploy-bot"]),
+                              secret_info("tls/private", "tls", ["deploy-bot"])]},
+                  verify_key=vkey, no_warnings=True)
+        fresh_owner = self.out / "homes" / "fresh-owner"
+        fresh_owner.mkdir(parents=True, mode=0o700)
+        shutil.copyfile(str(home / "owner.key"), str(fresh_owner / "owner.key"))
+        (fresh_owner / "owner.key").chmod(0o600)
+        self.case("hostile base: the owner on a fresh machine (endorsement, no first use)", base,
+                  {"AGENT_VAULT_HOME": str(fresh_owner)}, "get", {"value": value}, path=stripe,
+                  no_warnings=True, expect_pins=pins(base, vkey, vseq))
+        self.case("hostile base: an agent without any anchor trusts on first use, loudly", base,
+                  nokey, "get", {"value": value}, path=stripe, key=bot_raw,
+                  warnings=["first use", vkey, "AGENT_VAULT_VERIFY_KEY"],
+                  expect_pins=pins(base, vkey, vseq))
+        self.case("hostile base: AGENT_VAULT_KEY set but empty is key not found, never the owner "
+                  "key", base, dict(owner, AGENT_VAULT_KEY=""), "get", {"error": "KeyNotFoundError"},
+                  path=stripe)
+        lower = bot_raw.lower()
+        self.case("hostile base: a lowercased key in AGENT_VAULT_KEY works", base,
+                  dict(nokey, AGENT_VAULT_KEY=lower), "get", {"value": value}, path=stripe,
+                  never_printed=[lower])
+        self.case("hostile base: a lowercased, mangled key is never echoed", base,
+                  dict(nokey, AGENT_VAULT_KEY=lower[:-8] + "qqqqqqqq"), "get",
+                  {"error": "FormatError"}, path=stripe, never_printed=[lower[:-8]])
+        for label, content in [("corrupt", b"{not json"),
+                               ("of a newer version (3)", b'{"version": 3, "vaults": {}}\n')]:
+            bad_home = self.out / "homes" / ("pins-" + label.split()[0])
+            bad_home.mkdir(parents=True, mode=0o700)
+            (bad_home / "pins.json").write_bytes(content)
+            self.case("hostile base: a pins.json that is %s is an error, never no pins" % label,
+                      base, {"AGENT_VAULT_HOME": str(bad_home)}, "get", {"error": "FormatError"},
+                      path=stripe, key_path=bot_key, marker="pins.json")
+        stuck = self.out / "homes" / "pins-unwritable"
+        (stuck / "pins.json.lock").mkdir(parents=True)
+        (stuck / "pins.json.lock" / "held").write_text("a lock nobody can take\n")
+        stuck.chmod(0o500)
+        self.case("hostile base: a key home where pins.json cannot be written (read-only, lock "
+                  "held) reads on with a warning", base, {"AGENT_VAULT_HOME": str(stuck)}, "get",
+                  {"value": value}, path=stripe, key_path=bot_key, warnings=["pins.json"],
+                  max_seconds=15)
+
+        # --- 1, 7: re-signed with the attacker's key, a public key swapped, a value substituted
+        repo = attack("resigned")
+        pinned = self.pinned_home("resigned-reader", repo, key=bot_raw)
+        (repo / ".agent-vault" / "agents" / "deploy-bot" / "public.key").write_text(mallory_pub + "\n")
+        (repo / ".agent-vault" / "secrets" / "stripe" / "api-key.enc").write_bytes(
+            self.age_encrypt(b"attacker value", [owner_pub, bot_pub], armor=False))
+        attacker = self.resign(repo, ed25519_new(), seq=U64_MAX)
+        both("re-signed by another key, seq u64::MAX, agent key swapped", repo)
+        self.case("hostile (re-signed): a reader whose pin holds the genuine key (no anchor)", repo,
+                  {"AGENT_VAULT_HOME": str(pinned)}, "get", IE, path=stripe, key=bot_raw,
+                  expect_pins=pins(repo, vkey, vseq))
+        self.case("hostile (re-signed): the owner, pinned", repo, owner, "get", IE, path=stripe)
+        self.case("hostile (re-signed): no anchor, fresh home: accepted only with the first-use "
+                  "warning", repo, nokey, "get", {"value": b"attacker value"}, path=stripe,
+                  key=bot_raw, warnings=["first use", attacker, "AGENT_VAULT_VERIFY_KEY"],
+                  expect_pins=pins(repo, attacker, U64_MAX))
+
+        # --- 1 (variant): re-signed with a recipient appended to owner.pub
+        repo = attack("owner-pub")
+        with (repo / ".agent-vault" / "owner.pub").open("a") as f:
+            f.write(mallory_pub + "\n")
+        self.resign(repo, ed25519_new())
+        both("re-signed, a recipient added to owner.pub", repo)
+        self.case("hostile (owner.pub): the owner, pinned", repo, owner, "get", IE, path=stripe)
+
+        # --- 2, 3: rollback across a signing-key change, key file listing both verify keys
+        repo = attack("rollback-key-change")
+        self.git(repo, "branch", "before-key-change")
+        copy_home = owner_home("rollback-key-change")
+        self.av(copy_home, repo, "sign", "--new-key")
+        self.set_secret(copy_home, repo, stripe, b"value after the key change")
+        new_key = statement_fields(repo)["verify-key"]
+        both_keys = self.keys / "hostile-bot-both-keys.key"
+        both_keys.write_text(bot_text.rstrip("\n").replace(
+            "# agent-vault verify-key: %s" % vkey,
+            "# agent-vault verify-key: %s\n# agent-vault verify-key: %s" % (vkey, new_key)) + "\n")
+        both_keys.chmod(0o600)
+        if new_key not in both_keys.read_text():
+            raise BuildError("the agent key file has no `# agent-vault verify-key:` line to extend")
+        seq_after = int(statement_fields(repo)["seq"])
+        reader = self.pinned_home("rollback-reader", repo, key_path=both_keys)
+        self.git(repo, "rm", "-r", "--quiet", ".agent-vault")
+        self.git(repo, "checkout", "before-key-change", "--", ".agent-vault")
+        self.commit_all(repo, "restore the vault from before the key change")
+        self.case("hostile (rollback across a key change): reader pinned at the newer seq", repo,
+                  {"AGENT_VAULT_HOME": str(reader)}, "get", IE, path=stripe, key_path=both_keys,
+                  message_contains=["rollback"],
+                  expect_pins=pins(repo, new_key, seq_after))
+
+        # --- 3: prod/staging swap, one agent key for both
+        staging, staging_home = self.new_vault("hostile-staging")
+        self.av(staging_home, staging, "add-agent", "deploy-bot", "--public-key", bot_pub)
+        self.av(staging_home, staging, "grant", "deploy-bot", "stripe")
+        self.set_secret(staging_home, staging, stripe, b"staging value")
+        staging_key = statement_fields(staging)["verify-key"]
+        two_vaults = self.keys / "hostile-bot-prod-and-staging.key"
+        two_vaults.write_text(bot_text + "# agent-vault verify-key: %s\n" % staging_key)
+        two_vaults.chmod(0o600)
+        self.case("hostile (staging): the agent reads staging with the same key", staging, nokey,
+                  "get", {"value": b"staging value"}, path=stripe, key_path=two_vaults,
+                  no_warnings=True)
+        repo = attack("prod-staging-swap")
+        reader = self.pinned_home("prod-reader", repo, key_path=two_vaults)
+        shutil.rmtree(str(repo / ".agent-vault"))
+        shutil.copytree(str(staging / ".agent-vault"), str(repo / ".agent-vault"))
+        self.commit_all(repo, "copy staging's vault over prod's")
+        self.case("hostile (prod/staging swap): agent pinned at prod's location", repo,
+                  {"AGENT_VAULT_HOME": str(reader)}, "get", IE, path=stripe, key_path=two_vaults,
+                  expect_pins=pins(repo, vkey, vseq))
+
+        # --- a version-1 statement at a location pinned to a version-2 vault
+        repo = attack("v1-downgrade")
+        reader = self.pinned_home("downgrade-reader", repo, key=bot_raw)
+        v1_key = self.resign(repo, ed25519_new(), version=1)
+        self.case("hostile (version-1 statement at a location pinned to a version-2 vault)", repo,
+                  {"AGENT_VAULT_HOME": str(reader)}, "get", IE, path=stripe, key=bot_raw,
+                  expect_pins=pins(repo, vkey, vseq))
+        self.case("version-1 statement, fresh reader: first use, pinned under legacy", repo, nokey,
+                  "get", {"value": value}, path=stripe, key=bot_raw,
+                  warnings=["first use", v1_key],
+                  expect_pins={"legacy": {os.path.realpath(str(repo)): {"verify_key": v1_key,
+                                                                      "seq": vseq + 1}},
+                               "locations": {os.path.realpath(str(repo)): None}})
+
+        # --- 4: symlinks
+        repo = attack("symlinked-meta")
+        self.symlink_in_index(repo, ".agent-vault/secrets/stripe/api-key.meta",
+                              "../../../../../../../etc/passwd", "a symlinked .meta")
+        both("a .meta replaced by a symlink", repo)
+        leaked = self.keys / "leaked-private.key"
+        leaked_text = self.run(["age-keygen"]).stdout.decode()
+        leaked.write_text(leaked_text)
+        leaked_key = SECRET_KEY_RE.search(leaked_text).group(0)  # type: ignore[union-attr]
+        for name, target in [("dev-zero", "/dev/zero"), ("private-key", str(leaked))]:
+            repo = attack("symlinked-config-" + name)
+            self.symlink_in_index(repo, ".agent-vault/config.yaml", target, "a symlinked config")
+            self.case("hostile (config.yaml a symlink to %s): owner get" % name, repo, owner,
+                      "get", IE, path=stripe, never_printed=[leaked_key], max_seconds=30)
+            self.case("hostile (config.yaml a symlink to %s): list" % name, repo, nokey,
+                      "list_secrets", IE, verify_key=vkey, never_printed=[leaked_key],
+                      max_seconds=30)
+
+        # --- 4: a tracked file that an ignore rule matches, not in the statement
+        repo = attack("ignored-tracked-file")
+        (repo / ".agent-vault" / "agents" / "deploy-bot" / "private.key").write_text(
+            "planted where ignore rules hide it\n")
+        self.git(repo, "add", "-f", ".agent-vault/agents/deploy-bot/private.key")
+        self.git(repo, "commit", "--quiet", "--no-verify", "-m", "plant an ignored file")
+        both("a tracked file matched by a .gitignore rule", repo)
+
+        # --- 4: agent-vault 0.1.0's .gitignore (`*.key`), adopted by `sign`, then a key swapped
+        repo = attack("old-gitignore")
+        (repo / ".agent-vault" / ".gitignore").write_text("*.key\n")
+        self.commit_all(repo, "the .gitignore agent-vault 0.1.0 wrote")
+        self.av(owner_home("old-gitignore"), repo, "sign")
+        self.case("hostile (0.1.0 .gitignore, adopted by sign): the agent reads", repo, nokey,
+                  "get", {"value": value}, path=stripe, key_path=bot_key, no_warnings=True)
+        signed_repo, repo = repo, self.out / "hostile" / "old-gitignore-attacked" / "repo"
+        shutil.copytree(str(signed_repo), str(repo), symlinks=True)
+        (repo / ".agent-vault" / "agents" / "deploy-bot" / "public.key").write_text(mallory_pub + "\n")
+        self.git(repo, "add", "-f", ".agent-vault/agents/deploy-bot/public.key")
+        self.git(repo, "commit", "--quiet", "--no-verify", "-m", "swap an ignored public key")
+        both("0.1.0 .gitignore, then an agent's public.key swapped", repo)
+
+        # --- 4, 9: names that are not UTF-8, or hold control characters
+        repo = attack("non-utf8-name")
+        blob = loose_object(repo, "blob", b"x\n")
+        self.graft(repo, [b".agent-vault", b"agents"], ("100644", b"bad-\xff\xfe-name", blob), "non-UTF-8")
+        both("an entry name that is not UTF-8", repo)
+        repo = attack("control-character-name")
+        blob = loose_object(repo, "blob", b"x\n")
+        self.graft(repo, [b".agent-vault"], ("100644", b"evil\x1b[31m.txt", blob), "ESC in a name")
+        both("an entry name holding ESC", repo, message_contains=["\\u{1b}"])
+
+        # --- trees as git writes them: in git's order, raw modes
+        repo = attack("tree-out-of-order")
+        vault_oid = self.run(["git", "-C", str(repo), "rev-parse", "HEAD:.agent-vault"]).stdout.decode().strip()
+        entries = list(reversed(self.raw_tree(repo, vault_oid)))
+        unsorted = loose_object(repo, "tree", b"".join(
+            m.encode() + b" " + n + b"\0" + bytes.fromhex(o) for m, n, o in entries))
+        root = [e for e in self.raw_tree(repo, self.run(["git", "-C", str(repo), "rev-parse", "HEAD^{tree}"]
+                                                        ).stdout.decode().strip()) if e[1] != b".agent-vault"]
+        new_root = loose_object(repo, "tree", tree_bytes(root + [("40000", b".agent-vault", unsorted)]))
+        commit = self.run(["git", "-C", str(repo), "commit-tree", new_root, "-p", "HEAD", "-m", "unsorted"]
+                          ).stdout.decode().strip()
+        self.git(repo, "update-ref", "HEAD", commit)
+        both("a folder whose entries are out of git's order", repo)
+        repo = attack("mode-100664")
+        public = self.run(["git", "-C", str(repo), "rev-parse", "HEAD:.agent-vault/agents/deploy-bot/public.key"]
+                          ).stdout.decode().strip()
+        self.graft(repo, [b".agent-vault", b"agents", b"deploy-bot"], ("100664", b"public.key", public),
+                   "a group-writable mode")
+        both("an agent's public.key with the raw mode 100664", repo)
+
+        # --- 9: a tree 100,000 levels deep
+        repo = attack("deep-tree")
+        inner = loose_object(repo, "tree", b"")
+        for _ in range(100_000):
+            inner = loose_object(repo, "tree", b"40000 d\0" + bytes.fromhex(inner))
+        self.graft(repo, [b".agent-vault", b"agents"], ("40000", b"deep", inner), "100,000 levels")
+        both("a tree 100,000 levels deep", repo, max_seconds=60)
+
+        # --- the statement's canonical form: each variant validly signed by the key the reader
+        # is given, so only its form is wrong (issue 17: line order, duplicates, uppercase hex,
+        # the signature line, a seq above u64)
+        canon = attack("canonical")
+        signer = ed25519_new()
+        signer_key = self.resign(canon, signer)
+        self.case("statement form: the attacker-made control statement, read with its key", canon,
+                  nokey, "get", {"value": value}, path=stripe, key=bot_raw, verify_key=signer_key)
+
+        def variant(label: str, edit: Callable[[List[str]], List[str]], resign: bool = True,
+                    raw: Optional[Callable[[bytes], bytes]] = None) -> None:
+            repo = self.out / "hostile" / ("canonical-" + re.sub(r"[^a-z0-9]+", "-", label)) / "repo"
+            shutil.copytree(str(canon), str(repo), symlinks=True)
+            path = repo / ".agent-vault" / "integrity" / "statement"
+            text = path.read_text()
+            body_lines = text.split("\n")[:-2]
+            body = ("\n".join(edit(body_lines)) + "\n").encode()
+            data = body + ("signature %s\n" % base64.b64encode(signer.sign(body)).decode()).encode()
+            path.write_bytes(raw(data) if raw else data)
+            self.commit_all(repo, "statement: " + label)
+            self.case("statement form: %s (validly signed) is refused" % label, repo, nokey, "get",
+                      IE, path=stripe, key=bot_raw, verify_key=signer_key)
+
+        def swap_files(lines: List[str]) -> List[str]:
+            i = next(i for i, line in enumerate(lines) if line.startswith("file "))
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+            return lines
+
+        def duplicate_file(lines: List[str]) -> List[str]:
+            i = next(i for i, line in enumerate(lines) if line.startswith("file "))
+            return lines[: i + 1] + [lines[i]] + lines[i + 1:]
+
+        def upper_hex(lines: List[str]) -> List[str]:
+            i = next(i for i, line in enumerate(lines) if line.startswith("file "))
+            kind, digest, name = lines[i].split(" ", 2)
+            lines[i] = "%s %s %s" % (kind, digest.upper(), name)
+            return lines
+
+        def seq_overflow(lines: List[str]) -> List[str]:
+            return [("seq %d" % (U64_MAX + 1)) if line.startswith("seq ") else line for line in lines]
+
+        variant("file lines out of order", swap_files)
+        variant("a duplicated file line", duplicate_file)
+        variant("uppercase hex in a digest", upper_hex)
+        variant("seq 18446744073709551616", seq_overflow)
+        variant("text after the signature line", lambda lines: lines, raw=lambda d: d + b"extra\n")
+        variant("the signature not at a line start", lambda lines: lines,
+                raw=lambda d: d[: d.rindex(b"\nsignature ")] + b" " + d[d.rindex(b"\nsignature ") + 1:])
+        variant("CRLF line endings", lambda lines: lines, raw=lambda d: d.replace(b"\n", b"\r\n"))
+
+        # --- a forged hand-over: a key-change line claiming the genuine key vouched for the
+        # attacker's, its signature made by the attacker (who lacks the genuine key)
+        repo = attack("forged-key-change")
+        forger = ed25519_new()
+        forger_key = self.resign(repo, forger)
+        path = repo / ".agent-vault" / "integrity" / "statement"
+        lines = path.read_text().split("\n")[:-2]
+        seq_at = next(i for i, line in enumerate(lines) if line.startswith("seq "))
+        seq_now = int(lines[seq_at].split(" ")[1])
+        claim = ("agent-vault key-change v1\nvault %s\nseq %d\nfrom %s\nto %s\n"
+                 % (vid, seq_now, vkey, forger_key)).encode()
+        lines.insert(seq_at + 1, "key-change %d %s %s" % (
+            seq_now, vkey, base64.b64encode(forger.sign(claim)).decode()))
+        body = ("\n".join(lines) + "\n").encode()
+        path.write_bytes(body + ("signature %s\n" % base64.b64encode(forger.sign(body)).decode()).encode())
+        self.commit_all(repo, "a forged key change")
+        self.case("hostile (a key-change line forged by the attacker): anchored agent", repo, nokey,
+                  "get", IE, path=stripe, key_path=bot_key)
+        self.case("hostile (a key-change line forged by the attacker): reader pinned to the genuine "
+                  "key", repo, {"AGENT_VAULT_HOME": str(self.pinned_home("forged-chain-reader", base,
+                                                                         key=bot_raw))},
+                  "get", IE, path=stripe, key=bot_raw)
+
+        # --- the depth limit, exactly: a signed file 128 levels below .agent-vault is fine, 129 not
+        for levels, expect in [(128, {"value": value}), (129, IE)]:
+            repo = attack("depth-%d" % levels)
+            deep = repo / ".agent-vault" / Path(*(["d"] * (levels - 1)))
+            deep.mkdir(parents=True)
+            (deep / "f").write_text("a policy file %d levels deep\n" % levels)
+            key = self.resign(repo, ed25519_new())
+            self.case("tree depth: a signed file %d levels below .agent-vault" % levels, repo, nokey,
+                      "get", expect, path=stripe, key=bot_raw, verify_key=key)
+
+        # --- 6: a 70 MiB blob (compressible, so cheap to push) where a ciphertext belongs
+        repo = attack("huge-blob")
+        big = loose_object(repo, "blob", b"\0" * (70 * 1024 * 1024))
+        self.graft(repo, [b".agent-vault", b"secrets", b"stripe"], ("100644", b"api-key.enc", big), "70 MiB")
+        both("a 70 MiB .enc blob", repo, max_seconds=30)
+
+        # --- 6: 8,000 bogus stanzas in an unsigned vault
+        stanzas_repo = attack("stanzas")
+        stanzas_home = self.out / "homes" / "stanzas-owner"
+        stanzas_home.mkdir(parents=True, mode=0o700)
+        shutil.copyfile(str(home / "owner.key"), str(stanzas_home / "owner.key"))
+        self.unsign(stanzas_repo, stanzas_home)
+        stanza = b"-> X25519 " + base64.b64encode(os.urandom(32)).rstrip(b"=") + b"\n" + \
+            base64.b64encode(os.urandom(32)).rstrip(b"=") + b"\n"
+        (stanzas_repo / ".agent-vault" / "secrets" / "stripe" / "api-key.enc").write_bytes(
+            b"age-encryption.org/v1\n" + stanza * 8000 + b"--- " +
+            base64.b64encode(os.urandom(32)).rstrip(b"=") + b"\n" + os.urandom(64))
+        self.commit_all(stanzas_repo, "an unsigned vault with 8,000 stanzas")
+        self.case("hostile (unsigned, 8,000 age stanzas): refused before decryption",
+                  stanzas_repo, {"AGENT_VAULT_HOME": str(stanzas_home)}, "get",
+                  {"error": "FormatError"}, path=stripe, max_seconds=10)
+
+        # --- conflict markers in the statement
+        repo = attack("conflict-markers")
+        statement = repo / ".agent-vault" / "integrity" / "statement"
+        text = statement.read_text()
+        statement.write_text("<<<<<<< HEAD\n%s=======\n%s>>>>>>> theirs\n" % (text, text))
+        self.commit_all(repo, "a merge left conflict markers")
+        both("conflict markers in the statement", repo, message_contains=["agent-vault sign"])
+
+        # --- legitimate: a key rotation followed through the chain
+        repo = attack("key-rotation")
+        copy_home = owner_home("key-rotation")
+        self.av(copy_home, repo, "sign", "--new-key")
+        self.set_secret(copy_home, repo, stripe, b"value after a legitimate key rotation")
+        rotated = statement_fields(repo)
+        self.case("legitimate (sign --new-key): agent with only the OLD verify key, no warning",
+                  repo, nokey, "get", {"value": b"value after a legitimate key rotation"},
+                  path=stripe, key_path=bot_key, no_warnings=True,
+                  expect_pins=pins(repo, rotated["verify-key"], int(rotated["seq"])))
+        self.case("legitimate (sign --new-key): list with the OLD verify key, no warning", repo,
+                  nokey, "list_groups", {"result": None}, verify_key=vkey, no_warnings=True,
+                  result_override=["db", "stripe", "tls"],
+                  cli_check=lambda got: got == ["db", "stripe", "tls"])
+
+        # --- legitimate: a merge of two owners' changes, re-signed
+        ours = attack("merge")
+        self.git(ours, "branch", "-M", "main")
+        theirs = self.out / "hostile" / "merge" / "theirs"
+        self.run(["git", "clone", "--quiet", str(ours), str(theirs)])
+        self.git(theirs, "remote", "remove", "origin")
+        home_ours, home_theirs = owner_home("merge-ours"), owner_home("merge-theirs")
+        self.set_secret(home_theirs, theirs, stripe, b"stripe value from the other owner")
+        self.set_secret(home_ours, ours, "db/password", b"db value from this owner",
+                        "--agents", "deploy-bot")
+        self.git(ours, "fetch", "--quiet", str(theirs), "main")
+        self.run(["git", "-C", str(ours), "merge", "--no-edit", "--no-verify", "FETCH_HEAD"], check=False)
+        self.git(ours, "checkout", "--theirs", "--", ".agent-vault/integrity")
+        self.git(ours, "add", "-A", ".agent-vault")
+        self.git(ours, "commit", "--quiet", "--no-verify", "--no-edit")
+        self.av(home_ours, ours, "sign")
+        self.case("legitimate (merge re-signed with sign): the agent reads one side", ours, nokey,
+                  "get", {"value": b"stripe value from the other owner"}, path=stripe,
+                  key_path=bot_key, no_warnings=True)
+        self.case("legitimate (merge re-signed with sign): the agent reads the other side", ours,
+                  nokey, "get", {"value": b"db value from this owner"}, path="db/password",
+                  key_path=bot_key, no_warnings=True)
+
+        # --- legitimate: a vault of 40 agents
+        many, many_home = self.new_vault("hostile-many-agents")
+        for i in range(40):
+            self.av(many_home, many, "add-agent", "agent-%02d" % i)
+            self.av(many_home, many, "grant", "agent-%02d" % i, "stripe")
+        self.set_secret(many_home, many, stripe, b"for forty agents")
+        last_key = self.keys / "hostile-agent-39.key"
+        shutil.copyfile(str(many_home / "agents" / "agent-39.key"), str(last_key))
+        self.case("legitimate (40 agents): the last agent reads, no warning", many, nokey, "get",
+                  {"value": b"for forty agents"}, path=stripe, key_path=last_key, no_warnings=True)
+        self.case("legitimate (40 agents): list, no warning", many, nokey, "list_groups",
+                  {"result": None}, verify_key=statement_fields(many)["verify-key"],
+                  no_warnings=True, result_override=["stripe"],
+                  cli_check=lambda got: got == ["stripe"])
 
     def build_no_vault(self) -> None:
         """Paths without a vault: a git repository without .agent-vault/, and nothing at all."""
@@ -944,6 +1656,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("error: %s is not an executable file; build it with `cargo build`" % args.cli,
               file=sys.stderr)
         return 2
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        print("error: the hostile vaults need Python's `cryptography` package; run this script "
+              "with a Python that has it (e.g. the SDK's venv)", file=sys.stderr)
+        return 2
     for tool in ("git", "age", "age-keygen"):
         if shutil.which(tool) is None:
             print("error: `%s` is not on PATH; install it first" % tool, file=sys.stderr)
@@ -951,6 +1669,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     out = args.out.resolve()
     if out.exists():
         if (out / "cases.json").exists() or (out / "main").exists():
+            for dirpath, _, _ in os.walk(str(out)):
+                os.chmod(dirpath, 0o700)  # read-only key homes of earlier builds
             shutil.rmtree(str(out))
         elif any(out.iterdir()):
             print("error: %s is not empty; give an empty or new folder" % out, file=sys.stderr)

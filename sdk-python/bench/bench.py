@@ -81,6 +81,10 @@ def main() -> None:
         bot = Vault(repo, root / "keys" / "agents" / "bot.key", auto_pull=False)
         report("get (agent key file, auto_pull=False)", timed(lambda: bot.get("g0/secret-0000"), args.gets))
         report(f"list_secrets() of {args.secrets}", timed(vault.list_secrets, 20))
+        report(f"  the same on a new Vault each time (cold)",
+               timed(lambda: Vault(repo, auto_pull=False).list_secrets(), 20))
+        report(f"  the CLI's `list --json --offline` (a process)", timed(
+            lambda: cli("list", "--json", "--offline"), 20))
         report("list_secrets('g3')", timed(lambda: vault.list_secrets("g3"), 20))
         report("list_groups()", timed(vault.list_groups, 20))
 

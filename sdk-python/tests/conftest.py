@@ -62,14 +62,24 @@ class World:
 
     cli: Path
     root: Path
+    home: Path  # the owner's AGENT_VAULT_HOME, used by every CLI command the test runs
 
     @property
     def owner_home(self) -> Path:
-        return Path(os.environ["AGENT_VAULT_HOME"])
+        return self.home
+
+    def reader_home(self, name: str = "reader-home") -> Path:
+        """Another machine's key home with copies of the owner's keys but no pins: pins are
+        per vault identity, so a reader sharing the owner's home would (rightly) call a stale
+        clone a rollback of the state the owner just wrote."""
+        target = self.root / name
+        shutil.copytree(self.home, target, ignore=shutil.ignore_patterns("pins.json*"))
+        return target
 
     def run(self, argv: List[str], stdin: bytes = b"", cwd: Optional[Path] = None,
             env: Optional[Dict[str, str]] = None) -> str:
         full = dict(os.environ)
+        full["AGENT_VAULT_HOME"] = str(self.home)
         full.update(env or {})
         proc = subprocess.run(argv, input=stdin, cwd=cwd or self.root, env=full,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
@@ -108,7 +118,8 @@ class World:
         pins = self.owner_home / "pins.json"
         if pins.exists():
             doc = json.loads(pins.read_text())
-            doc["vaults"].pop(os.path.realpath(repo), None)
+            for table in ("vaults", "locations", "legacy"):
+                (doc.get(table) or {}).pop(os.path.realpath(repo), None)
             pins.write_text(json.dumps(doc))
 
     def branch(self, repo: Path) -> str:
@@ -125,7 +136,7 @@ class World:
 
 @pytest.fixture
 def world(cli: Path, tmp_path: Path) -> Iterator[World]:
-    yield World(cli=cli, root=tmp_path)
+    yield World(cli=cli, root=tmp_path, home=Path(os.environ["AGENT_VAULT_HOME"]))
 
 
 def files_containing(root: Path, needle: bytes) -> List[Path]:

@@ -1,7 +1,7 @@
-"""Signature verification with the real CLI: pins, rollback, key swaps, unsigned vaults, and
-tampered states read from the working tree, an upstream branch and a remote URL. The attack
-cases shared with the CLI and the Node SDK are in the conformance suite; these need moving
-parts (several reads over time, pins.json, git remotes)."""
+"""Signature verification with the real CLI: pins, rollback, key changes, unsigned vaults, and
+tampered states read from HEAD, an upstream branch and a remote URL. The attack cases shared
+with the CLI and the Node SDK are in the conformance suite; these need moving parts (several
+reads over time, pins.json, git remotes)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ def verify_key_of(repo: Path) -> str:
     return found.group(1)
 
 
+def vault_id_of(repo: Path) -> str:
+    text = (repo / ".agent-vault" / "integrity" / "statement").read_text()
+    found = re.search(r"^vault ([0-9a-f]{32})$", text, re.M)
+    assert found, "the CLI should write statement version 2"
+    return found.group(1)
+
+
 def seq_of(repo: Path) -> int:
     text = (repo / ".agent-vault" / "integrity" / "statement").read_text()
     found = re.search(r"^seq (\d+)$", text, re.M)
@@ -44,8 +51,9 @@ def commit_all(world: World, repo: Path, message: str) -> None:
 
 
 def test_first_read_pins_the_key_and_later_reads_raise_the_seq(world: World) -> None:
-    """Trust on first use records the key and seq under the repository's real path, keeps
-    unknown keys of pins.json, and raises the seq after each newer signed state."""
+    """A read records the vault's identity, key and seq (version 2) and which vault is at the
+    repository's real path, keeps unknown keys of pins.json (a version-1 file is migrated),
+    and raises the seq after each newer signed state."""
     repo = world.init()
     world.set(repo, "app/key", b"one")
     home = world.owner_home
@@ -54,18 +62,20 @@ def test_first_read_pins_the_key_and_later_reads_raise_the_seq(world: World) -> 
     link = world.root / "link-to-repo"
     link.symlink_to(repo)
     assert Vault(link, auto_pull=False).get("app/key") == "one"
-    entry = pins(world)["vaults"][os.path.realpath(repo)]
-    assert entry == {"verify_key": verify_key_of(repo), "seq": seq_of(repo)}
-    assert pins(world)["note"] == "kept"
-    assert not list(home.glob(".pins-*")), "no temp file left behind"
+    vault_id = vault_id_of(repo)
+    doc = pins(world)
+    assert doc["version"] == 2 and doc["note"] == "kept"
+    assert doc["vaults"][vault_id] == {"verify_key": verify_key_of(repo), "seq": seq_of(repo)}
+    assert doc["locations"][os.path.realpath(repo)] == vault_id
+    assert not list(home.glob(".pins-*")) and not (home / "pins.json.lock").exists()
     world.set(repo, "app/key", b"two")
     assert Vault(repo, auto_pull=False).list_secrets()[0].path == "app/key"
-    assert pins(world)["vaults"][os.path.realpath(repo)]["seq"] == seq_of(repo) == entry["seq"] + 1
+    assert pins(world)["vaults"][vault_id]["seq"] == seq_of(repo) == doc["vaults"][vault_id]["seq"] + 1
 
 
 def test_rollback_is_refused_after_a_newer_state_was_read(world: World) -> None:
     """An older, validly signed state (restored from git history) is refused by a reader that
-    has seen the newer one, for get and listings; a reader without the pin cannot tell."""
+    has seen the newer one, for get and listings."""
     repo = world.init()
     world.set(repo, "app/key", b"old value")
     world.set(repo, "app/key", b"rotated value")
@@ -80,31 +90,37 @@ def test_rollback_is_refused_after_a_newer_state_was_read(world: World) -> None:
     with pytest.raises(IntegrityError, match="rollback"):
         vault.list_secrets()
     # The refused state did not lower the pin.
-    assert pins(world)["vaults"][os.path.realpath(repo)]["seq"] == seq_of(repo) + 1
+    assert pins(world)["vaults"][vault_id_of(repo)]["seq"] == seq_of(repo) + 1
 
 
-def test_a_new_signing_key_is_refused_until_the_reader_is_told(
-    world: World, monkeypatch: pytest.MonkeyPatch
+def test_a_new_signing_key_is_followed_through_the_chain(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """`sign --new-key` looks exactly like an attacker's re-signing to a reader holding the
-    old pin; given the new key explicitly, the read succeeds and the pin is replaced."""
+    """`sign --new-key` hands over from the old key to the new one (a key-change line signed by
+    the old key): a reader pinned to the old key, and an agent whose key file names only the
+    old key, read on without a warning, and the pin moves to the new key."""
     repo = world.init()
+    world.av(repo, "add-agent", "bot")
+    world.av(repo, "grant", "bot", "app")
     world.set(repo, "app/key", b"v")
     owner_home, reader_home = world.owner_home, world.root / "reader-home"
-    owner_key = owner_home / "owner.key"
+    bot_key = world.root / "bot.key"
+    bot_key.write_text((owner_home / "agents" / "bot.key").read_text())
     old_key = verify_key_of(repo)
     monkeypatch.setenv("AGENT_VAULT_HOME", str(reader_home))
-    assert Vault(repo, owner_key, auto_pull=False).get("app/key") == "v"
+    assert Vault(repo, bot_key, auto_pull=False).get("app/key") == "v"
     monkeypatch.setenv("AGENT_VAULT_HOME", str(owner_home))
     world.av(repo, "sign", "--new-key")
-    monkeypatch.setenv("AGENT_VAULT_HOME", str(reader_home))
+    world.set(repo, "app/key", b"after the change")
     new_key = verify_key_of(repo)
-    assert new_key != old_key
-    with pytest.raises(IntegrityError, match="replaced the signing key"):
-        Vault(repo, owner_key, auto_pull=False).get("app/key")
-    assert Vault(repo, owner_key, auto_pull=False, verify_key=new_key).get("app/key") == "v"
-    assert pins(world)["vaults"][os.path.realpath(repo)]["verify_key"] == new_key
-    assert Vault(repo, owner_key, auto_pull=False).get("app/key") == "v"
+    assert new_key != old_key and "key-change" in (repo / ".agent-vault" / "integrity" / "statement").read_text()
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(reader_home))
+    with caplog.at_level(logging.WARNING, logger="agent_vault"):
+        assert Vault(repo, bot_key, auto_pull=False).get("app/key") == "after the change"
+        assert [s.path for s in Vault(repo, auto_pull=False).list_secrets()] == ["app/key"]
+    assert caplog.text == ""
+    doc = json.loads((reader_home / "pins.json").read_text())
+    assert doc["vaults"][vault_id_of(repo)] == {"verify_key": new_key, "seq": seq_of(repo)}
 
 
 def test_unsigned_vault_warns_unless_a_verify_key_is_expected(
@@ -120,7 +136,7 @@ def test_unsigned_vault_warns_unless_a_verify_key_is_expected(
         assert [s.path for s in Vault(repo, auto_pull=False).list_secrets()] == ["app/key"]
     warnings = [r.getMessage() for r in caplog.records if "unsigned" in r.getMessage()]
     assert len(warnings) == 2 and "agent-vault sign" in warnings[0]
-    assert os.path.realpath(repo) not in pins(world)["vaults"], "unsigned reads pin nothing"
+    assert os.path.realpath(repo) not in pins(world).get("locations", {}), "unsigned reads pin nothing"
     with pytest.raises(IntegrityError, match="no signature"):
         Vault(repo, auto_pull=False, verify_key=key).get("app/key")
     monkeypatch.setenv("AGENT_VAULT_VERIFY_KEY", key)
@@ -138,9 +154,9 @@ def test_removed_signature_is_refused_once_pinned(world: World) -> None:
         Vault(repo, auto_pull=False).get("app/key")
 
 
-def test_uncommitted_damage_falls_back_to_head_like_the_cli(world: World) -> None:
-    """A working tree that does not verify (e.g. a writer mid-update) is retried on HEAD's tree,
-    as the CLI does; the CLI and the SDK give the same answer."""
+def test_working_tree_damage_plays_no_part_for_the_sdk_and_the_cli(world: World) -> None:
+    """A damaged working tree (e.g. a writer mid-update, or an edit never committed) is never
+    read: the CLI and the SDK both read HEAD's verified tree and agree."""
     repo = world.init()
     world.set(repo, "app/key", b"committed")
     enc = repo / ".agent-vault" / "secrets" / "app" / "key.enc"
@@ -160,7 +176,7 @@ def test_tampered_upstream_and_remote_url_are_refused(world: World) -> None:
     assert Vault(clone).get("app/key") == "v"
     url = "file://" + str(bare)
     assert Vault(url).get("app/key") == "v"
-    assert url in pins(world)["vaults"]
+    assert pins(world)["locations"][url] == vault_id_of(repo)
     attacker = world.clone(bare, "attacker")
     (attacker / ".agent-vault" / "agents" / "mallory").mkdir(parents=True)
     (attacker / ".agent-vault" / "agents" / "mallory" / "public.key").write_text("age1mallory\n")
@@ -193,3 +209,17 @@ def test_a_changed_statement_is_never_hidden_by_the_cache(world: World) -> None:
     commit_all(world, repo, "forge")
     with pytest.raises(IntegrityError, match="forged or edited|canonical"):
         vault.get("app/key")
+
+
+def test_the_sdk_and_the_cli_write_the_same_pins_file(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading the same state on two fresh key homes, the CLI and the SDK write pins.json
+    byte for byte alike (mode 0600): one file, one format, for all implementations."""
+    repo = world.init()
+    world.set(repo, "app/key", b"v")
+    cli_home, sdk_home = world.reader_home("cli-home"), world.reader_home("sdk-home")
+    world.run([str(world.cli), "--vault", str(repo), "get", "app/key", "--offline"],
+              env={"AGENT_VAULT_HOME": str(cli_home)})
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(sdk_home))
+    assert Vault(repo, auto_pull=False).get("app/key") == "v"
+    assert (sdk_home / "pins.json").read_bytes() == (cli_home / "pins.json").read_bytes()
+    assert (sdk_home / "pins.json").stat().st_mode & 0o777 == 0o600

@@ -17,6 +17,7 @@ import pytest
 from agent_vault import (
     AgentInfo,
     FormatError,
+    IntegrityError,
     InvalidInputError,
     KeyNotFoundError,
     NotAuthorizedError,
@@ -45,18 +46,6 @@ def snapshot(world: World, repo: Path) -> Tuple[str, str, str, Dict[str, Tuple[i
             str(hash(index)), files)
 
 
-def failing_git(world: World, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Puts a `git` first on PATH that records each call and fails; returns the record file."""
-    bindir = world.root / "fake-bin"
-    bindir.mkdir()
-    marker = world.root / "git-was-called"
-    script = bindir / "git"
-    script.write_text(f"#!/bin/sh\necho \"$@\" >> '{marker}'\nexit 1\n")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-    return marker
-
-
 def logging_git(world: World, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Puts a `git` first on PATH that records each call and runs the real git."""
     real = shutil.which("git")
@@ -79,6 +68,7 @@ def test_agent_vault_offline_means_no_fetch(world: World, monkeypatch: pytest.Mo
     bare = world.bare_remote(origin)
     mine = world.clone(bare, "mine")
     url = f"file://{bare}"
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
     assert Vault(url).get("app/one") == "first"  # cloned into the cache
     world.set(origin, "app/two", b"pushed later")
     world.push(origin)
@@ -125,7 +115,9 @@ def test_git_never_prompts(world: World, monkeypatch: pytest.MonkeyPatch) -> Non
     assert set(log.read_text().splitlines()) == {"0|ssh -i my-key -o BatchMode=yes"}
 
 
-def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(world: World) -> None:
+def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With auto_pull, a secret pushed to the upstream is read from the fetched objects while
     the clone's HEAD, index, status and files stay exactly as they were."""
     origin = world.init("origin")
@@ -135,6 +127,7 @@ def test_upstream_secret_is_read_from_git_objects_without_touching_the_clone(wor
     world.set(origin, "app/two", b"pushed later")
     world.push(origin)
     before = snapshot(world, mine)
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
 
     assert Vault(mine, auto_pull=False).list_groups() == ["app"]
     with pytest.raises(SecretNotFoundError):
@@ -173,30 +166,31 @@ def test_upstream_read_once_is_not_a_rollback_offline_or_after_a_failed_fetch(
     assert (mine / ".agent-vault").is_dir() and world.git(mine, "status", "--porcelain") == ""
 
 
-def test_no_git_is_spawned_without_upstream_and_no_fetch_without_auto_pull(
+def test_no_fetch_without_auto_pull_or_without_an_upstream(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without an upstream no git process is started at all; auto_pull=False with an upstream
-    never fetches (a failing `git` first on PATH records any call)."""
+    """auto_pull=False with an upstream never fetches; without an upstream nothing is fetched
+    either; and one Vault reads all its objects through one `git cat-file` process."""
     origin = world.init("origin")
     world.set(origin, "app/one", b"value one")
     bare = world.bare_remote(origin)
     mine = world.clone(bare, "mine")
     lonely = world.init("lonely")
     world.set(lonely, "x/y", b"value y")
-    marker = failing_git(world, monkeypatch)
+    log = logging_git(world, monkeypatch)
 
     with Vault(mine, auto_pull=False) as vault:
         assert vault.get("app/one") == "value one"
         assert len(vault.list_secrets()) == 1
         assert vault.list_agents() == []
-    assert "fetch" not in (marker.read_text() if marker.exists() else "")
-    if marker.exists():
-        marker.unlink()
+    calls = log.read_text().splitlines()
+    assert not [c for c in calls if " fetch " in f" {c} "]
+    assert len([c for c in calls if "cat-file" in c]) == 1
+    log.unlink()
     with Vault(lonely) as vault:
         assert vault.get_bytes("x/y") == b"value y"
         assert vault.list_groups() == ["x"]
-    assert not marker.exists(), marker.read_text()
+    assert not [c for c in log.read_text().splitlines() if " fetch " in f" {c} "]
 
 
 def test_failed_fetch_falls_back_to_the_local_state_with_a_warning(
@@ -232,12 +226,15 @@ def test_git_error_lines_keep_the_reason_without_credentials() -> None:
     assert stderr("") == "exit status 128"
 
 
-def test_remote_url_uses_a_ciphertext_only_cache_and_refreshes(world: World) -> None:
+def test_remote_url_uses_a_ciphertext_only_cache_and_refreshes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file:// URL is cloned bare into XDG_CACHE_HOME; the cache holds no plaintext, and
     auto_pull picks up a newly pushed secret while auto_pull=False keeps the cached state."""
     origin = world.init("origin")
     world.set(origin, "app/one", b"remote-plaintext-one")
     bare = world.bare_remote(origin)
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
     url = f"file://{bare}"
     vault = Vault(url)
     assert vault.get("app/one") == "remote-plaintext-one"
@@ -286,13 +283,14 @@ def test_remote_url_without_a_vault_or_unreachable(world: World) -> None:
         Vault(f"file://{plain}")
 
 
-def test_refused_decryption_is_retried_once_after_a_refresh(world: World) -> None:
+def test_refused_decryption_is_retried_once_after_a_refresh(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Access granted (and pushed) after the SDK's last refresh is picked up by the
     refresh-and-retry; with auto_pull=False the refusal stands."""
     world.av(world.init("origin"), "add-agent", "bot")
     origin = world.root / "origin"
     world.set(origin, "app/key", b"granted just now")
     bare = world.bare_remote(origin)
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
     bot_key = world.owner_home / "agents" / "bot.key"
     url = f"file://{bare}"
     fresh = Vault(url, bot_key)  # cloned now: its next read does not fetch again
@@ -366,6 +364,9 @@ def test_list_secrets_to_dict_is_the_cli_list_json(world: World) -> None:
     world.set(repo, "db/password", b"v2", "--agents", "ci,bot")
     cli = json.loads(world.av(repo, "list", "--json", "--offline"))
     got = [s.to_dict() for s in Vault(repo, auto_pull=False).list_secrets()]
+    assert [d.pop("name") for d in got] == [d["path"] for d in got]  # 0.1.0's name for it
+    for d in cli:
+        d.pop("name", None)  # the CLI may carry it too (issue 18)
     assert got == cli
     assert [list(d) for d in got] == [list(d) for d in cli]  # same key order too
     assert got[1]["extra_agents"] == ["bot", "ci"]
@@ -398,11 +399,21 @@ def test_invalid_arguments_are_refused_before_reading(world: World) -> None:
 
 
 def test_newer_format_version_is_refused(world: World) -> None:
-    """A config.yaml of a newer format version is refused with advice to upgrade."""
+    """A committed config.yaml of a newer format version is refused with advice to upgrade (in
+    an unsigned vault: a signed one would refuse the edit as tampering first); the same edit
+    only in the working tree plays no part."""
     repo = world.init()
-    (repo / ".agent-vault" / "config.yaml").write_text("version: 2\nencryption:\n  format: age\n")
+    world.set(repo, "app/key", b"v")
+    config = repo / ".agent-vault" / "config.yaml"
+    config.write_text("version: 2\nencryption:\n  format: age\n")
+    assert Vault(repo).get("app/key") == "v"
+    world.unsign(repo)
+    world.git(repo, "add", "-A")
+    world.git(repo, "commit", "--quiet", "--no-verify", "-m", "newer config")
     with pytest.raises(FormatError, match="upgrade"):
-        Vault(repo)
+        Vault(repo).get("app/key")
+    with pytest.raises(FormatError, match="upgrade"):
+        Vault(repo).list_secrets()
 
 
 def test_hostile_manifest_paths_are_refused(world: World) -> None:
@@ -415,9 +426,12 @@ def test_hostile_manifest_paths_are_refused(world: World) -> None:
     manifest = repo / ".agent-vault" / "manifest.yaml"
     text = manifest.read_text()
     manifest.write_text(text.replace("  - app/key", "  - app/key\n  - ../../../outside"))
+    world.git(repo, "add", "-A")
+    world.git(repo, "commit", "--quiet", "--no-verify", "-m", "hostile paths")
     with pytest.raises(FormatError, match="invalid secret path"):
         Vault(repo).list_secrets()
     manifest.write_text(text.replace("agents: []", "agents:\n- name: ../../x\n  groups: []"))
+    world.git(repo, "commit", "--quiet", "--no-verify", "-am", "hostile names")
     with pytest.raises(FormatError, match="invalid agent name"):
         Vault(repo).list_agents()
 
@@ -432,3 +446,101 @@ def test_vault_is_found_from_a_subfolder_and_reports_agents(world: World) -> Non
     assert len(agents) == 1 and isinstance(agents[0], AgentInfo)
     assert agents[0].name == "bot" and agents[0].escrow
     assert agents[0].public_key is not None and agents[0].public_key.startswith("age1")
+
+
+def test_a_cached_clone_that_predates_the_vault_is_refreshed_once(world: World) -> None:
+    """A URL first read before the vault was pushed (so its cached clone has no vault) is
+    fetched again when a Vault is created with auto_pull, and then reads the pushed vault;
+    with auto_pull=False the cached state stands."""
+    plain = world.root / "plain"
+    plain.mkdir()
+    world.git(plain, "init", "--quiet", "-b", "main")
+    (plain / "README").write_text("no vault yet\n")
+    world.git(plain, "add", "README")
+    world.git(plain, "commit", "--quiet", "-m", "no vault yet")
+    bare = world.root / "later.git"
+    world.run(["git", "clone", "--quiet", "--bare", str(plain), str(bare)])
+    url = f"file://{bare}"
+    with pytest.raises(VaultNotFoundError):
+        Vault(url)
+    world.run([str(world.cli), "init", str(plain), "--owner-name", "Test Owner"])
+    world.set(plain, "app/key", b"pushed after the first look")
+    world.git(plain, "push", "--quiet", str(bare), "main")
+    with pytest.raises(VaultNotFoundError):
+        Vault(url, auto_pull=False)
+    assert Vault(url).get("app/key") == "pushed after the first look"
+
+
+def test_agent_vault_0_1_names_keep_working_with_a_deprecation_warning(world: World) -> None:
+    """Code written for agent-vault 0.1.0's SDK runs unchanged: `Vault(key_str=...)`,
+    `VaultError`, `SecretMetadata`, `SecretInfo.name`, `pull()` and `reload()` work and each
+    warns (DeprecationWarning); datetimes are at `created_at`/`rotated_at`/`expires_at`, and
+    to_dict() carries `name` for `jq '.[].name'` scripts."""
+    import agent_vault
+    from datetime import datetime, timezone
+
+    repo = world.init()
+    world.av(repo, "add-agent", "bot")
+    world.av(repo, "grant", "bot", "app")
+    world.set(repo, "app/key", b"old code", "--expires", "2099-01-31")
+    text = (world.owner_home / "agents" / "bot.key").read_text()
+    with pytest.warns(DeprecationWarning, match="key="):
+        vault = Vault(repo, key_str=text)
+    assert vault.get("app/key") == "old code"
+    with pytest.raises(InvalidInputError), pytest.warns(DeprecationWarning):
+        Vault(repo, key=text, key_str=text)
+    with pytest.warns(DeprecationWarning, match="AgentVaultError"):
+        old_error = agent_vault.VaultError
+    assert old_error is agent_vault.AgentVaultError
+    with pytest.raises(old_error):
+        vault.get("app/missing")
+    with pytest.warns(DeprecationWarning, match="SecretInfo"):
+        assert agent_vault.SecretMetadata is SecretInfo
+    info = vault.list_secrets()[0]
+    with pytest.warns(DeprecationWarning, match="path"):
+        assert info.name == "app/key"
+    assert info.expires_at == datetime(2099, 1, 31, tzinfo=timezone.utc)
+    assert isinstance(info.created_at, datetime) and info.created_at.tzinfo is not None
+    assert info.to_dict()["name"] == "app/key"
+    with pytest.warns(DeprecationWarning, match="newest state"):
+        vault.pull()
+    with pytest.warns(DeprecationWarning, match="newest state"):
+        vault.reload()
+    with pytest.raises(AttributeError):
+        agent_vault.NoSuchName  # noqa: B018
+
+
+def test_the_upstream_is_resolved_by_git_with_includes_and_env_config(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upstream comes from git itself: configured only in an `include`d file, or only
+    through GIT_CONFIG_COUNT/KEY/VALUE, it is still fetched and read (a hand parser of
+    .git/config saw neither)."""
+    origin = world.init("origin")
+    world.set(origin, "app/one", b"first")
+    bare = world.bare_remote(origin)
+    mine = world.clone(bare, "mine")
+    branch = world.branch(mine)
+    world.git(mine, "config", "--unset", f"branch.{branch}.remote")
+    world.git(mine, "config", "--unset", f"branch.{branch}.merge")
+    included = world.root / "upstream.cfg"
+    included.write_text(f'[branch "{branch}"]\n\tremote = origin\n\tmerge = refs/heads/{branch}\n')
+    world.git(mine, "config", "include.path", str(included))
+    world.set(origin, "app/two", b"pushed later")
+    world.push(origin)
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
+    assert Vault(mine).get("app/two") == "pushed later"
+    world.git(mine, "config", "--unset", "include.path")
+    world.set(origin, "app/three", b"pushed even later")
+    world.push(origin)
+    # No upstream configured any more: HEAD is read, which this machine saw superseded.
+    with pytest.raises(IntegrityError, match="rollback"):
+        Vault(mine).get("app/two")
+    monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home("another-reader")))
+    with pytest.raises(SecretNotFoundError):
+        Vault(mine).get("app/two")
+    for name, value in {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": f"branch.{branch}.remote",
+                        "GIT_CONFIG_VALUE_0": "origin", "GIT_CONFIG_KEY_1": f"branch.{branch}.merge",
+                        "GIT_CONFIG_VALUE_1": f"refs/heads/{branch}"}.items():
+        monkeypatch.setenv(name, value)
+    assert Vault(mine).get("app/three") == "pushed even later"

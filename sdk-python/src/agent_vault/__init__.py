@@ -19,10 +19,24 @@ from ._errors import (
     SecretNotFoundError,
     VaultNotFoundError,
 )
+import warnings as _warnings
+from typing import Any as _Any
+
 from ._format import AgentInfo, SecretInfo
 from ._vault import Vault
 
 __version__ = "0.2.0"
+
+# Names of agent-vault 0.1.0's SDK, kept so an agent's code runs unchanged (with a warning).
+_RENAMED = {"VaultError": ("AgentVaultError", AgentVaultError), "SecretMetadata": ("SecretInfo", SecretInfo)}
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _RENAMED:
+        new, value = _RENAMED[name]
+        _warnings.warn(f"agent_vault.{name} is now agent_vault.{new}", DeprecationWarning, stacklevel=2)
+        return value
+    raise AttributeError(f"module 'agent_vault' has no attribute {name!r}")
 
 __all__ = [
     "AgentInfo",

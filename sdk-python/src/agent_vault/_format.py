@@ -4,6 +4,7 @@ reading the Rust CLI uses, the config, manifest and ``.meta`` files, and timesta
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
@@ -66,9 +67,11 @@ def parse_yaml_mapping(path: str, data: bytes) -> Dict[str, Any]:
     try:
         value = yaml.load(data, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as e:
-        problem = str(e).splitlines()[0] if str(e) else type(e).__name__
+        # Only where: the parser's message quotes the text it read, which may be anything.
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "not YAML"
         raise _corrupt(
-            path, f"cannot parse ({problem}); restore it from git history (`git log -p -- {path}`)"
+            path, f"cannot parse ({where}); restore it from git history (`git log -p -- {path}`)"
         ) from None
     if not isinstance(value, dict):
         raise _corrupt(path, "is not a YAML mapping; restore it from git history")
@@ -99,7 +102,7 @@ def check_config(data: bytes) -> None:
     encryption = doc.get("encryption")
     fmt = encryption.get("format") if isinstance(encryption, dict) else "age"
     if encryption is not None and fmt != "age":
-        raise _corrupt(CONFIG_PATH, f"encryption format {fmt!r} is not supported (only 'age')")
+        raise _corrupt(CONFIG_PATH, "its encryption format is not supported (only 'age')")
 
 
 def _str_list(path: str, value: Any, what: str) -> List[str]:
@@ -180,10 +183,33 @@ class SecretInfo:
     # a default, so positional construction from before it existed keeps working.
     extra_agents: Tuple[str, ...] = ()
 
+    @property
+    def name(self) -> str:
+        """The secret's path, under its agent-vault 0.1.0 name (deprecated: use ``path``)."""
+        warnings.warn("SecretInfo.name is now SecretInfo.path", DeprecationWarning, stacklevel=2)
+        return self.path
+
+    @property
+    def created_at(self) -> Optional[datetime]:
+        """``created`` as an aware datetime (None when absent or not a timestamp)."""
+        return parse_timestamp(self.created) if self.created else None
+
+    @property
+    def rotated_at(self) -> Optional[datetime]:
+        """``rotated`` as an aware datetime (None when absent or not a timestamp)."""
+        return parse_timestamp(self.rotated) if self.rotated else None
+
+    @property
+    def expires_at(self) -> Optional[datetime]:
+        """``expires`` as an aware datetime (None when absent or not a timestamp)."""
+        return parse_timestamp(self.expires) if self.expires else None
+
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form, identical to ``agent-vault list --json`` (same keys, same order)."""
+        """The JSON form of ``agent-vault list --json`` (same keys, same order), plus ``name``
+        (the path, as agent-vault 0.1.0's ``list --json`` named it) so 0.1.0 scripts keep working."""
         return {
             "path": self.path,
+            "name": self.path,
             "group": self.group,
             "created": self.created,
             "rotated": self.rotated,

@@ -2,12 +2,14 @@
 
 1. an explicit identity file (``key_path``) or identity text (``key``);
 2. an agent's default key file, ``$AGENT_VAULT_HOME/agents/NAME.key`` (``agent``);
-3. ``AGENT_VAULT_KEY``: identity text if a line starts with ``AGE-SECRET-KEY-``, else a file path;
+3. ``AGENT_VAULT_KEY`` when it is set, even empty: identity text if a line starts with
+   ``AGE-SECRET-KEY-`` in any letter case, else a file path; empty, not UTF-8, or neither is
+   :class:`KeyNotFoundError` without echoing the value (it may be mangled key material);
 4. the owner key, ``$AGENT_VAULT_HOME/owner.key``.
 
 A key that is named but missing is :class:`KeyNotFoundError`, never a reason to try the next one.
-Key text is read into a ``bytearray`` that is overwritten once parsed; it is never written anywhere
-and never appears in an error message.
+Identity files are read with a cap of 1 MiB. Key text is read into a ``bytearray`` that is
+overwritten once parsed; it is never written anywhere and never appears in an error message.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Optional, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from pyrage import x25519
 
@@ -25,6 +27,7 @@ HOME_ENV = "AGENT_VAULT_HOME"
 KEY_ENV = "AGENT_VAULT_KEY"
 SECRET_KEY_PREFIX = "AGE-SECRET-KEY-"
 VERIFY_KEY_COMMENT = "agent-vault verify-key:"
+MAX_KEY_FILE_BYTES = 1024 * 1024
 
 KeyText = Union[str, bytes, bytearray]
 
@@ -37,6 +40,16 @@ class Identities:
     origin: str
     # The text after every `# agent-vault verify-key:` comment (the vaults it is used with).
     verify_keys: List[str] = field(default_factory=list)
+    # (recipient, identity text in upper case) of each identity, for owner endorsements;
+    # overwritten by wipe().
+    endorsers: List[Tuple[str, bytearray]] = field(default_factory=list)
+
+    def wipe(self) -> None:
+        """Forgets the identities and overwrites their text."""
+        self.identities.clear()
+        for _, secret in self.endorsers:
+            _wipe(secret)
+        self.endorsers.clear()
 
 
 def key_home() -> Path:
@@ -53,8 +66,8 @@ def key_home() -> Path:
 
 
 def _wipe(buffer: bytearray) -> None:
-    for i in range(len(buffer)):
-        buffer[i] = 0
+    """Overwrites ``buffer`` in place (same length: no reallocation, so no copy left behind)."""
+    buffer[:] = bytes(len(buffer))
 
 
 def parse_identities(text: KeyText, origin: str) -> Identities:
@@ -65,8 +78,9 @@ def parse_identities(text: KeyText, origin: str) -> Identities:
             decoded = buffer.decode("utf-8")
         except UnicodeDecodeError:
             raise FormatError(f"{origin}: it is not UTF-8 text; give an age-keygen identity file") from None
-        identities = []
-        verify_keys = []
+        identities: List[Any] = []
+        verify_keys: List[str] = []
+        endorsers: List[Tuple[str, bytearray]] = []
         for number, raw_line in enumerate(decoded.splitlines(), start=1):
             line = raw_line.strip()
             if line.startswith("#"):
@@ -76,13 +90,17 @@ def parse_identities(text: KeyText, origin: str) -> Identities:
                 continue
             if not line:
                 continue
-            if line.startswith(SECRET_KEY_PREFIX):
+            if line[: len(SECRET_KEY_PREFIX)].upper() == SECRET_KEY_PREFIX:
+                upper = bytearray(line.upper().encode("ascii", "replace"))
                 try:
-                    identities.append(x25519.Identity.from_str(line))
+                    identity = x25519.Identity.from_str(upper.decode("ascii"))
                 except Exception:  # pyrage.IdentityError; never echo the line
+                    _wipe(upper)
                     raise FormatError(
                         f"{origin}: line {number} is not a valid age identity"
                     ) from None
+                identities.append(identity)
+                endorsers.append((str(identity.to_public()), upper))
             elif line.startswith("AGE-PLUGIN-"):
                 raise FormatError(
                     f"{origin}: line {number} is an age plugin identity, which agent-vault does "
@@ -94,35 +112,40 @@ def parse_identities(text: KeyText, origin: str) -> Identities:
                 )
         if not identities:
             raise FormatError(f"{origin}: it holds no AGE-SECRET-KEY-1… identity")
-        return Identities(identities, origin, verify_keys)
+        return Identities(identities, origin, verify_keys, endorsers)
     finally:
         _wipe(buffer)
 
 
-def read_identity_file(path: Path, hint: str) -> Identities:
-    """Reads an identity file; a missing file is KeyNotFoundError (never a fallback)."""
+def read_identity_file(path: Path, hint: str, quiet: bool = False) -> Identities:
+    """Reads an identity file (at most 1 MiB); a missing file is KeyNotFoundError (never a
+    fallback). With ``quiet``, errors do not name the path (it came from AGENT_VAULT_KEY,
+    which may be mangled key material)."""
+    shown = "the key file named by AGENT_VAULT_KEY" if quiet else f"key file {path}"
+    buffer = bytearray(MAX_KEY_FILE_BYTES + 1)
     try:
         with open(path, "rb", buffering=0) as f:
-            size = os.fstat(f.fileno()).st_size
-            buffer = bytearray(size + 1)
             view = memoryview(buffer)
             length = 0
-            while True:
+            while length < len(buffer):
                 n = f.readinto(view[length:])
                 if not n:
                     break
                 length += n
-                if length == len(buffer):  # grew while reading
-                    break
             del view
     except FileNotFoundError:
-        raise KeyNotFoundError(f"key not found: {path} does not exist; {hint}") from None
+        raise KeyNotFoundError(
+            f"key not found: {'the file AGENT_VAULT_KEY names' if quiet else str(path)} does not exist; {hint}"
+        ) from None
     except IsADirectoryError:
-        raise FormatError(f"key file {path}: is a folder, not an identity file; {hint}") from None
+        raise FormatError(f"{shown}: is a folder, not an identity file; {hint}") from None
     except OSError as e:
-        raise FormatError(f"cannot read key file {path} ({e.strerror}); check its permissions") from None
+        raise FormatError(f"cannot read {shown} ({e.strerror}); check its permissions") from None
     try:
-        return parse_identities(buffer[:length], f"key file {path}")
+        if length > MAX_KEY_FILE_BYTES:
+            raise FormatError(f"{shown}: larger than 1 MiB, so not an identity file; {hint}")
+        del buffer[length:]
+        return parse_identities(buffer, shown)
     finally:
         _wipe(buffer)
 
@@ -142,22 +165,37 @@ def load_identities(
             f"put agent '{agent}''s key there, pass key_path, or set {KEY_ENV} "
             f"(keys are looked up in {home})",
         )
-    value = os.environ.get(KEY_ENV, "")
-    if value.strip():
-        # Identity text, also a whole key file with its comments (as in
-        # AGENT_VAULT_KEY="$(cat bot.key)"); never treated, or echoed, as a path.
-        if any(line.lstrip().startswith(SECRET_KEY_PREFIX) for line in value.splitlines()):
-            return parse_identities(value, f"the key in {KEY_ENV}")
-        if SECRET_KEY_PREFIX in value or "\n" in value or "\r" in value:
-            raise KeyNotFoundError(
-                f"{KEY_ENV} is neither a key file's path nor key text with an "
-                f"{SECRET_KEY_PREFIX}1… line; set it to a key file's path or to the key itself"
-            )
-        return read_identity_file(
-            Path(value.strip()), f"{KEY_ENV} names a key file that is missing; fix or unset it"
-        )
+    if KEY_ENV in os.environ:
+        return _from_env(os.environ[KEY_ENV])
     return read_identity_file(
         home / "owner.key",
         f"this machine has no owner key; pass key_path, key or agent, set {KEY_ENV}, or set "
         f"{HOME_ENV} to the folder holding owner.key",
     )
+
+
+def _from_env(value: str) -> Identities:
+    """``AGENT_VAULT_KEY``, set: key text, or a key file's path; never echoed."""
+    unusable = KeyNotFoundError(
+        f"key not found: {KEY_ENV} is set but is neither a key file's path nor key text with an "
+        f"{SECRET_KEY_PREFIX}1… line (its value is not shown: it may be key material); set it to a "
+        "key file's path or to the key itself, or unset it"
+    )
+    try:
+        raw = bytearray(value.encode("utf-8"))  # lone surrogates: not UTF-8 in the environment
+    except UnicodeEncodeError:
+        raise unusable from None
+    try:
+        lines = value.splitlines()
+        if any(line.lstrip()[: len(SECRET_KEY_PREFIX)].upper() == SECRET_KEY_PREFIX for line in lines):
+            # Identity text, also a whole key file with its comments (as in
+            # AGENT_VAULT_KEY="$(cat bot.key)"); never treated, or echoed, as a path.
+            return parse_identities(raw, f"the key in {KEY_ENV}")
+        path = value.strip()
+        if not path or "\n" in path or "\r" in path or "\0" in path or not os.path.exists(path):
+            raise unusable
+        return read_identity_file(
+            Path(path), f"{KEY_ENV} names a key file that cannot be used; fix or unset it", quiet=True
+        )
+    finally:
+        _wipe(raw)

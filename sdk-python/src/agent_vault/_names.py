@@ -21,9 +21,23 @@ _PATH_RULE = (
 )
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def escaped(value: str) -> str:
+    """``value`` with every control character (U+0000–U+001F, U+007F) written as ``\\u{1b}``,
+    so a terminal never interprets bytes taken from a repository (docs/format.md)."""
+    return _CONTROL.sub(lambda m: "\\u{%x}" % ord(m.group(0)), value)
+
+
+def escaped_bytes(value: bytes) -> str:
+    """A name from a git tree, shown: UTF-8 where valid, ``\\xff`` for other bytes, escaped."""
+    return escaped(value.decode("utf-8", "backslashreplace"))
+
+
 def _shown(value: str) -> str:
     # Cap what we echo: the input may be something pasted by mistake.
-    return repr(value[:80])
+    return "'" + escaped(value[:80]).replace("'", "\\'") + "'"
 
 
 def secret_path_problem(value: object) -> str | None:
