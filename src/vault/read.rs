@@ -90,16 +90,18 @@ impl Vault {
         group: Option<&GroupName>,
         options: &ReadOptions,
     ) -> Result<(Vec<SecretInfo>, Vec<String>)> {
+        let identities = self.listing_identities();
         let (snapshot, warnings) =
-            self.open_for_reader(options.offline, options.verify_key, None, true)?;
+            self.open_for_reader(options.offline, options.verify_key, identities.as_ref(), true)?;
         let infos = list_secrets(&snapshot, group)?;
         Ok((infos, warnings))
     }
 
     /// Lists agents with their groups.
     pub fn list_agents(&self, options: &ReadOptions) -> Result<(Vec<AgentInfo>, Vec<String>)> {
+        let identities = self.listing_identities();
         let (snapshot, warnings) =
-            self.open_for_reader(options.offline, options.verify_key, None, true)?;
+            self.open_for_reader(options.offline, options.verify_key, identities.as_ref(), true)?;
         let manifest = snapshot.manifest()?;
         let agents = manifest
             .agents()
@@ -128,8 +130,9 @@ impl Vault {
     /// Checks the whole vault against its signed statement, as a reader would (with the
     /// pinned or given verify key). Returns the statement and every difference found.
     pub fn verify(&self, options: &ReadOptions) -> Result<VerifyReport> {
+        let identities = self.listing_identities();
         let (snapshot, problems, mut warnings) =
-            self.open_for_report(options.offline, options.verify_key)?;
+            self.open_for_report(options.offline, options.verify_key, identities.as_ref())?;
         warnings.extend(self.uncommitted_warning()?);
         Ok(VerifyReport {
             statement: snapshot.statement().cloned(),
@@ -152,7 +155,8 @@ impl Vault {
         let mut findings = Vec::new();
         let mut warnings = Vec::new();
         let mut tampered = false;
-        match self.open_for_report(true, None) {
+        let identities = self.listing_identities();
+        match self.open_for_report(true, None, identities.as_ref()) {
             Ok((snapshot, problems, read_warnings)) => {
                 warnings = read_warnings;
                 warnings.extend(self.uncommitted_warning()?);
@@ -203,6 +207,13 @@ impl Vault {
         })
     }
 
+    /// The key `get` would use, when there is one: listings need no key, but its anchors (the
+    /// key file's verify-key lines) and, for the owner key, its endorsement say which signing
+    /// key to expect — so a listing never trusts on first use what a `get` would refuse.
+    fn listing_identities(&self) -> Option<Identities> {
+        keys::load(&KeyChoice::Auto, self.home(), &self.settings.key_env).ok()
+    }
+
     /// A warning when `.agent-vault/` in the working tree or index differs from HEAD: such
     /// changes are not part of the vault (readers read git) until committed and signed.
     fn uncommitted_warning(&self) -> Result<Option<String>> {
@@ -250,7 +261,7 @@ impl Vault {
         let Some(identities) = identities else {
             return Ok(Err(first_error.expect("one load was attempted")));
         };
-        let snapshot = match self.open_for_reader(true, None, None, true) {
+        let snapshot = match self.open_for_reader(true, None, Some(&identities), true) {
             Ok((snapshot, _)) => snapshot,
             Err(Error::Integrity(e)) => {
                 notes.push(format!(

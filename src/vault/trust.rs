@@ -140,10 +140,11 @@ impl Vault {
         &self,
         offline: bool,
         explicit: Option<VerifyKey>,
+        identities: Option<&Identities>,
     ) -> Result<(Snapshot<'_>, Vec<Problem>, Vec<String>)> {
         let (tree, mut warnings) = self.reader_tree(offline)?;
         let (snapshot, problems, judgement) =
-            self.judge_tree(tree, explicit, None, true, false, &mut warnings)?;
+            self.judge_tree(tree, explicit, identities, true, false, &mut warnings)?;
         if problems.is_empty()
             && let Some(judgement) = judgement
         {
