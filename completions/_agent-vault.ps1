@@ -164,6 +164,8 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('--known-secrets', '--known-secrets', [CompletionResultType]::ParameterName, 'Require the known-secret check: fail if no key that opens the vault is available')
             [CompletionResult]::new('--no-known-secrets', '--no-known-secrets', [CompletionResultType]::ParameterName, 'Skip the known-secret check')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also say what was checked when nothing is found (quiet on success otherwise, as the pre-commit hook runs it on every commit)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also say what was checked when nothing is found (quiet on success otherwise, as the pre-commit hook runs it on every commit)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

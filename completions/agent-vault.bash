@@ -934,7 +934,7 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__scan)
-            opts="-h -V --staged --known-secrets --no-known-secrets --json --vault --help --version"
+            opts="-v -h -V --staged --known-secrets --no-known-secrets --json --verbose --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -149,6 +149,8 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand --known-secrets 'Require the known-secret check: fail if no key that opens the vault is available'
             cand --no-known-secrets 'Skip the known-secret check'
             cand --json 'Print JSON on stdout'
+            cand -v 'Also say what was checked when nothing is found (quiet on success otherwise, as the pre-commit hook runs it on every commit)'
+            cand --verbose 'Also say what was checked when nothing is found (quiet on success otherwise, as the pre-commit hook runs it on every commit)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'

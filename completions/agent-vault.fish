@@ -107,6 +107,7 @@ complete -c agent-vault -n "__fish_agent_vault_using_subcommand scan" -l staged 
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand scan" -l known-secrets -d 'Require the known-secret check: fail if no key that opens the vault is available'
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand scan" -l no-known-secrets -d 'Skip the known-secret check'
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand scan" -l json -d 'Print JSON on stdout'
+complete -c agent-vault -n "__fish_agent_vault_using_subcommand scan" -s v -l verbose -d 'Also say what was checked when nothing is found (quiet on success otherwise, as the pre-commit hook runs it on every commit)'
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c agent-vault -n "__fish_agent_vault_using_subcommand hook; and not __fish_seen_subcommand_from install uninstall status help" -l vault -d 'Use the vault in the git repository at DIR instead of the current directory\'s' -r -F

@@ -61,6 +61,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     ));
     if args.json {
         output::stdout_json(&serde_json::json!({
+            "schema": "agent-vault/add-agent@1",
             "name": args.name.as_str(),
             "public_key": outcome.public_key,
             "key_path": outcome.key_path,

@@ -47,9 +47,24 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         .count();
     let warnings = findings.len() - errors;
     if args.json {
-        output::stdout_json(
-            &serde_json::json!({ "errors": errors, "warnings": warnings, "findings": findings }),
-        )?;
+        // `errors`/`warnings` are lists of messages, as agent-vault 0.1.0 printed them, so its
+        // scripts (`jq -r '.warnings[]'`) keep working; the structured findings are beside them.
+        let messages = |severity| -> Vec<String> {
+            findings
+                .iter()
+                .filter(|f| f.severity == severity)
+                .map(|f| format!("{}: {}", f.subject, f.message))
+                .collect()
+        };
+        output::stdout_json(&serde_json::json!({
+            "schema": "agent-vault/check@1",
+            "errors": messages(Severity::Error),
+            "warnings": messages(Severity::Warning),
+            "error_count": errors,
+            "warning_count": warnings,
+            "tampered": audit.tampered,
+            "findings": findings,
+        }))?;
     } else {
         for f in findings {
             let label = match f.severity {

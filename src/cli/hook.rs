@@ -108,6 +108,7 @@ fn status(repo: &Repository, git: &GitEnv, json: bool) -> anyhow::Result<Exit> {
     };
     if json {
         output::stdout_json(&json!({
+            "schema": "agent-vault/hook-status@1",
             "state": state,
             "hook": path,
             "chained": chained,

@@ -33,6 +33,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         ));
         if args.json {
             output::stdout_json(&serde_json::json!({
+            "schema": "agent-vault/init@1",
                 "vault": outcome.vault_dir,
                 "already": true,
             }))?;
@@ -84,6 +85,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     ));
     if args.json {
         output::stdout_json(&serde_json::json!({
+            "schema": "agent-vault/init@1",
             "vault": outcome.vault_dir,
             "owner_public_key": outcome.owner_public_key,
             "verify_key": outcome.verify_key.map(|k| k.to_string()),

@@ -26,7 +26,19 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         output::warn(warning);
     }
     if args.json {
-        output::stdout_json(&agents)?;
+        let items: Vec<serde_json::Value> = agents
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "schema": "agent-vault/agent@1",
+                    "name": a.name,
+                    "groups": a.groups,
+                    "public_key": a.public_key,
+                    "escrow": a.escrow,
+                })
+            })
+            .collect();
+        output::stdout_json(&items)?;
         return Ok(Exit::Ok);
     }
     if agents.is_empty() {

@@ -103,6 +103,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
 
     if args.json {
         output::stdout_json(&serde_json::json!({
+            "schema": "agent-vault/scan@1",
             "findings": report.findings,
             "files": report.files,
             "bytes": report.bytes,

@@ -34,7 +34,9 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     }
     if args.json {
         output::stdout_json(&serde_json::json!({
+            "schema": "agent-vault/verify@1",
             "signed": report.statement.is_some(),
+            "vault": report.statement.as_ref().and_then(|s| s.vault.map(|v| v.to_string())),
             "verify_key": report.statement.as_ref().map(|s| s.verify_key.to_string()),
             "seq": report.statement.as_ref().map(|s| s.seq),
             "problems": report.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),

@@ -83,6 +83,8 @@ pub struct SecretInfo {
     pub authorized_agents: Vec<String>,
     pub extra_agents: Vec<String>,
     pub expired: bool,
+    /// The owner-signed use policy (hosts, auth), when the secret can be used via the broker.
+    pub policy: Option<crate::policy::UsePolicy>,
 }
 
 /// An agent as reported by `list-agents`.

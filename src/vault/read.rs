@@ -91,8 +91,12 @@ impl Vault {
         options: &ReadOptions,
     ) -> Result<(Vec<SecretInfo>, Vec<String>)> {
         let identities = self.listing_identities();
-        let (snapshot, warnings) =
-            self.open_for_reader(options.offline, options.verify_key, identities.as_ref(), true)?;
+        let (snapshot, warnings) = self.open_for_reader(
+            options.offline,
+            options.verify_key,
+            identities.as_ref(),
+            true,
+        )?;
         let infos = list_secrets(&snapshot, group)?;
         Ok((infos, warnings))
     }
@@ -100,8 +104,12 @@ impl Vault {
     /// Lists agents with their groups.
     pub fn list_agents(&self, options: &ReadOptions) -> Result<(Vec<AgentInfo>, Vec<String>)> {
         let identities = self.listing_identities();
-        let (snapshot, warnings) =
-            self.open_for_reader(options.offline, options.verify_key, identities.as_ref(), true)?;
+        let (snapshot, warnings) = self.open_for_reader(
+            options.offline,
+            options.verify_key,
+            identities.as_ref(),
+            true,
+        )?;
         let manifest = snapshot.manifest()?;
         let agents = manifest
             .agents()
@@ -336,6 +344,7 @@ pub(super) fn list_secrets(
                     authorized_agents: Vec::new(),
                     extra_agents: Vec::new(),
                     expired: false,
+                    policy: None,
                 },
             })
         })
@@ -378,5 +387,8 @@ pub(super) fn secret_info(path: &str, meta: &SecretMetaFile) -> SecretInfo {
         authorized_agents: meta.authorized_agents.clone(),
         extra_agents: meta.extra_agents.clone(),
         expired,
+        // A policy this version cannot read is shown as none; using it is refused with the
+        // reason (`Vault::use_policy`).
+        policy: meta.use_policy(path).ok().flatten(),
     }
 }

@@ -312,14 +312,15 @@ fn expiry_warns_on_get_and_is_reported_by_check() {
     assert!(!run.stderr.contains("still-here"));
     let run = env.av(&["check", "--json"]).code(1);
     let j = run.json();
-    assert_eq!(j["errors"], 1);
+    assert_eq!(j["error_count"], 1);
+    assert_eq!(j["errors"].as_array().unwrap().len(), 1);
     assert_eq!(j["findings"][0]["code"], "expired");
     env.av(&["check"]).code(1);
 
     env.av(&["rm", "old/token"]).ok();
     env.av(&["set", "new/token", "v", "--expires", "3d"]).ok();
     let j = env.av(&["check", "--json"]).ok().json();
-    assert_eq!(j["warnings"], 1, "{j}");
+    assert_eq!(j["warning_count"], 1, "{j}");
     assert_eq!(j["findings"][0]["code"], "expiring");
     env.av(&["check", "--strict"]).code(1);
     env.av(&["check", "--strict", "--soon", "1d"]).ok();

@@ -10,6 +10,7 @@ mod gitops;
 mod hook;
 mod hostile;
 mod integrity;
+mod json;
 mod keys;
 mod lifecycle;
 mod names;
