@@ -61,6 +61,8 @@ struct Context<'a> {
     registered: BTreeSet<String>,
     now: DateTime<Utc>,
     soon: chrono::Duration,
+    /// The vault has no signature (made by agent-vault 0.1.0 or by hand).
+    unsigned: bool,
 }
 
 /// Runs every check over a snapshot of the whole vault (its secrets loaded). `soon` is how far
@@ -99,6 +101,7 @@ pub fn run(
         registered,
         now,
         soon,
+        unsigned: snapshot.statement().is_none(),
     };
     let empty = BTreeMap::new();
     let all = snapshot.all_secrets().unwrap_or(&empty);
@@ -374,6 +377,25 @@ fn check_agents_of(
     let recorded: BTreeSet<String> = meta.authorized_agents.iter().cloned().collect();
     if expected == recorded {
         return Some(expected);
+    }
+    // agent-vault 0.1.0's `set --agents` added agents to `authorized_agents` without recording
+    // them as extra: in an unsigned vault that is history, not drift (`sign` records them).
+    let legacy_extras: BTreeSet<String> = recorded.difference(&expected).cloned().collect();
+    if context.unsigned
+        && meta.extra_agents.is_empty()
+        && expected.is_subset(&recorded)
+        && legacy_extras.iter().all(|a| registered.contains(a))
+    {
+        findings.add(
+            Severity::Warning,
+            "legacy-extra-agents",
+            path,
+            format!(
+                "encrypted for [{}] beyond its group, as agent-vault 0.1.0's `set --agents` did; `agent-vault sign` records them as extra agents",
+                legacy_extras.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        );
+        return Some(recorded);
     }
     let list = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(", ");
     findings.add(

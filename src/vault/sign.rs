@@ -14,12 +14,16 @@ use super::trust::judge;
 use super::{Outcome, Vault};
 use crate::changeset::ChangeSet;
 use crate::error::Problem;
-use crate::format::{GITATTRIBUTES_CONTENT, GITATTRIBUTES_PATH};
+use crate::format::{
+    ENC_SUFFIX, GITATTRIBUTES_CONTENT, GITATTRIBUTES_PATH, GITIGNORE_PATH, META_SUFFIX,
+    SECRETS_DIR, SecretMetaFile, secret_meta_path,
+};
 use crate::git::CommitMessage;
 use crate::integrity::{
     KeyChange, SIGNING_KEY_PATH, SigningKey, Statement, VaultId, VerifyKey, key_change_message,
 };
 use crate::keys;
+use crate::names::DEFAULT_GROUP;
 use crate::pins::Pins;
 use crate::{Error, Result, crypto};
 
@@ -72,7 +76,8 @@ impl Vault {
             Some(statement) => self.differences(statement)?,
             None => Vec::new(),
         };
-        if base.statement.is_some() && adopted.is_empty() && !new_key {
+        let (mut files, migrated) = migrate_layout(&snapshot)?;
+        if base.statement.is_some() && adopted.is_empty() && files.is_empty() && !new_key {
             return Ok(SignOutcome {
                 outcome: Outcome::unchanged(
                     "the vault is already signed exactly as it is; nothing to do".into(),
@@ -97,7 +102,6 @@ impl Vault {
             Some(vault) => vault,
             None => VaultId::generate()?,
         };
-        let mut files = ChangeSet::new();
         if snapshot.policy_file(rel(GITATTRIBUTES_PATH)).is_none() {
             files.put(
                 GITATTRIBUTES_PATH,
@@ -123,7 +127,7 @@ impl Vault {
             .trailer("Verify-Key", signer.key.verify_key())
             .trailer("Vault", vault);
         let commit = self.repo.commit(&lock, &files, &message)?;
-        let mut notes = Vec::new();
+        let mut notes = migrated;
         if let Some(replaced) = base.replaced {
             notes.push(format!(
                 "replaced a statement signed by {replaced}, which nothing on this machine vouches for"
@@ -327,4 +331,75 @@ fn choose_key(
             })
         }
     }
+}
+
+/// What adopting a vault written by agent-vault 0.1.0 changes, as files to commit with the
+/// signature, and a note for each change: single-segment secrets move from `secrets/default/P`
+/// to `secrets/P` (the path agents use is unchanged), `.gitignore` stops hiding agents' public
+/// keys, and agents `set --agents` added are recorded as extra agents, so later grants and
+/// revokes keep them.
+fn migrate_layout(snapshot: &Snapshot<'_>) -> Result<(ChangeSet, Vec<String>)> {
+    let mut files = ChangeSet::new();
+    let mut notes = Vec::new();
+    let all = snapshot.all_secrets().cloned().unwrap_or_default();
+    for secret in snapshot.legacy_secrets() {
+        let files_of = &all[&secret];
+        let old = format!("{DEFAULT_GROUP}/{secret}");
+        for (suffix, bytes) in [(ENC_SUFFIX, &files_of.enc), (META_SUFFIX, &files_of.meta)] {
+            files.delete(format!("{SECRETS_DIR}/{old}{suffix}"));
+            if let Some(bytes) = bytes {
+                files.put(format!("{SECRETS_DIR}/{secret}{suffix}"), bytes.clone());
+            }
+        }
+        notes.push(format!(
+            "moved '{secret}' from secrets/{old}.* (agent-vault 0.1.0's place for it) to secrets/{secret}.*; its path is unchanged"
+        ));
+    }
+    if let Some(ignore) = snapshot.policy_file(rel(GITIGNORE_PATH)) {
+        let text = String::from_utf8_lossy(ignore);
+        let missing: Vec<&str> = ["!public.key", "!*.escrow"]
+            .into_iter()
+            .filter(|rule| !text.lines().any(|l| l.trim() == *rule))
+            .collect();
+        if !missing.is_empty() {
+            let mut fixed = text.into_owned();
+            if !fixed.ends_with('\n') && !fixed.is_empty() {
+                fixed.push('\n');
+            }
+            for rule in &missing {
+                fixed.push_str(rule);
+                fixed.push('\n');
+            }
+            files.put(GITIGNORE_PATH, fixed.into_bytes());
+            notes.push(format!(
+                "added {} to .agent-vault/.gitignore so that agents' public keys are never left out of git",
+                missing.join(" and ")
+            ));
+        }
+    }
+    let manifest = snapshot.manifest()?;
+    for (secret, group) in manifest.all_secrets() {
+        let Some(bytes) = all.get(&secret).and_then(|f| f.meta.as_ref()) else {
+            continue;
+        };
+        let meta_path = secret_meta_path(&secret);
+        let mut meta = SecretMetaFile::parse(&meta_path, bytes)?;
+        let in_group = manifest.agents_in_group(&group);
+        let extras: Vec<String> = meta
+            .authorized_agents
+            .iter()
+            .filter(|a| !in_group.contains(a) && manifest.agent(a).is_some())
+            .cloned()
+            .collect();
+        if meta.extra_agents.is_empty() && !extras.is_empty() {
+            notes.push(format!(
+                "recorded [{}] as extra agents of '{secret}' (granted by agent-vault 0.1.0's set --agents)",
+                extras.join(", ")
+            ));
+            meta.extra_agents = extras;
+            // (For a secret moved above, this replaces the moved bytes at the new place.)
+            files.put(meta_path, meta.to_yaml());
+        }
+    }
+    Ok((files, notes))
 }

@@ -21,7 +21,7 @@ use crate::git::RawTree;
 use crate::git::tree::{Entry, WalkedFile};
 use crate::integrity::{Digest256, Shard, Statement, is_shard_name, sha256, shard_name};
 use crate::manifest::Manifest;
-use crate::names::SecretPath;
+use crate::names::{DEFAULT_GROUP, SecretPath};
 use crate::{Error, Result, keys};
 
 /// How far a snapshot's bytes are checked.
@@ -215,6 +215,20 @@ impl<'v> Snapshot<'v> {
                 }
             }
         }
+        if self.mode == Mode::Unverified {
+            // agent-vault 0.1.0 stored a single-segment secret `P` at `secrets/default/P`.
+            let legacy: Vec<String> = all
+                .keys()
+                .filter_map(|k| k.strip_prefix(&format!("{DEFAULT_GROUP}/")))
+                .filter(|p| !p.contains('/') && !all.contains_key(*p) && self.legacy_layout(p))
+                .map(str::to_owned)
+                .collect();
+            for secret in legacy {
+                if let Some(files) = all.remove(&format!("{DEFAULT_GROUP}/{secret}")) {
+                    all.insert(secret, files);
+                }
+            }
+        }
         self.all = Some(all);
         Ok(problems)
     }
@@ -226,17 +240,24 @@ impl<'v> Snapshot<'v> {
         if let Some(all) = &self.all {
             return Ok(all.get(secret).cloned().unwrap_or_default());
         }
-        let read = |suffix: &str| -> Result<Option<Vec<u8>>> {
-            let rel = format!("secrets/{secret}{suffix}");
+        let read = |stored: &str, suffix: &str| -> Result<Option<Vec<u8>>> {
+            let rel = format!("secrets/{stored}{suffix}");
             match self.tree.lookup(&rel)? {
                 Entry::Absent => Ok(None),
                 Entry::Blob(oid) => self.tree.read(&rel, oid, cap_for(&rel)).map(Some),
             }
         };
-        let files = SecretFiles {
-            enc: read(ENC_SUFFIX)?,
-            meta: read(META_SUFFIX)?,
+        let mut files = SecretFiles {
+            enc: read(secret, ENC_SUFFIX)?,
+            meta: read(secret, META_SUFFIX)?,
         };
+        if files.enc.is_none() && files.meta.is_none() && self.legacy_layout(secret) {
+            let stored = format!("{DEFAULT_GROUP}/{secret}");
+            files = SecretFiles {
+                enc: read(&stored, ENC_SUFFIX)?,
+                meta: read(&stored, META_SUFFIX)?,
+            };
+        }
         if self.mode == Mode::Checked && self.statement.is_some() {
             let shard = self.shard(&shard_name(secret))?;
             let problems = match shard.0.get(secret) {
@@ -251,6 +272,36 @@ impl<'v> Snapshot<'v> {
             }
         }
         Ok(files)
+    }
+
+    /// Whether the single-segment secret `secret` may be stored where agent-vault 0.1.0 put
+    /// it, `secrets/default/<secret>`: only in an unsigned vault (adoption by `sign` moves the
+    /// files), and only when the manifest lists `secret` and not `default/<secret>`.
+    fn legacy_layout(&self, secret: &str) -> bool {
+        if self.mode != Mode::Unverified || self.statement.is_some() || secret.contains('/') {
+            return false;
+        }
+        let Ok(manifest) = self.manifest() else {
+            return false;
+        };
+        let listed = |p: &str| manifest.group_of(p).is_some();
+        listed(secret) && !listed(&format!("{DEFAULT_GROUP}/{secret}"))
+    }
+
+    /// Where each secret of an unsigned vault in agent-vault 0.1.0's layout is stored now,
+    /// for `sign` to move: `(secret, stored path)` pairs.
+    pub(super) fn legacy_secrets(&self) -> Vec<String> {
+        let Some(all) = &self.all else {
+            return Vec::new();
+        };
+        all.keys()
+            .filter(|secret| !secret.contains('/') && self.legacy_layout(secret))
+            .filter(|secret| {
+                let rel = format!("secrets/{secret}{ENC_SUFFIX}");
+                matches!(self.tree.lookup(&rel), Ok(Entry::Absent))
+            })
+            .cloned()
+            .collect()
     }
 
     /// A shard, checked against the statement (empty when the statement lists none).

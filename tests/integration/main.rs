@@ -13,6 +13,7 @@ mod integrity;
 mod json;
 mod keys;
 mod lifecycle;
+mod migrate;
 mod names;
 mod readme;
 mod remote;
