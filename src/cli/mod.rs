@@ -2,6 +2,8 @@
 //! doc comment is its help text and a `run` function. Errors become exit codes in [`exit`].
 
 mod add_agent;
+mod audit;
+mod brokered;
 mod check;
 mod completions;
 mod env;
@@ -14,8 +16,11 @@ mod init;
 mod list;
 mod list_agents;
 mod output;
+mod policy;
+mod proxy;
 mod recover_agent;
 mod remove_agent;
+mod request;
 mod restore_agent;
 mod revoke;
 mod rm;
@@ -71,6 +76,10 @@ enum Command {
     RestoreAgent(restore_agent::Args),
     Verify(verify::Args),
     Sign(sign::Args),
+    Policy(policy::Args),
+    Request(request::Args),
+    Proxy(proxy::Args),
+    Audit(audit::Args),
     Completions(completions::Args),
 }
 
@@ -118,6 +127,8 @@ pub fn main() -> ExitCode {
             | Command::ListAgents(_)
             | Command::Verify(_)
             | Command::Check(_)
+            | Command::Request(_)
+            | Command::Proxy(_)
     );
     let result = match cli.command {
         Command::Init(args) => init::run(args, &globals),
@@ -137,6 +148,10 @@ pub fn main() -> ExitCode {
         Command::RestoreAgent(args) => restore_agent::run(args, &globals),
         Command::Verify(args) => verify::run(args, &globals),
         Command::Sign(args) => sign::run(args, &globals),
+        Command::Policy(args) => policy::run(args, &globals),
+        Command::Request(args) => request::run(args, &globals),
+        Command::Proxy(args) => proxy::run(args, &globals),
+        Command::Audit(args) => audit::run(args),
         Command::Completions(args) => completions::run(args),
     };
     match result {
