@@ -3,6 +3,7 @@
 
 mod common;
 
+mod broker_cli;
 mod check;
 mod commands;
 mod completions;
