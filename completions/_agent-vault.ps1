@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('request', 'request', [CompletionResultType]::ParameterValue, 'Make an HTTP request with a secret without seeing it ("use, don''t retrieve")')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Serve a local HTTP proxy that lets unmodified clients use secrets without holding them')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -331,6 +332,19 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'agent-vault;mcp' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Decrypt with this identity file')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key')
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--allow-reveal', '--allow-reveal', [CompletionResultType]::ParameterName, 'Let agent_vault_get return secret values. Off by default: a value given to a model lands in its context and transcripts; agent_vault_http_request uses it without that')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'agent-vault;completions' {
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -361,6 +375,7 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('request', 'request', [CompletionResultType]::ParameterValue, 'Make an HTTP request with a secret without seeing it ("use, don''t retrieve")')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Serve a local HTTP proxy that lets unmodified clients use secrets without holding them')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -438,6 +453,9 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             break
         }
         'agent-vault;help;audit' {
+            break
+        }
+        'agent-vault;help;mcp' {
             break
         }
         'agent-vault;help;completions' {

@@ -49,6 +49,9 @@ _agent__vault() {
             agent__vault,list-agents)
                 cmd="agent__vault__subcmd__list__subcmd__agents"
                 ;;
+            agent__vault,mcp)
+                cmd="agent__vault__subcmd__mcp"
+                ;;
             agent__vault,policy)
                 cmd="agent__vault__subcmd__policy"
                 ;;
@@ -117,6 +120,9 @@ _agent__vault() {
                 ;;
             agent__vault__subcmd__help,list-agents)
                 cmd="agent__vault__subcmd__help__subcmd__list__subcmd__agents"
+                ;;
+            agent__vault__subcmd__help,mcp)
+                cmd="agent__vault__subcmd__help__subcmd__mcp"
                 ;;
             agent__vault__subcmd__help,policy)
                 cmd="agent__vault__subcmd__help__subcmd__policy"
@@ -194,7 +200,7 @@ _agent__vault() {
 
     case "${cmd}" in
         agent__vault)
-            opts="-h -V --vault --help --version init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign policy request proxy audit completions help"
+            opts="-h -V --vault --help --version init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign policy request proxy audit mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,7 +358,7 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__help)
-            opts="init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign policy request proxy audit completions help"
+            opts="init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign policy request proxy audit mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -548,6 +554,20 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__help__subcmd__list__subcmd__agents)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__mcp)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -926,6 +946,36 @@ _agent__vault() {
                 return 0
             fi
             case "${prev}" in
+                --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__mcp)
+            opts="-h -V --allow-reveal --key --agent --offline --verify-key --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --verify-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

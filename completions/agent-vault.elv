@@ -44,6 +44,7 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand request 'Make an HTTP request with a secret without seeing it ("use, don''t retrieve")'
             cand proxy 'Serve a local HTTP proxy that lets unmodified clients use secrets without holding them'
             cand audit 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)'
+            cand mcp 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -298,6 +299,18 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agent-vault;mcp'= {
+            cand --key 'Decrypt with this identity file'
+            cand --agent 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key'
+            cand --verify-key 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --allow-reveal 'Let agent_vault_get return secret values. Off by default: a value given to a model lands in its context and transcripts; agent_vault_http_request uses it without that'
+            cand --offline 'Do not fetch the upstream branch'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'agent-vault;completions'= {
             cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
             cand -h 'Print help'
@@ -327,6 +340,7 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand request 'Make an HTTP request with a secret without seeing it ("use, don''t retrieve")'
             cand proxy 'Serve a local HTTP proxy that lets unmodified clients use secrets without holding them'
             cand audit 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)'
+            cand mcp 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -380,6 +394,8 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
         &'agent-vault;help;proxy'= {
         }
         &'agent-vault;help;audit'= {
+        }
+        &'agent-vault;help;mcp'= {
         }
         &'agent-vault;help;completions'= {
         }

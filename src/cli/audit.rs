@@ -8,7 +8,7 @@ use super::{Exit, UsageError, env, output};
 
 /// Show the broker's audit log ($AGENT_VAULT_HOME/audit.jsonl).
 ///
-/// One entry per decision of `request` and `proxy`: time, who (agent:NAME, owner,
+/// One entry per decision of `request`, `proxy` and `mcp`: time, who (agent:NAME, owner,
 /// key:FILE), via what, the secret, method, host and path, and what happened (sent with
 /// upstream's status, refused with the reason, or error). Never a value, a header value or a
 /// query string.

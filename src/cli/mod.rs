@@ -15,6 +15,7 @@ mod hook;
 mod init;
 mod list;
 mod list_agents;
+mod mcp;
 mod output;
 mod policy;
 mod proxy;
@@ -80,6 +81,7 @@ enum Command {
     Request(request::Args),
     Proxy(proxy::Args),
     Audit(audit::Args),
+    Mcp(mcp::Args),
     Completions(completions::Args),
 }
 
@@ -129,6 +131,7 @@ pub fn main() -> ExitCode {
             | Command::Check(_)
             | Command::Request(_)
             | Command::Proxy(_)
+            | Command::Mcp(_)
     );
     let result = match cli.command {
         Command::Init(args) => init::run(args, &globals),
@@ -152,6 +155,7 @@ pub fn main() -> ExitCode {
         Command::Request(args) => request::run(args, &globals),
         Command::Proxy(args) => proxy::run(args, &globals),
         Command::Audit(args) => audit::run(args),
+        Command::Mcp(args) => mcp::run(args, &globals),
         Command::Completions(args) => completions::run(args),
     };
     match result {
