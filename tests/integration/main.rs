@@ -13,6 +13,7 @@ mod hostile;
 mod integrity;
 mod keys;
 mod lifecycle;
+mod mcp;
 mod names;
 mod readme;
 mod remote;
