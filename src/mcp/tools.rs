@@ -210,10 +210,11 @@ impl VaultMcp {
             Err(e) => return e,
         };
         let secret = args.secret;
+        let logged = secret.escape_debug().to_string();
         if !self.options.allow_reveal {
             self.audit("REVEAL", &secret, Outcome::Refused, Some("reveal-disabled"));
             self.log(&format!(
-                "agent-vault mcp: {GET_TOOL} {secret}: refused (reveal-disabled)"
+                "agent-vault mcp: {GET_TOOL} {logged}: refused (reveal-disabled)"
             ));
             return tool_error(
                 "reveal-disabled",
@@ -234,7 +235,7 @@ impl VaultMcp {
         match credential {
             Ok(credential) => {
                 self.audit("REVEAL", &secret, Outcome::Sent, None);
-                self.log(&format!("agent-vault mcp: {GET_TOOL} {secret}: revealed"));
+                self.log(&format!("agent-vault mcp: {GET_TOOL} {logged}: revealed"));
                 let value = credential.value.expose_secret();
                 let (text, encoding) = match std::str::from_utf8(value) {
                     Ok(text) => (text.to_string(), "utf-8"),
@@ -248,7 +249,7 @@ impl VaultMcp {
             Err(e) => {
                 self.audit("REVEAL", &secret, Outcome::Refused, Some(e.reason()));
                 self.log(&format!(
-                    "agent-vault mcp: {GET_TOOL} {secret}: {}",
+                    "agent-vault mcp: {GET_TOOL} {logged}: {}",
                     e.reason()
                 ));
                 broker_error(&BrokerError::Source(e))
@@ -263,6 +264,7 @@ impl VaultMcp {
             Err(e) => return e,
         };
         let secret = args.secret.clone();
+        let logged = secret.escape_debug().to_string();
         let request = match build_request(args) {
             Ok(r) => r,
             Err(Unusable::Invalid(why)) => return invalid_arguments(REQUEST_TOOL, why, expected),
@@ -270,13 +272,17 @@ impl VaultMcp {
                 let err = BrokerError::Refused(refusal);
                 self.broker.log_failure(&secret, &request, Via::Mcp, &err);
                 self.log(&format!(
-                    "agent-vault mcp: {REQUEST_TOOL} {secret}: {}",
+                    "agent-vault mcp: {REQUEST_TOOL} {logged}: {}",
                     err.reason()
                 ));
                 return broker_error(&err);
             }
         };
-        let shown = format!("{} {}", request.method, without_query(&request.url));
+        let shown = format!(
+            "{} {}",
+            request.method,
+            without_query(&request.url).escape_debug()
+        );
         match self.broker.send(&secret, request, Via::Mcp).await {
             Ok(response) => {
                 let status = response.status.as_u16();
@@ -287,13 +293,13 @@ impl VaultMcp {
                     "answered"
                 };
                 self.log(&format!(
-                    "agent-vault mcp: {REQUEST_TOOL} {secret} {shown}: {outcome} {status}"
+                    "agent-vault mcp: {REQUEST_TOOL} {logged} {shown}: {outcome} {status}"
                 ));
                 result
             }
             Err(err) => {
                 self.log(&format!(
-                    "agent-vault mcp: {REQUEST_TOOL} {secret} {shown}: {}",
+                    "agent-vault mcp: {REQUEST_TOOL} {logged} {shown}: {}",
                     err.reason()
                 ));
                 broker_error(&err)
