@@ -43,6 +43,11 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('restore-agent', 'restore-agent', [CompletionResultType]::ParameterValue, 'Write an agent''s original private key, decrypted from its escrow with the owner key, to a new file (mode 0600). Nothing in the vault changes')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that the vault is exactly what its owner signed: every file, every secret, and a sequence number not older than this machine has seen. Needs no private key')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign the vault''s current state with the vault signing key, after you have reviewed it: adopts a vault made without signatures, or re-signs after a merge of two owners'' changes')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Show or set where and how the broker may use a secret (its use policy)')
+            [CompletionResult]::new('request', 'request', [CompletionResultType]::ParameterValue, 'Make an HTTP request with a secret without seeing it ("use, don''t retrieve")')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Serve a local HTTP proxy that lets unmodified clients use secrets without holding them')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -267,6 +272,81 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'agent-vault;policy' {
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'A host the value may be sent to: HOST[:PORT] or *.DOMAIN (repeatable)')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'How the value is injected: bearer, header:NAME, header:NAME=TEMPLATE, basic:USER, query:PARAM')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'An allowed HTTP method (repeatable; default: any)')
+            [CompletionResult]::new('--path-prefix', '--path-prefix', [CompletionResultType]::ParameterName, 'An allowed path prefix, segment-aware (repeatable; default: any path)')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'Start from a built-in policy: openai, anthropic, github, stripe, slack')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--clear', '--clear', [CompletionResultType]::ParameterName, 'Remove the policy: the secret can no longer be used through the broker')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Show the policy as JSON')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch before showing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;request' {
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'The method (default GET, or POST when a body is given)')
+            [CompletionResult]::new('--request', '--request', [CompletionResultType]::ParameterName, 'The method (default GET, or POST when a body is given)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'A request header, ''Name: value'' (repeatable). Authorization, Cookie and the policy''s own header are refused: the broker adds the credential itself')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'A request header, ''Name: value'' (repeatable). Authorization, Cookie and the policy''s own header are refused: the broker adds the credential itself')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'The request body')
+            [CompletionResult]::new('--data', '--data', [CompletionResultType]::ParameterName, 'The request body')
+            [CompletionResult]::new('--data-file', '--data-file', [CompletionResultType]::ParameterName, 'Read the request body from FILE (`-` for stdin), exact bytes')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Decrypt with this identity file')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key')
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Print the status line and response headers on stderr')
+            [CompletionResult]::new('--include', '--include', [CompletionResultType]::ParameterName, 'Print the status line and response headers on stderr')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;proxy' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'The loopback address to listen on (port 0 picks a free one)')
+            [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'A route: NAME=PATH or NAME=PATH@HOST[:PORT] (repeatable)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Decrypt with this identity file')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key')
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;audit' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only entries at or after WHEN: an RFC 3339 time, a date (midnight UTC), or a duration ago (30m, 1h, 2d)')
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'Only entries for this secret')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON lines (one record per line, as stored)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;mcp' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Decrypt with this identity file')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key')
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--allow-reveal', '--allow-reveal', [CompletionResultType]::ParameterName, 'Let agent_vault_get return secret values. Off by default: a value given to a model lands in its context and transcripts; agent_vault_http_request uses it without that')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'agent-vault;completions' {
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -293,6 +373,11 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('restore-agent', 'restore-agent', [CompletionResultType]::ParameterValue, 'Write an agent''s original private key, decrypted from its escrow with the owner key, to a new file (mode 0600). Nothing in the vault changes')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check that the vault is exactly what its owner signed: every file, every secret, and a sequence number not older than this machine has seen. Needs no private key')
             [CompletionResult]::new('sign', 'sign', [CompletionResultType]::ParameterValue, 'Sign the vault''s current state with the vault signing key, after you have reviewed it: adopts a vault made without signatures, or re-signs after a merge of two owners'' changes')
+            [CompletionResult]::new('policy', 'policy', [CompletionResultType]::ParameterValue, 'Show or set where and how the broker may use a secret (its use policy)')
+            [CompletionResult]::new('request', 'request', [CompletionResultType]::ParameterValue, 'Make an HTTP request with a secret without seeing it ("use, don''t retrieve")')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Serve a local HTTP proxy that lets unmodified clients use secrets without holding them')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -358,6 +443,21 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             break
         }
         'agent-vault;help;sign' {
+            break
+        }
+        'agent-vault;help;policy' {
+            break
+        }
+        'agent-vault;help;request' {
+            break
+        }
+        'agent-vault;help;proxy' {
+            break
+        }
+        'agent-vault;help;audit' {
+            break
+        }
+        'agent-vault;help;mcp' {
             break
         }
         'agent-vault;help;completions' {

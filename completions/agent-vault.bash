@@ -19,6 +19,9 @@ _agent__vault() {
             agent__vault,add-agent)
                 cmd="agent__vault__subcmd__add__subcmd__agent"
                 ;;
+            agent__vault,audit)
+                cmd="agent__vault__subcmd__audit"
+                ;;
             agent__vault,check)
                 cmd="agent__vault__subcmd__check"
                 ;;
@@ -46,11 +49,23 @@ _agent__vault() {
             agent__vault,list-agents)
                 cmd="agent__vault__subcmd__list__subcmd__agents"
                 ;;
+            agent__vault,mcp)
+                cmd="agent__vault__subcmd__mcp"
+                ;;
+            agent__vault,policy)
+                cmd="agent__vault__subcmd__policy"
+                ;;
+            agent__vault,proxy)
+                cmd="agent__vault__subcmd__proxy"
+                ;;
             agent__vault,recover-agent)
                 cmd="agent__vault__subcmd__recover__subcmd__agent"
                 ;;
             agent__vault,remove-agent)
                 cmd="agent__vault__subcmd__remove__subcmd__agent"
+                ;;
+            agent__vault,request)
+                cmd="agent__vault__subcmd__request"
                 ;;
             agent__vault,restore-agent)
                 cmd="agent__vault__subcmd__restore__subcmd__agent"
@@ -75,6 +90,9 @@ _agent__vault() {
                 ;;
             agent__vault__subcmd__help,add-agent)
                 cmd="agent__vault__subcmd__help__subcmd__add__subcmd__agent"
+                ;;
+            agent__vault__subcmd__help,audit)
+                cmd="agent__vault__subcmd__help__subcmd__audit"
                 ;;
             agent__vault__subcmd__help,check)
                 cmd="agent__vault__subcmd__help__subcmd__check"
@@ -103,11 +121,23 @@ _agent__vault() {
             agent__vault__subcmd__help,list-agents)
                 cmd="agent__vault__subcmd__help__subcmd__list__subcmd__agents"
                 ;;
+            agent__vault__subcmd__help,mcp)
+                cmd="agent__vault__subcmd__help__subcmd__mcp"
+                ;;
+            agent__vault__subcmd__help,policy)
+                cmd="agent__vault__subcmd__help__subcmd__policy"
+                ;;
+            agent__vault__subcmd__help,proxy)
+                cmd="agent__vault__subcmd__help__subcmd__proxy"
+                ;;
             agent__vault__subcmd__help,recover-agent)
                 cmd="agent__vault__subcmd__help__subcmd__recover__subcmd__agent"
                 ;;
             agent__vault__subcmd__help,remove-agent)
                 cmd="agent__vault__subcmd__help__subcmd__remove__subcmd__agent"
+                ;;
+            agent__vault__subcmd__help,request)
+                cmd="agent__vault__subcmd__help__subcmd__request"
                 ;;
             agent__vault__subcmd__help,restore-agent)
                 cmd="agent__vault__subcmd__help__subcmd__restore__subcmd__agent"
@@ -170,7 +200,7 @@ _agent__vault() {
 
     case "${cmd}" in
         agent__vault)
-            opts="-h -V --vault --help --version init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign completions help"
+            opts="-h -V --vault --help --version init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign policy request proxy audit mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,6 +229,32 @@ _agent__vault() {
                     return 0
                     ;;
                 --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__audit)
+            opts="-h -V --json --since --secret --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -302,7 +358,7 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__help)
-            opts="init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign completions help"
+            opts="init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign policy request proxy audit mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,6 +372,20 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__help__subcmd__add__subcmd__agent)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__audit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -497,6 +567,48 @@ _agent__vault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agent__subcmd__vault__subcmd__help__subcmd__mcp)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__policy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__proxy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agent__subcmd__vault__subcmd__help__subcmd__recover__subcmd__agent)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -512,6 +624,20 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__help__subcmd__remove__subcmd__agent)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__request)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -835,6 +961,112 @@ _agent__vault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agent__subcmd__vault__subcmd__mcp)
+            opts="-h -V --allow-reveal --key --agent --offline --verify-key --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__policy)
+            opts="-h -V --host --auth --method --path-prefix --preset --clear --json --offline --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --method)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__proxy)
+            opts="-h -V --listen --route --key --agent --offline --verify-key --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --route)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agent__subcmd__vault__subcmd__recover__subcmd__agent)
             opts="-h -V --key-out --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -864,6 +1096,64 @@ _agent__vault() {
                 return 0
             fi
             case "${prev}" in
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__request)
+            opts="-X -H -d -i -h -V --request --header --data --data-file --include --key --agent --offline --verify-key --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --request)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -X)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --vault)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -40,6 +40,11 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand restore-agent 'Write an agent''s original private key, decrypted from its escrow with the owner key, to a new file (mode 0600). Nothing in the vault changes'
             cand verify 'Check that the vault is exactly what its owner signed: every file, every secret, and a sequence number not older than this machine has seen. Needs no private key'
             cand sign 'Sign the vault''s current state with the vault signing key, after you have reviewed it: adopts a vault made without signatures, or re-signs after a merge of two owners'' changes'
+            cand policy 'Show or set where and how the broker may use a secret (its use policy)'
+            cand request 'Make an HTTP request with a secret without seeing it ("use, don''t retrieve")'
+            cand proxy 'Serve a local HTTP proxy that lets unmodified clients use secrets without holding them'
+            cand audit 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)'
+            cand mcp 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -238,6 +243,76 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agent-vault;policy'= {
+            cand --host 'A host the value may be sent to: HOST[:PORT] or *.DOMAIN (repeatable)'
+            cand --auth 'How the value is injected: bearer, header:NAME, header:NAME=TEMPLATE, basic:USER, query:PARAM'
+            cand --method 'An allowed HTTP method (repeatable; default: any)'
+            cand --path-prefix 'An allowed path prefix, segment-aware (repeatable; default: any path)'
+            cand --preset 'Start from a built-in policy: openai, anthropic, github, stripe, slack'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --clear 'Remove the policy: the secret can no longer be used through the broker'
+            cand --json 'Show the policy as JSON'
+            cand --offline 'Do not fetch the upstream branch before showing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;request'= {
+            cand -X 'The method (default GET, or POST when a body is given)'
+            cand --request 'The method (default GET, or POST when a body is given)'
+            cand -H 'A request header, ''Name: value'' (repeatable). Authorization, Cookie and the policy''s own header are refused: the broker adds the credential itself'
+            cand --header 'A request header, ''Name: value'' (repeatable). Authorization, Cookie and the policy''s own header are refused: the broker adds the credential itself'
+            cand -d 'The request body'
+            cand --data 'The request body'
+            cand --data-file 'Read the request body from FILE (`-` for stdin), exact bytes'
+            cand --key 'Decrypt with this identity file'
+            cand --agent 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key'
+            cand --verify-key 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -i 'Print the status line and response headers on stderr'
+            cand --include 'Print the status line and response headers on stderr'
+            cand --offline 'Do not fetch the upstream branch'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;proxy'= {
+            cand --listen 'The loopback address to listen on (port 0 picks a free one)'
+            cand --route 'A route: NAME=PATH or NAME=PATH@HOST[:PORT] (repeatable)'
+            cand --key 'Decrypt with this identity file'
+            cand --agent 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key'
+            cand --verify-key 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --offline 'Do not fetch the upstream branch'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;audit'= {
+            cand --since 'Only entries at or after WHEN: an RFC 3339 time, a date (midnight UTC), or a duration ago (30m, 1h, 2d)'
+            cand --secret 'Only entries for this secret'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --json 'Print JSON lines (one record per line, as stored)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;mcp'= {
+            cand --key 'Decrypt with this identity file'
+            cand --agent 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key'
+            cand --verify-key 'The vault''s verify key (ed25519:…); default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --allow-reveal 'Let agent_vault_get return secret values. Off by default: a value given to a model lands in its context and transcripts; agent_vault_http_request uses it without that'
+            cand --offline 'Do not fetch the upstream branch'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'agent-vault;completions'= {
             cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
             cand -h 'Print help'
@@ -263,6 +338,11 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand restore-agent 'Write an agent''s original private key, decrypted from its escrow with the owner key, to a new file (mode 0600). Nothing in the vault changes'
             cand verify 'Check that the vault is exactly what its owner signed: every file, every secret, and a sequence number not older than this machine has seen. Needs no private key'
             cand sign 'Sign the vault''s current state with the vault signing key, after you have reviewed it: adopts a vault made without signatures, or re-signs after a merge of two owners'' changes'
+            cand policy 'Show or set where and how the broker may use a secret (its use policy)'
+            cand request 'Make an HTTP request with a secret without seeing it ("use, don''t retrieve")'
+            cand proxy 'Serve a local HTTP proxy that lets unmodified clients use secrets without holding them'
+            cand audit 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)'
+            cand mcp 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -308,6 +388,16 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
         &'agent-vault;help;verify'= {
         }
         &'agent-vault;help;sign'= {
+        }
+        &'agent-vault;help;policy'= {
+        }
+        &'agent-vault;help;request'= {
+        }
+        &'agent-vault;help;proxy'= {
+        }
+        &'agent-vault;help;audit'= {
+        }
+        &'agent-vault;help;mcp'= {
         }
         &'agent-vault;help;completions'= {
         }

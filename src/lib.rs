@@ -16,6 +16,7 @@
 //! * [`check`] audits a vault; [`scan`] is the leak guard; [`hook`] installs it.
 //! * [`policy`] is the owner-signed use policy of a secret (hosts, auth, methods, paths).
 //! * [`broker`] uses secrets without handing them out: decision, injection, proxy, audit log.
+//! * [`mcp`] is the MCP server (`agent-vault mcp`): list, opt-in reveal, requests via the broker.
 //! * [`changeset`], [`fsutil`], [`settings`], [`time`] are small shared helpers.
 //!
 //! ```no_run
@@ -44,6 +45,7 @@ pub mod hook;
 pub mod integrity;
 pub mod keys;
 pub mod manifest;
+pub mod mcp;
 pub mod names;
 pub mod pins;
 pub mod policy;

@@ -1,8 +1,9 @@
 //! The broker: "use, don't retrieve". A caller (an agent, a CI job) asks the broker to make an
 //! HTTP request *with* a secret; the broker checks the secret's owner-signed use policy,
 //! injects the value, sends the request, and returns the response with the value redacted. The
-//! caller never sees the value. No CLI and no vault in here: the vault is reached through the
-//! [`CredentialSource`] trait, and the CLI wires `policy`, `request`, `proxy` and `audit` on top.
+//! caller never sees the value. No CLI in here, and the pipeline does not know the vault: it
+//! reaches values through the [`CredentialSource`] trait, which [`VaultSource`] implements over
+//! a vault; the CLI wires `policy`, `request`, `proxy`, `audit` and `mcp` on top.
 //!
 //! | module | owns |
 //! |---|---|
@@ -15,6 +16,7 @@
 //! | `service` | the [`Broker`] facade running the whole pipeline |
 //! | [`audit`] | the JSON-lines audit log and its reader |
 //! | [`proxy`] | the local HTTP proxy server for drop-in clients |
+//! | [`vault_source`] | [`VaultSource`]: the [`CredentialSource`] over a vault, re-read at most once a second |
 //!
 //! ## Pipeline of [`Broker::send`]
 //!
@@ -92,6 +94,7 @@ mod refusal;
 mod response;
 mod service;
 mod source;
+pub mod vault_source;
 
 pub use audit::{AuditFilter, AuditLog, AuditRecord, Outcome, Via, read_audit};
 pub use client::{BrokerConfig, BrokerError, NetworkError, NetworkErrorKind};
@@ -102,6 +105,7 @@ pub use refusal::{Refusal, RefusalReason};
 pub use response::{BrokerResponse, ResponseBody};
 pub use service::Broker;
 pub use source::{Credential, CredentialSource, SourceError};
+pub use vault_source::{ListedSecret, VaultSource, WarningSink};
 
 /// A tokio runtime for broker commands (multi-thread, two workers, I/O and timers). Build it
 /// in the command that needs it, never at program start.

@@ -15,6 +15,10 @@ pub const VERIFY_KEY_ENV: &str = "AGENT_VAULT_VERIFY_KEY";
 pub const LOCK_TIMEOUT_ENV: &str = "AGENT_VAULT_LOCK_TIMEOUT";
 /// `AGENT_VAULT_FETCH_TIMEOUT`: seconds `git fetch` may take.
 pub const FETCH_TIMEOUT_ENV: &str = "AGENT_VAULT_FETCH_TIMEOUT";
+/// `AGENT_VAULT_PROXY_TOKEN`: the token `proxy` clients present (else one is generated).
+pub const PROXY_TOKEN_ENV: &str = "AGENT_VAULT_PROXY_TOKEN";
+/// `SSL_CERT_FILE`: extra trusted root certificates (PEM) for the broker's HTTPS requests.
+pub const SSL_CERT_FILE_ENV: &str = "SSL_CERT_FILE";
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -76,4 +80,32 @@ pub fn git_env() -> GitEnv {
             .filter(|(name, _)| !name.to_str().is_some_and(|n| n.starts_with("AGENT_VAULT_")))
             .collect::<Vec<(OsString, OsString)>>(),
     }
+}
+
+/// The PEM certificates `SSL_CERT_FILE` names, trusted by the broker besides the system's
+/// roots; empty when it is not set. An unreadable file is an error, not a silent fallback.
+pub fn extra_roots_pem() -> anyhow::Result<Vec<u8>> {
+    let Some(path) = std::env::var_os(SSL_CERT_FILE_ENV).filter(|p| !p.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let path = PathBuf::from(path);
+    std::fs::read(&path).map_err(|e| {
+        anyhow::anyhow!(
+            "{SSL_CERT_FILE_ENV} names {}, which cannot be read ({e}); point it at a PEM file of CA certificates, or unset it",
+            path.display()
+        )
+    })
+}
+
+/// `AGENT_VAULT_PROXY_TOKEN`, when set and not empty.
+pub fn proxy_token() -> Option<SecretString> {
+    std::env::var(PROXY_TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.is_empty())
+        .map(SecretString::from)
+}
+
+/// The broker's audit log: `$AGENT_VAULT_HOME/audit.jsonl`.
+pub fn audit_log_path() -> anyhow::Result<PathBuf> {
+    Ok(key_home()?.root().join("audit.jsonl"))
 }

@@ -2,6 +2,8 @@
 //! doc comment is its help text and a `run` function. Errors become exit codes in [`exit`].
 
 mod add_agent;
+mod audit;
+mod brokered;
 mod check;
 mod completions;
 mod env;
@@ -13,9 +15,13 @@ mod hook;
 mod init;
 mod list;
 mod list_agents;
+mod mcp;
 mod output;
+mod policy;
+mod proxy;
 mod recover_agent;
 mod remove_agent;
+mod request;
 mod restore_agent;
 mod revoke;
 mod rm;
@@ -71,6 +77,11 @@ enum Command {
     RestoreAgent(restore_agent::Args),
     Verify(verify::Args),
     Sign(sign::Args),
+    Policy(policy::Args),
+    Request(request::Args),
+    Proxy(proxy::Args),
+    Audit(audit::Args),
+    Mcp(mcp::Args),
     Completions(completions::Args),
 }
 
@@ -118,6 +129,9 @@ pub fn main() -> ExitCode {
             | Command::ListAgents(_)
             | Command::Verify(_)
             | Command::Check(_)
+            | Command::Request(_)
+            | Command::Proxy(_)
+            | Command::Mcp(_)
     );
     let result = match cli.command {
         Command::Init(args) => init::run(args, &globals),
@@ -137,6 +151,11 @@ pub fn main() -> ExitCode {
         Command::RestoreAgent(args) => restore_agent::run(args, &globals),
         Command::Verify(args) => verify::run(args, &globals),
         Command::Sign(args) => sign::run(args, &globals),
+        Command::Policy(args) => policy::run(args, &globals),
+        Command::Request(args) => request::run(args, &globals),
+        Command::Proxy(args) => proxy::run(args, &globals),
+        Command::Audit(args) => audit::run(args),
+        Command::Mcp(args) => mcp::run(args, &globals),
         Command::Completions(args) => completions::run(args),
     };
     match result {

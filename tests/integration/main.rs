@@ -3,6 +3,7 @@
 
 mod common;
 
+mod broker_cli;
 mod check;
 mod commands;
 mod completions;
@@ -13,6 +14,7 @@ mod integrity;
 mod json;
 mod keys;
 mod lifecycle;
+mod mcp;
 mod migrate;
 mod names;
 mod readme;
