@@ -383,7 +383,10 @@ fn migrate_layout(snapshot: &Snapshot<'_>) -> Result<(ChangeSet, Vec<String>)> {
             continue;
         };
         let meta_path = secret_meta_path(&secret);
-        let mut meta = SecretMetaFile::parse(&meta_path, bytes)?;
+        // An unparsable one is `check`'s to report (and `--force`'s to sign as it is).
+        let Ok(mut meta) = SecretMetaFile::parse(&meta_path, bytes) else {
+            continue;
+        };
         let in_group = manifest.agents_in_group(&group);
         let extras: Vec<String> = meta
             .authorized_agents
