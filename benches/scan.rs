@@ -169,11 +169,17 @@ fn main() {
         ids.push(b'\n');
     }
     let repository = git2::Repository::open(repo).unwrap();
+    let git = agent_vault::settings::GitEnv::default();
+    let staged = scan::staged::Staged {
+        repo: &repository,
+        index_file: None,
+        git: &git,
+    };
     let total_bytes = files * size;
     let cat = time(|| cat_file_batch(repo, &ids));
     let scan_keys = time(|| {
-        scan::scan_staged(
-            &repository,
+        scan::staged::scan_staged(
+            &staged,
             &Scanner {
                 known: None,
                 allow: &allow,
@@ -183,8 +189,8 @@ fn main() {
         .files
     });
     let scan_1 = time(|| {
-        scan::scan_staged(
-            &repository,
+        scan::staged::scan_staged(
+            &staged,
             &Scanner {
                 known: Some(&one),
                 allow: &allow,
@@ -194,8 +200,8 @@ fn main() {
         .files
     });
     let scan_1000 = time(|| {
-        scan::scan_staged(
-            &repository,
+        scan::staged::scan_staged(
+            &staged,
             &Scanner {
                 known: Some(&thousand),
                 allow: &allow,

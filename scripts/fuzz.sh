@@ -22,7 +22,10 @@ fi
 failed=0
 for target in "${targets[@]}"; do
     printf '\n==> %s (%s s)\n' "$target" "$seconds"
-    if ! cargo "${toolchain[@]}" fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 |
+    corpus=("corpus/$target")
+    mkdir -p "corpus/$target"
+    [ -d "seeds/$target" ] && corpus+=("seeds/$target")
+    if ! cargo "${toolchain[@]}" fuzz run "$target" "${corpus[@]}" -- -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 |
         grep -E '^(#[0-9]+\s+DONE|==[0-9]+== ERROR|SUMMARY|Done [0-9]+ runs)' ; then
         :
     fi

@@ -10,12 +10,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use age::x25519;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::fsutil::{self, CappedReadError};
 use crate::names::AgentName;
-use crate::settings::KeyEnv;
 use crate::{Error, Result};
 
 /// Environment variable naming the folder that holds keys (read by the CLI).
@@ -53,6 +52,18 @@ impl KeyHome {
     pub fn agent_key_path(&self, agent: &AgentName) -> PathBuf {
         self.root.join("agents").join(format!("{agent}.key"))
     }
+}
+
+/// The value of `AGENT_VAULT_KEY` as the caller found it.
+#[derive(Debug, Default)]
+pub enum KeyEnv {
+    /// Not set: the owner key is the fallback.
+    #[default]
+    Unset,
+    /// Set (possibly to an empty string, which is an error when used, never a fallback).
+    Set(SecretString),
+    /// Set, but not valid UTF-8 (an error when used; the value is never shown).
+    NotUnicode,
 }
 
 /// Which identity a reading command should use.

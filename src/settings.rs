@@ -7,21 +7,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::SecretString;
-
+pub use crate::keys::KeyEnv;
 use crate::keys::KeyHome;
-
-/// The value of `AGENT_VAULT_KEY` as the caller found it.
-#[derive(Debug, Default)]
-pub enum KeyEnv {
-    /// Not set: the owner key is the fallback.
-    #[default]
-    Unset,
-    /// Set (possibly to an empty string, which is an error when used, never a fallback).
-    Set(SecretString),
-    /// Set, but not valid UTF-8 (an error when used; the value is never shown).
-    NotUnicode,
-}
 
 /// Git settings that libgit2 does not read from the environment itself.
 #[derive(Debug, Clone, Default)]

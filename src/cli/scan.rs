@@ -1,5 +1,6 @@
 use std::path::{Path, PathBuf};
 
+use agent_vault::scan::staged::Staged;
 use agent_vault::scan::{self, AllowList, Kind, Report, Scanner, known};
 use agent_vault::vault::Vault;
 use git2::Repository;
@@ -73,9 +74,17 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
         });
-    let allow = match (&repo, args.staged) {
-        (Some(repo), true) => AllowList::load_staged(repo)?,
-        _ => AllowList::load(&workdir.clone().unwrap_or_else(|| globals.start_dir()))?,
+    let git = super::env::git_env();
+    let staged = repo.as_ref().filter(|_| args.staged).map(|repo| Staged {
+        repo,
+        index_file: std::env::var_os("GIT_INDEX_FILE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+        git: &git,
+    });
+    let allow = match &staged {
+        Some(staged) => AllowList::load_staged(staged)?,
+        None => AllowList::load(&workdir.clone().unwrap_or_else(|| globals.start_dir()))?,
     };
     let vault_start = globals.vault.clone().or_else(|| workdir.clone());
 
@@ -90,8 +99,8 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         known: loaded.as_ref().map(|l| &l.secrets),
         allow: &allow,
     };
-    let report = if args.staged {
-        scan::scan_staged(repo.as_ref().expect("checked above"), &scanner)?
+    let report = if let Some(staged) = &staged {
+        scan::staged::scan_staged(staged, &scanner)?
     } else {
         let paths = if args.paths.is_empty() {
             vec![PathBuf::from(".")]

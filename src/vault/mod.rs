@@ -15,6 +15,7 @@
 
 mod access;
 mod agents;
+pub mod audit;
 mod change;
 mod init;
 mod read;

@@ -4,9 +4,9 @@
 use rayon::prelude::*;
 use secrecy::SecretSlice;
 
+use super::audit::{self as check, Finding, Severity};
 use super::snapshot::{SecretFiles, Snapshot};
 use super::{AgentInfo, ReadOptions, SecretInfo, SecretValue, Vault, VerifyReport};
-use crate::check::{self, Finding, Severity};
 use crate::crypto::{self, DecryptFailure};
 use crate::format::{SecretMetaFile, agent_escrow_path, secret_enc_path, secret_meta_path};
 use crate::hook::HookStatus;

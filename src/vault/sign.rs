@@ -164,14 +164,14 @@ impl Vault {
         if !owner.matches_any(&owners) {
             return Err(super::change::not_owner(owner, &owners));
         }
-        let errors: Vec<String> = crate::check::run(
+        let errors: Vec<String> = super::audit::run(
             snapshot,
             self.home(),
             crate::time::now(),
             chrono::Duration::zero(),
         )
         .into_iter()
-        .filter(|f| f.severity == crate::check::Severity::Error && f.code != "key-permissions")
+        .filter(|f| f.severity == super::audit::Severity::Error && f.code != "key-permissions")
         .map(|f| format!("{}: {}", f.subject, f.message))
         .collect();
         if !errors.is_empty() && !force {

@@ -9,13 +9,13 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::snapshot::{SecretFiles, Snapshot};
 use crate::crypto;
 use crate::error::escape;
 use crate::format::{self, AGENTS_DIR, CONFIG_PATH, MANIFEST_PATH, SecretMetaFile};
 use crate::keys::KeyHome;
 use crate::manifest::Manifest;
 use crate::time;
-use crate::vault::snapshot::{SecretFiles, Snapshot};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
