@@ -202,7 +202,8 @@ fn print_human(
     }
     let quiet = !verbose && report.findings.is_empty();
     match (loaded, known_note) {
-        (Some(_), _) if quiet => {}
+        // Quiet on success — unless no value at all could be checked, which the user must know.
+        (Some(l), _) if quiet && (l.secrets.total() > 0 || l.unreadable == 0) => {}
         (Some(l), _) => {
             let mut line = format!(
                 "checked against {} secret value(s) this key can read",
