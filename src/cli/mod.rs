@@ -23,6 +23,12 @@ mod scan;
 mod set;
 mod sign;
 mod verify;
+// Secrets into processes and CI: run, export, inject.
+mod child;
+mod export;
+mod inject;
+mod run;
+mod select;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +78,10 @@ enum Command {
     Verify(verify::Args),
     Sign(sign::Args),
     Completions(completions::Args),
+    // Secrets into processes and CI.
+    Run(run::Args),
+    Export(export::Args),
+    Inject(inject::Args),
 }
 
 /// What every command may need besides its own arguments.
@@ -118,6 +128,9 @@ pub fn main() -> ExitCode {
             | Command::ListAgents(_)
             | Command::Verify(_)
             | Command::Check(_)
+            | Command::Run(_)
+            | Command::Export(_)
+            | Command::Inject(_)
     );
     let result = match cli.command {
         Command::Init(args) => init::run(args, &globals),
@@ -138,15 +151,22 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args, &globals),
         Command::Sign(args) => sign::run(args, &globals),
         Command::Completions(args) => completions::run(args),
+        Command::Run(args) => run::run(args, &globals),
+        Command::Export(args) => export::run(args, &globals),
+        Command::Inject(args) => inject::run(args, &globals),
     };
     match result {
         Ok(exit) => exit.into(),
         Err(error) => {
+            // A program `run` ran: its status is ours, and it has said what it had to say.
+            if let Some(status) = error.downcast_ref::<exit::ChildStatus>() {
+                return ExitCode::from(status.0);
+            }
             output::error(render(&error));
             if let Some(hint) = hints::hint(&error, reader) {
                 output::info(hint);
             }
-            exit::exit_for(&error).into()
+            exit::code_for(&error)
         }
     }
 }
