@@ -23,10 +23,15 @@ mod scan;
 mod set;
 mod sign;
 mod verify;
-// Secrets into processes and CI: run, export, inject.
+// Secrets into processes and CI (run, export, inject) and the everyday owner verbs.
 mod child;
+mod edit;
 mod export;
+mod generate;
+mod import;
 mod inject;
+mod log;
+mod mv;
 mod run;
 mod select;
 
@@ -78,10 +83,15 @@ enum Command {
     Verify(verify::Args),
     Sign(sign::Args),
     Completions(completions::Args),
-    // Secrets into processes and CI.
+    // Secrets into processes and CI, and the everyday owner verbs.
     Run(run::Args),
     Export(export::Args),
     Inject(inject::Args),
+    Edit(edit::Args),
+    Import(import::Args),
+    Generate(generate::Args),
+    Mv(mv::Args),
+    Log(log::Args),
 }
 
 /// What every command may need besides its own arguments.
@@ -154,6 +164,11 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, &globals),
         Command::Export(args) => export::run(args, &globals),
         Command::Inject(args) => inject::run(args, &globals),
+        Command::Edit(args) => edit::run(args, &globals),
+        Command::Import(args) => import::run(args, &globals),
+        Command::Generate(args) => generate::run(args, &globals),
+        Command::Mv(args) => mv::run(args, &globals),
+        Command::Log(args) => log::run(args, &globals),
     };
     match result {
         Ok(exit) => exit.into(),
