@@ -17,3 +17,6 @@ mod readme;
 mod remote;
 mod safety;
 mod seed;
+// Secrets into processes and CI, and the everyday owner verbs.
+mod owner_verbs;
+mod run_export;

@@ -1,0 +1,3 @@
+//! The everyday owner verbs: `set --env`, `import`, `generate`, `mv`, `log`, `edit`.
+
+use crate::common::*;
