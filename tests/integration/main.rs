@@ -18,5 +18,6 @@ mod remote;
 mod safety;
 mod seed;
 // Secrets into processes and CI, and the everyday owner verbs.
+mod export_formats;
 mod owner_verbs;
 mod run_export;
