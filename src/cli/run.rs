@@ -42,7 +42,7 @@ const MAX_ENV_FILE: u64 = 16 << 20;
 /// 126 when it cannot be executed).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  agent-vault run --group stripe -- ./deploy.sh\n  agent-vault run --secret db/url=DATABASE_URL --secret app/api-token -- npm start\n  DB=agent-vault://db/url agent-vault run -- psql \"$DB\"   # only the child expands $DB\n  agent-vault run --env-file .env.tpl --no-masking -- bash"
+    after_help = "Examples:\n  agent-vault run --group stripe -- ./deploy.sh\n  agent-vault run --secret db/url=DATABASE_URL --secret app/api-token -- npm start\n  DATABASE_URL=agent-vault://db/url agent-vault run -- ./migrate.sh   # the reference is replaced\n  agent-vault run --env-file .env.tpl --no-masking -- bash"
 )]
 pub struct Args {
     #[command(flatten)]
