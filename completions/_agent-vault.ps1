@@ -49,6 +49,14 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)')
             [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with secrets in its environment')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write secrets as variables to stdout: dotenv, json, shell or github')
+            [CompletionResult]::new('inject', 'inject', [CompletionResultType]::ParameterValue, 'Fill `{{ agent-vault://PATH }}` placeholders in a template read from stdin')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Edit a secret in $VISUAL or $EDITOR (else vi); store it if it changed')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import a .env file: one secret per variable, in one commit')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Store a new random value (OS random generator), never printed unless --print')
+            [CompletionResult]::new('mv', 'mv', [CompletionResultType]::ParameterValue, 'Move (rename) a secret, keeping its value, readers, dates and policy')
+            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show who changed what and when, from git history (never values)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -113,7 +121,9 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'The group whose agents may read it (default: kept, else the first path segment)')
             [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 1y), or `never` to remove an expiry')
             [CompletionResult]::new('--agents', '--agents', [CompletionResultType]::ParameterName, 'Agents that may read this secret besides its group''s (comma-separated; replaces the list)')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The environment variable name `run` and `export` give it (default: kept, else derived from the path: app/api-token → APP_API_TOKEN)')
             [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--no-env', '--no-env', [CompletionResultType]::ParameterName, 'Remove the recorded variable name (the name derived from the path applies again)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -355,6 +365,102 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'agent-vault;run' {
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Every secret of this group (repeatable)')
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'This secret, as variable NAME if given (repeatable)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read variables from this .env file too (repeatable; later files win); its `agent-vault://PATH` values are replaced')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Decrypt with this identity file')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key')
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…), as printed by `agent-vault verify`; default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--no-masking', '--no-masking', [CompletionResultType]::ParameterName, 'Do not mask values in the command''s output: agent-vault replaces itself with the command (exec), which gets the terminal')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch first')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;export' {
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Every secret of this group (repeatable)')
+            [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'This secret, as variable NAME if given (repeatable)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'The output format')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Decrypt with this identity file')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key')
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…), as printed by `agent-vault verify`; default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch first')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;inject' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Decrypt with this identity file')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key')
+            [CompletionResult]::new('--verify-key', '--verify-key', [CompletionResultType]::ParameterName, 'The vault''s verify key (ed25519:…), as printed by `agent-vault verify`; default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Do not fetch the upstream branch first')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;edit' {
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;import' {
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'The group to store the secrets in; also the first segment of their paths')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Only list what would be stored (still needs the owner key, to compare values)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;generate' {
+            [CompletionResult]::new('--length', '--length', [CompletionResultType]::ParameterName, 'How many characters')
+            [CompletionResult]::new('--charset', '--charset', [CompletionResultType]::ParameterName, 'The character set (see above)')
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'The group whose agents may read it (default: kept, else the first path segment)')
+            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 1y)')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The environment variable name `run` and `export` give it')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--print', '--print', [CompletionResultType]::ParameterName, 'Also write the value to stdout')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the value of an existing secret')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;mv' {
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Move it into this group (re-encrypting it for that group''s readers)')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agent-vault;log' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'At most this many entries')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many entries')
+            [CompletionResult]::new('--vault', '--vault', [CompletionResultType]::ParameterName, 'Use the vault in the git repository at DIR instead of the current directory''s')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'agent-vault;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create a vault: the owner key (reused if this machine has one), `.agent-vault/`, its first commit and the pre-commit hook')
             [CompletionResult]::new('add-agent', 'add-agent', [CompletionResultType]::ParameterValue, 'Register an agent: generate its key pair, write the private key to this machine and escrow a copy encrypted to the owner in the vault')
@@ -379,6 +485,14 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)')
             [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with secrets in its environment')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write secrets as variables to stdout: dotenv, json, shell or github')
+            [CompletionResult]::new('inject', 'inject', [CompletionResultType]::ParameterValue, 'Fill `{{ agent-vault://PATH }}` placeholders in a template read from stdin')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Edit a secret in $VISUAL or $EDITOR (else vi); store it if it changed')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import a .env file: one secret per variable, in one commit')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Store a new random value (OS random generator), never printed unless --print')
+            [CompletionResult]::new('mv', 'mv', [CompletionResultType]::ParameterValue, 'Move (rename) a secret, keeping its value, readers, dates and policy')
+            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'Show who changed what and when, from git history (never values)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -461,6 +575,30 @@ Register-ArgumentCompleter -Native -CommandName 'agent-vault' -ScriptBlock {
             break
         }
         'agent-vault;help;completions' {
+            break
+        }
+        'agent-vault;help;run' {
+            break
+        }
+        'agent-vault;help;export' {
+            break
+        }
+        'agent-vault;help;inject' {
+            break
+        }
+        'agent-vault;help;edit' {
+            break
+        }
+        'agent-vault;help;import' {
+            break
+        }
+        'agent-vault;help;generate' {
+            break
+        }
+        'agent-vault;help;mv' {
+            break
+        }
+        'agent-vault;help;log' {
             break
         }
         'agent-vault;help;help' {

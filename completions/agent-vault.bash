@@ -28,6 +28,15 @@ _agent__vault() {
             agent__vault,completions)
                 cmd="agent__vault__subcmd__completions"
                 ;;
+            agent__vault,edit)
+                cmd="agent__vault__subcmd__edit"
+                ;;
+            agent__vault,export)
+                cmd="agent__vault__subcmd__export"
+                ;;
+            agent__vault,generate)
+                cmd="agent__vault__subcmd__generate"
+                ;;
             agent__vault,get)
                 cmd="agent__vault__subcmd__get"
                 ;;
@@ -40,8 +49,14 @@ _agent__vault() {
             agent__vault,hook)
                 cmd="agent__vault__subcmd__hook"
                 ;;
+            agent__vault,import)
+                cmd="agent__vault__subcmd__import"
+                ;;
             agent__vault,init)
                 cmd="agent__vault__subcmd__init"
+                ;;
+            agent__vault,inject)
+                cmd="agent__vault__subcmd__inject"
                 ;;
             agent__vault,list)
                 cmd="agent__vault__subcmd__list"
@@ -49,8 +64,14 @@ _agent__vault() {
             agent__vault,list-agents)
                 cmd="agent__vault__subcmd__list__subcmd__agents"
                 ;;
+            agent__vault,log)
+                cmd="agent__vault__subcmd__log"
+                ;;
             agent__vault,mcp)
                 cmd="agent__vault__subcmd__mcp"
+                ;;
+            agent__vault,mv)
+                cmd="agent__vault__subcmd__mv"
                 ;;
             agent__vault,policy)
                 cmd="agent__vault__subcmd__policy"
@@ -76,6 +97,9 @@ _agent__vault() {
             agent__vault,rm)
                 cmd="agent__vault__subcmd__rm"
                 ;;
+            agent__vault,run)
+                cmd="agent__vault__subcmd__run"
+                ;;
             agent__vault,scan)
                 cmd="agent__vault__subcmd__scan"
                 ;;
@@ -100,6 +124,15 @@ _agent__vault() {
             agent__vault__subcmd__help,completions)
                 cmd="agent__vault__subcmd__help__subcmd__completions"
                 ;;
+            agent__vault__subcmd__help,edit)
+                cmd="agent__vault__subcmd__help__subcmd__edit"
+                ;;
+            agent__vault__subcmd__help,export)
+                cmd="agent__vault__subcmd__help__subcmd__export"
+                ;;
+            agent__vault__subcmd__help,generate)
+                cmd="agent__vault__subcmd__help__subcmd__generate"
+                ;;
             agent__vault__subcmd__help,get)
                 cmd="agent__vault__subcmd__help__subcmd__get"
                 ;;
@@ -112,8 +145,14 @@ _agent__vault() {
             agent__vault__subcmd__help,hook)
                 cmd="agent__vault__subcmd__help__subcmd__hook"
                 ;;
+            agent__vault__subcmd__help,import)
+                cmd="agent__vault__subcmd__help__subcmd__import"
+                ;;
             agent__vault__subcmd__help,init)
                 cmd="agent__vault__subcmd__help__subcmd__init"
+                ;;
+            agent__vault__subcmd__help,inject)
+                cmd="agent__vault__subcmd__help__subcmd__inject"
                 ;;
             agent__vault__subcmd__help,list)
                 cmd="agent__vault__subcmd__help__subcmd__list"
@@ -121,8 +160,14 @@ _agent__vault() {
             agent__vault__subcmd__help,list-agents)
                 cmd="agent__vault__subcmd__help__subcmd__list__subcmd__agents"
                 ;;
+            agent__vault__subcmd__help,log)
+                cmd="agent__vault__subcmd__help__subcmd__log"
+                ;;
             agent__vault__subcmd__help,mcp)
                 cmd="agent__vault__subcmd__help__subcmd__mcp"
+                ;;
+            agent__vault__subcmd__help,mv)
+                cmd="agent__vault__subcmd__help__subcmd__mv"
                 ;;
             agent__vault__subcmd__help,policy)
                 cmd="agent__vault__subcmd__help__subcmd__policy"
@@ -147,6 +192,9 @@ _agent__vault() {
                 ;;
             agent__vault__subcmd__help,rm)
                 cmd="agent__vault__subcmd__help__subcmd__rm"
+                ;;
+            agent__vault__subcmd__help,run)
+                cmd="agent__vault__subcmd__help__subcmd__run"
                 ;;
             agent__vault__subcmd__help,scan)
                 cmd="agent__vault__subcmd__help__subcmd__scan"
@@ -200,7 +248,7 @@ _agent__vault() {
 
     case "${cmd}" in
         agent__vault)
-            opts="-h -V --vault --help --version init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign policy request proxy audit mcp completions help"
+            opts="-h -V --vault --help --version init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign policy request proxy audit mcp completions run export inject edit import generate mv log help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,6 +357,104 @@ _agent__vault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agent__subcmd__vault__subcmd__edit)
+            opts="-h -V --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__export)
+            opts="-h -V --group --secret --format --key --agent --offline --verify-key --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "dotenv json shell github" -- "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__generate)
+            opts="-h -V --length --charset --print --force --group --expires --env --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --charset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agent__subcmd__vault__subcmd__get)
             opts="-h -V --key --agent --offline --verify-key --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -358,7 +504,7 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__help)
-            opts="init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign policy request proxy audit mcp completions help"
+            opts="init add-agent remove-agent list-agents grant revoke set get list rm check scan hook recover-agent restore-agent verify sign policy request proxy audit mcp completions run export inject edit import generate mv log help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -414,6 +560,48 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -525,7 +713,35 @@ _agent__vault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agent__subcmd__vault__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agent__subcmd__vault__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__inject)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -567,7 +783,35 @@ _agent__vault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agent__subcmd__vault__subcmd__help__subcmd__log)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agent__subcmd__vault__subcmd__help__subcmd__mcp)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__mv)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -680,6 +924,20 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -891,6 +1149,28 @@ _agent__vault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agent__subcmd__vault__subcmd__import)
+            opts="-h -V --group --dry-run --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agent__subcmd__vault__subcmd__init)
             opts="-h -V --owner-name --json --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -899,6 +1179,36 @@ _agent__vault() {
             fi
             case "${prev}" in
                 --owner-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__inject)
+            opts="-h -V --key --agent --offline --verify-key --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -961,6 +1271,32 @@ _agent__vault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agent__subcmd__vault__subcmd__log)
+            opts="-n -h -V --limit --json --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agent__subcmd__vault__subcmd__mcp)
             opts="-h -V --allow-reveal --key --agent --offline --verify-key --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -977,6 +1313,28 @@ _agent__vault() {
                     return 0
                     ;;
                 --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agent__subcmd__vault__subcmd__mv)
+            opts="-h -V --group --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1223,6 +1581,48 @@ _agent__vault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agent__subcmd__vault__subcmd__run)
+            opts="-h -V --group --secret --env-file --no-masking --key --agent --offline --verify-key --vault --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agent__subcmd__vault__subcmd__scan)
             opts="-v -h -V --staged --known-secrets --no-known-secrets --json --verbose --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1242,7 +1642,7 @@ _agent__vault() {
             return 0
             ;;
         agent__subcmd__vault__subcmd__set)
-            opts="-h -V --from-file --group --expires --agents --vault --help --version"
+            opts="-h -V --from-file --group --expires --agents --env --no-env --vault --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1261,6 +1661,10 @@ _agent__vault() {
                     return 0
                     ;;
                 --agents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

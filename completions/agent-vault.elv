@@ -46,6 +46,14 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand audit 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)'
             cand mcp 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio'
             cand completions 'Print a shell completion script'
+            cand run 'Run a command with secrets in its environment'
+            cand export 'Write secrets as variables to stdout: dotenv, json, shell or github'
+            cand inject 'Fill `{{ agent-vault://PATH }}` placeholders in a template read from stdin'
+            cand edit 'Edit a secret in $VISUAL or $EDITOR (else vi); store it if it changed'
+            cand import 'Import a .env file: one secret per variable, in one commit'
+            cand generate 'Store a new random value (OS random generator), never printed unless --print'
+            cand mv 'Move (rename) a secret, keeping its value, readers, dates and policy'
+            cand log 'Show who changed what and when, from git history (never values)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agent-vault;init'= {
@@ -103,7 +111,9 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand --group 'The group whose agents may read it (default: kept, else the first path segment)'
             cand --expires 'When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 1y), or `never` to remove an expiry'
             cand --agents 'Agents that may read this secret besides its group''s (comma-separated; replaces the list)'
+            cand --env 'The environment variable name `run` and `export` give it (default: kept, else derived from the path: app/api-token → APP_API_TOKEN)'
             cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --no-env 'Remove the recorded variable name (the name derived from the path applies again)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -320,6 +330,94 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agent-vault;run'= {
+            cand --group 'Every secret of this group (repeatable)'
+            cand --secret 'This secret, as variable NAME if given (repeatable)'
+            cand --env-file 'Read variables from this .env file too (repeatable; later files win); its `agent-vault://PATH` values are replaced'
+            cand --key 'Decrypt with this identity file'
+            cand --agent 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key'
+            cand --verify-key 'The vault''s verify key (ed25519:…), as printed by `agent-vault verify`; default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --no-masking 'Do not mask values in the command''s output: agent-vault replaces itself with the command (exec), which gets the terminal'
+            cand --offline 'Do not fetch the upstream branch first'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;export'= {
+            cand --group 'Every secret of this group (repeatable)'
+            cand --secret 'This secret, as variable NAME if given (repeatable)'
+            cand --format 'The output format'
+            cand --key 'Decrypt with this identity file'
+            cand --agent 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key'
+            cand --verify-key 'The vault''s verify key (ed25519:…), as printed by `agent-vault verify`; default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --offline 'Do not fetch the upstream branch first'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;inject'= {
+            cand --key 'Decrypt with this identity file'
+            cand --agent 'Decrypt with this agent''s key from $AGENT_VAULT_HOME/agents/NAME.key'
+            cand --verify-key 'The vault''s verify key (ed25519:…), as printed by `agent-vault verify`; default: AGENT_VAULT_VERIFY_KEY, the key file''s `# agent-vault verify-key:` line, or the key pinned on first use'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --offline 'Do not fetch the upstream branch first'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;edit'= {
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;import'= {
+            cand --group 'The group to store the secrets in; also the first segment of their paths'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --dry-run 'Only list what would be stored (still needs the owner key, to compare values)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;generate'= {
+            cand --length 'How many characters'
+            cand --charset 'The character set (see above)'
+            cand --group 'The group whose agents may read it (default: kept, else the first path segment)'
+            cand --expires 'When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 1y)'
+            cand --env 'The environment variable name `run` and `export` give it'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --print 'Also write the value to stdout'
+            cand --force 'Replace the value of an existing secret'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;mv'= {
+            cand --group 'Move it into this group (re-encrypting it for that group''s readers)'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agent-vault;log'= {
+            cand -n 'At most this many entries'
+            cand --limit 'At most this many entries'
+            cand --vault 'Use the vault in the git repository at DIR instead of the current directory''s'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'agent-vault;help'= {
             cand init 'Create a vault: the owner key (reused if this machine has one), `.agent-vault/`, its first commit and the pre-commit hook'
             cand add-agent 'Register an agent: generate its key pair, write the private key to this machine and escrow a copy encrypted to the owner in the vault'
@@ -344,6 +442,14 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
             cand audit 'Show the broker''s audit log ($AGENT_VAULT_HOME/audit.jsonl)'
             cand mcp 'Serve the vault to an MCP client (Claude Desktop, Claude Code, …) over stdio'
             cand completions 'Print a shell completion script'
+            cand run 'Run a command with secrets in its environment'
+            cand export 'Write secrets as variables to stdout: dotenv, json, shell or github'
+            cand inject 'Fill `{{ agent-vault://PATH }}` placeholders in a template read from stdin'
+            cand edit 'Edit a secret in $VISUAL or $EDITOR (else vi); store it if it changed'
+            cand import 'Import a .env file: one secret per variable, in one commit'
+            cand generate 'Store a new random value (OS random generator), never printed unless --print'
+            cand mv 'Move (rename) a secret, keeping its value, readers, dates and policy'
+            cand log 'Show who changed what and when, from git history (never values)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agent-vault;help;init'= {
@@ -400,6 +506,22 @@ set edit:completion:arg-completer[agent-vault] = {|@words|
         &'agent-vault;help;mcp'= {
         }
         &'agent-vault;help;completions'= {
+        }
+        &'agent-vault;help;run'= {
+        }
+        &'agent-vault;help;export'= {
+        }
+        &'agent-vault;help;inject'= {
+        }
+        &'agent-vault;help;edit'= {
+        }
+        &'agent-vault;help;import'= {
+        }
+        &'agent-vault;help;generate'= {
+        }
+        &'agent-vault;help;mv'= {
+        }
+        &'agent-vault;help;log'= {
         }
         &'agent-vault;help;help'= {
         }

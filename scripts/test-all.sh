@@ -10,13 +10,14 @@ root=$PWD
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# Python tools the suites use: the Python SDK (with pytest) and the pre-commit framework (the
-# leak-guard tests check that our .pre-commit-hooks.yaml works with it).
+# Python tools the suites use: the Python SDK (with pytest), the pre-commit framework (the
+# leak-guard tests check that our .pre-commit-hooks.yaml works with it) and python-dotenv (the
+# export tests read `export --format dotenv` back with it).
 step "Python test environment"
 venv="$root/target/test-venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet pre-commit -e "./sdk-python[test]"
+"$venv/bin/python" -m pip install --quiet pre-commit python-dotenv -e "./sdk-python[test]"
 export PATH="$venv/bin:$PATH"
 
 step "cargo fmt --check"

@@ -34,6 +34,9 @@ pub const ENC_SUFFIX: &str = ".enc";
 /// Suffix of a secret's metadata file.
 pub const META_SUFFIX: &str = ".meta";
 
+/// The `.meta` key of the environment variable name recorded with `set --env`.
+pub const META_ENV_KEY: &str = "env";
+
 /// Unknown fields, preserved on rewrite.
 pub type Extra = BTreeMap<String, serde_yaml::Value>;
 
@@ -262,6 +265,28 @@ impl SecretMetaFile {
         parse_yaml(path, bytes)
     }
 
+    /// The environment variable name recorded with `set --env` (`env:`, optional), as
+    /// written; `run` and `export` validate it before use. Kept among the unknown fields so that
+    /// tools that do not know it preserve it.
+    pub fn env_name(&self) -> Option<&str> {
+        self.extra
+            .get(META_ENV_KEY)
+            .and_then(serde_yaml::Value::as_str)
+    }
+
+    /// Records (`Some`) or removes (`None`) the environment variable name.
+    pub fn set_env_name(&mut self, name: Option<&str>) {
+        match name {
+            Some(name) => {
+                self.extra
+                    .insert(META_ENV_KEY.into(), serde_yaml::Value::from(name));
+            }
+            None => {
+                self.extra.remove(META_ENV_KEY);
+            }
+        }
+    }
+
     /// Serializes with its lists sorted.
     pub fn to_yaml(&self) -> Vec<u8> {
         let mut m = self.clone();
@@ -344,5 +369,19 @@ mod tests {
         .unwrap();
         assert_eq!(meta.group, "default");
         assert!(meta.recipients.is_none());
+    }
+
+    #[test]
+    fn env_name_round_trips_and_is_preserved_as_an_unknown_field() {
+        let mut meta = SecretMetaFile::parse("x", b"name: a/b\ngroup: a\nfuture: 1\n").unwrap();
+        assert_eq!(meta.env_name(), None);
+        meta.set_env_name(Some("APP_TOKEN"));
+        let text = meta.to_yaml();
+        let back = SecretMetaFile::parse("x", &text).unwrap();
+        assert_eq!(back.env_name(), Some("APP_TOKEN"));
+        assert!(String::from_utf8_lossy(&text).contains("future: 1"));
+        let mut back = back;
+        back.set_env_name(None);
+        assert!(!String::from_utf8_lossy(&back.to_yaml()).contains("env:"));
     }
 }

@@ -17,6 +17,8 @@
 //! * [`policy`] is the owner-signed use policy of a secret (hosts, auth, methods, paths).
 //! * [`broker`] uses secrets without handing them out: decision, injection, proxy, audit log.
 //! * [`mcp`] is the MCP server (`agent-vault mcp`): list, opt-in reveal, requests via the broker.
+//! * [`environ`] turns secrets into environment variables, env files and templates, and masks
+//!   them in a program's output (`run`, `export`, `inject`, `import`).
 //! * [`changeset`], [`fsutil`], [`settings`], [`time`] are small shared helpers.
 //!
 //! ```no_run
@@ -36,6 +38,7 @@
 pub mod broker;
 pub mod changeset;
 pub mod crypto;
+pub mod environ;
 pub mod error;
 pub mod format;
 pub mod fsutil;

@@ -109,3 +109,30 @@ pub fn proxy_token() -> Option<SecretString> {
 pub fn audit_log_path() -> anyhow::Result<PathBuf> {
     Ok(key_home()?.root().join("audit.jsonl"))
 }
+
+/// The environment `run` gives its command: ours, without `AGENT_VAULT_KEY` (the command gets
+/// the secrets it was given, not the key to every secret this key can read).
+pub fn child_environment() -> Vec<(OsString, OsString)> {
+    std::env::vars_os()
+        .filter(|(name, _)| name != KEY_ENV)
+        .collect()
+}
+
+/// The editor `edit` runs: `$VISUAL`, else `$EDITOR`, else `vi`.
+pub fn editor() -> String {
+    var("VISUAL")
+        .or_else(|| var("EDITOR"))
+        .unwrap_or_else(|| "vi".into())
+}
+
+/// Where `edit` makes its private folder: `$XDG_RUNTIME_DIR` (per user, in memory on most
+/// systems), else `/dev/shm` (in memory), else the temporary folder (`$TMPDIR`).
+pub fn scratch_base() -> PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([PathBuf::from("/dev/shm")])
+        .find(|d| d.is_dir())
+        .unwrap_or_else(std::env::temp_dir)
+}

@@ -48,6 +48,35 @@ impl From<ErrorKind> for Exit {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// The status of the program `run` ran (or the editor `edit` ran), which becomes ours: no
+/// message is printed for it.
+#[derive(Debug, thiserror::Error)]
+#[error("the command exited with status {0}")]
+pub struct ChildStatus(pub u8);
+
+/// A program that could not be started: 127 when it does not exist, 126 when it cannot be
+/// executed, as shells report them.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CannotStart {
+    pub code: u8,
+    pub message: String,
+}
+
+/// The process exit code for an error: a child's status as is, a program that cannot start
+/// as 126/127, anything else by [`exit_for`].
+pub fn code_for(error: &anyhow::Error) -> ExitCode {
+    for cause in error.chain() {
+        if let Some(ChildStatus(code)) = cause.downcast_ref::<ChildStatus>() {
+            return ExitCode::from(*code);
+        }
+        if let Some(e) = cause.downcast_ref::<CannotStart>() {
+            return ExitCode::from(e.code);
+        }
+    }
+    exit_for(error).into()
+}
+
 /// The exit code for an error: the first cause in its chain that we know decides.
 pub fn exit_for(error: &anyhow::Error) -> Exit {
     for cause in error.chain() {

@@ -29,6 +29,17 @@ mod scan;
 mod set;
 mod sign;
 mod verify;
+// Secrets into processes and CI (run, export, inject) and the everyday owner verbs.
+mod child;
+mod edit;
+mod export;
+mod generate;
+mod import;
+mod inject;
+mod log;
+mod mv;
+mod run;
+mod select;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +94,15 @@ enum Command {
     Audit(audit::Args),
     Mcp(mcp::Args),
     Completions(completions::Args),
+    // Secrets into processes and CI, and the everyday owner verbs.
+    Run(run::Args),
+    Export(export::Args),
+    Inject(inject::Args),
+    Edit(edit::Args),
+    Import(import::Args),
+    Generate(generate::Args),
+    Mv(mv::Args),
+    Log(log::Args),
 }
 
 /// What every command may need besides its own arguments.
@@ -132,6 +152,9 @@ pub fn main() -> ExitCode {
             | Command::Request(_)
             | Command::Proxy(_)
             | Command::Mcp(_)
+            | Command::Run(_)
+            | Command::Export(_)
+            | Command::Inject(_)
     );
     let result = match cli.command {
         Command::Init(args) => init::run(args, &globals),
@@ -157,15 +180,27 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Mcp(args) => mcp::run(args, &globals),
         Command::Completions(args) => completions::run(args),
+        Command::Run(args) => run::run(args, &globals),
+        Command::Export(args) => export::run(args, &globals),
+        Command::Inject(args) => inject::run(args, &globals),
+        Command::Edit(args) => edit::run(args, &globals),
+        Command::Import(args) => import::run(args, &globals),
+        Command::Generate(args) => generate::run(args, &globals),
+        Command::Mv(args) => mv::run(args, &globals),
+        Command::Log(args) => log::run(args, &globals),
     };
     match result {
         Ok(exit) => exit.into(),
         Err(error) => {
+            // A program `run` ran: its status is ours, and it has said what it had to say.
+            if let Some(status) = error.downcast_ref::<exit::ChildStatus>() {
+                return ExitCode::from(status.0);
+            }
             output::error(render(&error));
             if let Some(hint) = hints::hint(&error, reader) {
                 output::info(hint);
             }
-            exit::exit_for(&error).into()
+            exit::code_for(&error)
         }
     }
 }

@@ -2,7 +2,7 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use agent_vault::names::{AgentName, GroupName, SecretPath};
-use agent_vault::vault::{Expiry, SetOptions};
+use agent_vault::vault::{EnvChange, Expiry, SetOptions};
 use anyhow::Context;
 use secrecy::SecretSlice;
 use zeroize::Zeroizing;
@@ -16,7 +16,7 @@ use super::{Exit, Globals, UsageError, output};
 /// newline stripped). On a terminal it is prompted for twice, without echo.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  agent-vault set stripe/api-key                # prompts without echo\n  printf %s \"$TOKEN\" | agent-vault set github/token --expires 90d\n  agent-vault set tls/cert --from-file cert.p12 --group tls\n  agent-vault set db/password --agents ci,deploy-bot"
+    after_help = "Examples:\n  agent-vault set stripe/api-key                # prompts without echo\n  printf %s \"$TOKEN\" | agent-vault set github/token --expires 90d\n  agent-vault set tls/cert --from-file cert.p12 --group tls\n  agent-vault set db/password --agents ci,deploy-bot\n  agent-vault set db/url --env DATABASE_URL      # `run` and `export` name it so"
 )]
 pub struct Args {
     /// The secret's path, e.g. `stripe/api-key`; its first segment is the default group.
@@ -37,6 +37,13 @@ pub struct Args {
     /// Agents that may read this secret besides its group's (comma-separated; replaces the list).
     #[arg(long, value_name = "AGENTS", value_delimiter = ',', num_args = 0..)]
     agents: Option<Vec<AgentName>>,
+    /// The environment variable name `run` and `export` give it (default: kept, else derived
+    /// from the path: app/api-token → APP_API_TOKEN).
+    #[arg(long, value_name = "NAME", conflicts_with = "no_env")]
+    env: Option<agent_vault::environ::EnvName>,
+    /// Remove the recorded variable name (the name derived from the path applies again).
+    #[arg(long)]
+    no_env: bool,
 }
 
 pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
@@ -69,6 +76,11 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         group: args.group,
         expires,
         agents: args.agents,
+        env: match (args.env, args.no_env) {
+            (Some(name), _) => Some(EnvChange::Set(name)),
+            (None, true) => Some(EnvChange::Remove),
+            (None, false) => None,
+        },
     };
     let outcome = vault.set(&args.path, &SecretSlice::from(value.to_vec()), &options)?;
     output::outcome(&outcome, &format!("stored '{}'", args.path));

@@ -11,7 +11,9 @@
 //!
 //! The operations live in rooms of their own: [`read`] (get, list, verify), [`secrets`] (set,
 //! rm), [`agents`] (add, remove, recover, restore), [`access`] (grant, revoke), [`sign`],
-//! [`init`], [`usage`] (use policies and credentials for the broker).
+//! [`init`], [`usage`] (use policies and credentials for the broker), [`bulk`] (many secrets
+//! in one pass: `run`/`export`/`inject`, `import`), [`edit`] (`edit`, `generate`), [`rename`]
+//! (`mv`), [`history`] (`log`).
 
 mod access;
 mod agents;
@@ -25,6 +27,12 @@ mod sign;
 pub mod snapshot;
 mod trust;
 mod usage;
+// Secrets into processes and the everyday owner verbs (run/export/inject, import, edit,
+// generate, mv, log).
+mod bulk;
+mod edit;
+mod history;
+mod rename;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +41,7 @@ use git2::Oid;
 use secrecy::SecretSlice;
 use serde::Serialize;
 
+use crate::environ::EnvName;
 use crate::error::Problem;
 use crate::git::VaultRepo;
 use crate::integrity::{Statement, VerifyKey};
@@ -41,7 +50,10 @@ use crate::names::{AgentName, GroupName};
 use crate::settings::Settings;
 use crate::{Error, Result};
 
+pub use bulk::{Bulk, BulkSecret, ImportEntry, ImportPlan, Selection};
 pub use change::check_leaks;
+pub use edit::{EditSession, Replace};
+pub use history::{HistoryEntry, HistoryOptions};
 pub use init::InitOutcome;
 pub use read::{Audit, KnownValues};
 pub use sign::SignOutcome;
@@ -151,6 +163,17 @@ pub struct SetOptions {
     pub expires: Option<Expiry>,
     /// Agents granted this secret beyond its group; `None` keeps the existing ones.
     pub agents: Option<Vec<AgentName>>,
+    /// The environment variable name `run` and `export` use; `None` keeps the existing one.
+    pub env: Option<EnvChange>,
+}
+
+/// A new environment variable name for `set --env` / `--no-env`.
+#[derive(Debug, Clone)]
+pub enum EnvChange {
+    /// Record this name.
+    Set(EnvName),
+    /// Remove the recorded name (the name derived from the path applies again).
+    Remove,
 }
 
 /// A new expiry for `set`.

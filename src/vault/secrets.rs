@@ -1,9 +1,10 @@
-//! Storing and deleting secrets: `set` and `rm`.
+//! Storing and deleting secrets: `set` and `rm`, and the staging of one stored value that
+//! `import`, `edit` and `generate` share.
 
 use secrecy::{ExposeSecret, SecretSlice};
 
-use super::change::recipient_strings;
-use super::{Expiry, Outcome, SetOptions, Vault};
+use super::change::{Change, recipient_strings};
+use super::{EnvChange, Expiry, Outcome, SetOptions, Vault};
 use crate::format::{SecretMetaFile, secret_enc_path, secret_meta_path};
 use crate::git::CommitMessage;
 use crate::names::SecretPath;
@@ -20,13 +21,38 @@ impl Vault {
         value: &SecretSlice<u8>,
         options: &SetOptions,
     ) -> Result<Outcome> {
-        if value.expose_secret().len() > MAX_VALUE {
-            return Err(Error::Invalid(format!(
-                "the value is larger than {} MiB; agent-vault stores secrets, not files (keep large files elsewhere and store their key here)",
-                MAX_VALUE >> 20
-            )));
-        }
+        check_size(value)?;
         let mut change = self.begin()?;
+        let staged = change.stage_set(path, value, options)?;
+        let verb = if staged.existed { "rotate" } else { "add" };
+        let message = CommitMessage::new("set", format!("{verb} secret {path}"))
+            .trailer("Secret", path)
+            .trailer("Group", &staged.group);
+        let mut outcome = change.commit(message)?;
+        outcome.notes.extend(staged.notes);
+        Ok(outcome)
+    }
+}
+
+/// What [`Change::stage_set`] staged: whether the secret existed, its group, notes for the user.
+pub(super) struct Staged {
+    pub existed: bool,
+    pub group: String,
+    pub notes: Vec<String>,
+}
+
+impl Change<'_> {
+    /// Stages storing `value` at `path`: the ciphertext for the secret's recipients, its
+    /// metadata (creation time kept, rotation time now) and the manifest. `set`, `import`,
+    /// `edit` and `generate` share it.
+    pub(super) fn stage_set(
+        &mut self,
+        path: &SecretPath,
+        value: &SecretSlice<u8>,
+        options: &SetOptions,
+    ) -> Result<Staged> {
+        check_size(value)?;
+        let change = self;
         let existing = change.read_meta(path.as_str())?;
         let group = match (&options.group, &existing) {
             (Some(g), _) => g.to_string(),
@@ -51,7 +77,7 @@ impl Vault {
         };
         let mut notes = Vec::new();
         let mut meta = updated_meta(path, existing.clone(), &group, extra_agents);
-        apply_expiry(&mut meta, options.expires, &mut notes);
+        notes.extend(apply_expiry_and_env(&mut meta, options));
         change.manifest.put_secret(path.as_str(), &group);
         let (recipients, agents) = change.recipients_for(&group, &meta.extra_agents)?;
         meta.authorized_agents = agents;
@@ -64,15 +90,15 @@ impl Vault {
             .files
             .put(secret_meta_path(path.as_str()), meta.to_yaml());
         change.put_manifest();
-        let verb = if existing.is_some() { "rotate" } else { "add" };
-        let message = CommitMessage::new("set", format!("{verb} secret {path}"))
-            .trailer("Secret", path)
-            .trailer("Group", &group);
-        let mut outcome = change.commit(message)?;
-        outcome.notes.extend(notes);
-        Ok(outcome)
+        Ok(Staged {
+            existed: existing.is_some(),
+            group,
+            notes,
+        })
     }
+}
 
+impl Vault {
     /// Deletes a secret.
     pub fn remove_secret(&self, path: &SecretPath) -> Result<Outcome> {
         let mut change = self.begin()?;
@@ -121,20 +147,38 @@ fn updated_meta(
     meta
 }
 
-/// Sets, removes or keeps the expiry; a kept expiry that has passed is worth a note.
-fn apply_expiry(meta: &mut SecretMetaFile, expires: Option<Expiry>, notes: &mut Vec<String>) {
-    match expires {
-        Some(Expiry::At(at)) => meta.expires = Some(time::format(at)),
+/// Applies `--expires` and `--env`/`--no-env` to `meta`; returns a note when a kept expiry has
+/// already passed.
+fn apply_expiry_and_env(meta: &mut SecretMetaFile, options: &SetOptions) -> Option<String> {
+    match &options.env {
+        Some(EnvChange::Set(name)) => meta.set_env_name(Some(name.as_str())),
+        Some(EnvChange::Remove) => meta.set_env_name(None),
+        None => {}
+    }
+    match options.expires {
+        Some(Expiry::At(expires)) => meta.expires = Some(time::format(expires)),
         Some(Expiry::Never) => meta.expires = None,
         None => {
             if let Some(kept) = meta.expires.as_deref().and_then(time::parse_stored)
                 && kept <= time::now()
             {
-                notes.push(format!(
+                return Some(format!(
                     "kept the expiry {} which has already passed; pass --expires to set a new one (or --expires never)",
                     time::format(kept)
                 ));
             }
         }
     }
+    None
+}
+
+/// Refuses values larger than [`MAX_VALUE`].
+pub(super) fn check_size(value: &SecretSlice<u8>) -> Result<()> {
+    if value.expose_secret().len() > MAX_VALUE {
+        return Err(Error::Invalid(format!(
+            "the value is larger than {} MiB; agent-vault stores secrets, not files (keep large files elsewhere and store their key here)",
+            MAX_VALUE >> 20
+        )));
+    }
+    Ok(())
 }

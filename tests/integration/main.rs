@@ -21,3 +21,7 @@ mod readme;
 mod remote;
 mod safety;
 mod seed;
+// Secrets into processes and CI, and the everyday owner verbs.
+mod export_formats;
+mod owner_verbs;
+mod run_export;
