@@ -368,15 +368,17 @@ fn sync_paths(vault_repo: &VaultRepo, paths: Vec<PathUpdate<'_>>) -> Result<()> 
         let full = workdir.join(&path);
         match contents {
             Some((oid, bytes)) => {
-                // Never write through what is there: a folder or a symlink is replaced.
+                // Never write through what is there: a folder or a symlink is replaced. A file
+                // is unlinked rather than truncated: ext4 flushes a file truncated to zero (or
+                // renamed over) on close, which made bulk writes wait on the disk.
                 match fs::symlink_metadata(&full) {
                     Ok(meta) if meta.is_dir() => {
                         fs::remove_dir_all(&full).io_context(|| format!("cannot replace {path}"))?
                     }
-                    Ok(meta) if !meta.is_file() => {
+                    Ok(_) => {
                         fs::remove_file(&full).io_context(|| format!("cannot replace {path}"))?
                     }
-                    _ => {}
+                    Err(_) => {}
                 }
                 if let Some(folder) = full.parent()
                     && folders.insert(folder.to_path_buf())
@@ -384,8 +386,8 @@ fn sync_paths(vault_repo: &VaultRepo, paths: Vec<PathUpdate<'_>>) -> Result<()> 
                     fs::create_dir_all(folder)
                         .io_context(|| format!("cannot create {}", folder.display()))?;
                 }
-                fs::write(&full, &bytes).io_context(|| format!("cannot write {path}"))?;
-                let metadata = fs::metadata(&full).io_context(|| format!("cannot stat {path}"))?;
+                let metadata =
+                    write_new_file(&full, &bytes).io_context(|| format!("cannot write {path}"))?;
                 index
                     .add(&index_entry(&path, oid, &metadata))
                     .git_context(&format!("updating the index for {path}"))?;
@@ -408,6 +410,16 @@ fn sync_paths(vault_repo: &VaultRepo, paths: Vec<PathUpdate<'_>>) -> Result<()> 
         }
     }
     index.write().git_context("writing the index")
+}
+
+/// Creates `path` (which must not exist) holding `bytes`, and returns its metadata.
+fn write_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<fs::Metadata> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    file.metadata()
 }
 
 /// Removes the atomic-write temporary files (`.agent-vault-tmp*`) under `dir`.
