@@ -7,12 +7,12 @@ import re
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
-from ._errors import FormatError
-from ._names import check_stored_agent_name
+from ._errors import AgentVaultError, FormatError
+from ._names import check_stored_agent_name, name_problem, secret_path_problem
 
 FORMAT_VERSION = 1
 VAULT_DIR = ".agent-vault"
@@ -166,6 +166,29 @@ class Manifest:
             ((check_stored_agent_name(n, MANIFEST_PATH), g) for n, g in self.agents),
             key=lambda a: a[0],
         )
+
+
+LEGACY_GROUP = "default"
+
+
+def legacy_secrets(manifest: Optional[bytes], candidates: Iterable[str]) -> List[str]:
+    """The single-segment secrets among ``candidates`` that an *unsigned* vault stores where
+    agent-vault 0.1.0 put them, ``secrets/default/<secret>.*`` (docs/format.md, "Vaults written
+    by agent-vault 0.1.0"): those the manifest lists while it does not list
+    ``default/<secret>``. The caller applies it only when ``secrets/<secret>.*`` are both absent.
+    A manifest that is missing or does not parse as the CLI parses it (every name valid) moves
+    nothing: the secret is then simply not found, as with the CLI."""
+    if manifest is None:
+        return []
+    try:
+        parsed = Manifest.parse(manifest)
+    except AgentVaultError:
+        return []
+    names = [n for n, _ in parsed.agents] + [g for _, gs in parsed.agents for g in gs] + [g for g, _ in parsed.groups]
+    listed = {s for _, secrets in parsed.groups for s in secrets}
+    if any(name_problem(n) for n in names) or any(secret_path_problem(s) for s in listed):
+        return []
+    return [s for s in candidates if "/" not in s and s in listed and f"{LEGACY_GROUP}/{s}" not in listed]
 
 
 @dataclass(frozen=True)
