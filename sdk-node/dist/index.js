@@ -17118,6 +17118,7 @@ var AgentVaultError = class extends Error {
     this.name = new.target.name;
   }
 };
+var VaultError = AgentVaultError;
 var FormatError = class extends AgentVaultError {
   /** Creates the error; `options.cause` keeps the underlying error. */
   constructor(message, options) {
@@ -19917,5 +19918,6 @@ export {
   NotAuthorizedError,
   SecretNotFoundError,
   Vault,
+  VaultError,
   VaultNotFoundError
 };

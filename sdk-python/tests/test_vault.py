@@ -473,8 +473,8 @@ def test_a_cached_clone_that_predates_the_vault_is_refreshed_once(world: World) 
 
 def test_agent_vault_0_1_names_keep_working_with_a_deprecation_warning(world: World) -> None:
     """Code written for agent-vault 0.1.0's SDK runs unchanged: `Vault(key_str=...)`,
-    `VaultError`, `SecretMetadata`, `SecretInfo.name`, `pull()` and `reload()` work and each
-    warns (DeprecationWarning); datetimes are at `created_at`/`rotated_at`/`expires_at`, and
+    `VaultError`, `ManifestError`, `SecretMetadata`, `SecretInfo.name`, `list_agents()` entries
+    read as dicts, `pull()` and `reload()` work and each warns (DeprecationWarning); datetimes are at `created_at`/`rotated_at`/`expires_at`, and
     to_dict() carries `name` for `jq '.[].name'` scripts."""
     import agent_vault
     from datetime import datetime, timezone
@@ -496,6 +496,15 @@ def test_agent_vault_0_1_names_keep_working_with_a_deprecation_warning(world: Wo
         vault.get("app/missing")
     with pytest.warns(DeprecationWarning, match="SecretInfo"):
         assert agent_vault.SecretMetadata is SecretInfo
+    with pytest.warns(DeprecationWarning, match="FormatError"):
+        assert agent_vault.ManifestError is agent_vault.FormatError
+    agent = vault.list_agents()[0]
+    with pytest.warns(DeprecationWarning, match="AgentInfo.name"):
+        assert agent["name"] == "bot"
+    with pytest.warns(DeprecationWarning, match="AgentInfo.groups"):
+        assert agent["groups"] == ["app"]
+    with pytest.raises(KeyError):
+        agent["public_key"]
     info = vault.list_secrets()[0]
     with pytest.warns(DeprecationWarning, match="path"):
         assert info.name == "app/key"

@@ -252,6 +252,14 @@ class AgentInfo:
     public_key: Optional[str]
     escrow: bool
 
+    def __getitem__(self, key: str) -> Any:
+        """``agent["name"]`` and ``agent["groups"]``, as agent-vault 0.1.0's ``list_agents()``
+        returned dicts (deprecated: use the attributes)."""
+        if key not in ("name", "groups"):
+            raise KeyError(key)
+        warnings.warn(f"AgentInfo[{key!r}] is now AgentInfo.{key}", DeprecationWarning, stacklevel=2)
+        return self.name if key == "name" else list(self.groups)
+
     def to_dict(self) -> Dict[str, Any]:
         """The JSON form, identical to ``agent-vault list-agents --json``."""
         return {
