@@ -354,8 +354,10 @@ def test_key_argument_and_agent_discovery(world: World, monkeypatch: pytest.Monk
 
 
 def test_list_secrets_to_dict_is_the_cli_list_json(world: World) -> None:
-    """SecretInfo.to_dict() has exactly the CLI's `list --json` keys and values, including
-    extra_agents (agents given one secret by `set --agents`)."""
+    """SecretInfo.to_dict() has the CLI's `list --json` values for every key it has, including
+    name and extra_agents (agents given one secret by `set --agents`); the CLI's documents also
+    carry `schema` and the broker's `policy`, which the SDK does not report (docs/json.md: fields
+    are only ever added)."""
     repo = world.init()
     world.av(repo, "add-agent", "bot")
     world.av(repo, "add-agent", "ci")
@@ -364,11 +366,9 @@ def test_list_secrets_to_dict_is_the_cli_list_json(world: World) -> None:
     world.set(repo, "db/password", b"v2", "--agents", "ci,bot")
     cli = json.loads(world.av(repo, "list", "--json", "--offline"))
     got = [s.to_dict() for s in Vault(repo, auto_pull=False).list_secrets()]
-    assert [d.pop("name") for d in got] == [d["path"] for d in got]  # 0.1.0's name for it
-    for d in cli:
-        d.pop("name", None)  # the CLI may carry it too (issue 18)
-    assert got == cli
-    assert [list(d) for d in got] == [list(d) for d in cli]  # same key order too
+    assert [d["name"] for d in got] == [d["path"] for d in got]  # 0.1.0's name for it
+    assert all({"schema", "policy"} | set(d) == set(c) for d, c in zip(got, cli)), (got, cli)
+    assert got == [{k: c[k] for k in d} for d, c in zip(got, cli)]
     assert got[1]["extra_agents"] == ["bot", "ci"]
     assert Vault(repo).list_secrets()[0].extra_agents == ()
 

@@ -228,8 +228,9 @@ class SecretInfo:
         return parse_timestamp(self.expires) if self.expires else None
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form of ``agent-vault list --json`` (same keys, same order), plus ``name``
-        (the path, as agent-vault 0.1.0's ``list --json`` named it) so 0.1.0 scripts keep working."""
+        """The JSON form of ``agent-vault list --json`` (its keys and values, without the
+        ``schema`` and the broker's ``policy`` it adds), with ``name`` (the path, as agent-vault
+        0.1.0's ``list --json`` named it) so 0.1.0 scripts keep working."""
         return {
             "path": self.path,
             "name": self.path,
