@@ -474,8 +474,9 @@ def test_a_cached_clone_that_predates_the_vault_is_refreshed_once(world: World) 
 def test_agent_vault_0_1_names_keep_working_with_a_deprecation_warning(world: World) -> None:
     """Code written for agent-vault 0.1.0's SDK runs unchanged: `Vault(key_str=...)`,
     `VaultError`, `ManifestError`, `SecretMetadata`, `SecretInfo.name`, `list_agents()` entries
-    read as dicts, `pull()` and `reload()` work and each warns (DeprecationWarning); datetimes are at `created_at`/`rotated_at`/`expires_at`, and
-    to_dict() carries `name` for `jq '.[].name'` scripts."""
+    read as dicts, `pull()` and `reload()` work and each warns (DeprecationWarning); datetimes
+    are at `created_at`/`rotated_at`/`expires_at`, and to_dict() carries `name` for
+    `jq '.[].name'` scripts."""
     import agent_vault
     from datetime import datetime, timezone
 

@@ -184,7 +184,8 @@ def legacy_secrets(manifest: Optional[bytes], candidates: Iterable[str]) -> List
         parsed = Manifest.parse(manifest)
     except AgentVaultError:
         return []
-    names = [n for n, _ in parsed.agents] + [g for _, gs in parsed.agents for g in gs] + [g for g, _ in parsed.groups]
+    names = [n for n, _ in parsed.agents] + [g for _, gs in parsed.agents for g in gs]
+    names += [g for g, _ in parsed.groups]
     listed = {s for _, secrets in parsed.groups for s in secrets}
     if any(name_problem(n) for n in names) or any(secret_path_problem(s) for s in listed):
         return []

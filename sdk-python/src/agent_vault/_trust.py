@@ -371,7 +371,8 @@ def _from_legacy_place(tree: VaultTree, secret: str) -> Dict[str, bytes]:
     """An unsigned vault's single-segment secret where agent-vault 0.1.0 stored it,
     ``secrets/default/<secret>.*`` (the caller has applied docs/format.md's rule), keyed by
     where this format puts it. A signed vault never reads this place: ``sign`` moves them."""
-    entries = [e for e in (tree.lookup(f"secrets/{LEGACY_GROUP}/{secret}{suffix}") for suffix in (".enc", ".meta")) if e]
+    stored = (tree.lookup(f"secrets/{LEGACY_GROUP}/{secret}{suffix}") for suffix in (".enc", ".meta"))
+    entries = [e for e in stored if e is not None]
     found, _ = tree.fetch(entries)
     return {f"secrets/{secret}{rel[rel.rindex('.'):]}": data for rel, data in found.items()}
 
