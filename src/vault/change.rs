@@ -17,7 +17,8 @@ use crate::changeset::ChangeSet;
 use crate::crypto;
 use crate::error::Problem;
 use crate::format::{
-    MANIFEST_PATH, SecretMetaFile, agent_public_key_path, secret_enc_path, secret_meta_path,
+    MANIFEST_PATH, SecretMetaFile, VAULT_DIR, agent_public_key_path, secret_enc_path,
+    secret_meta_path,
 };
 use crate::git::{CommitMessage, VaultLock};
 use crate::integrity::{KEY_FILE_COMMENT, SigningKey, Statement, endorsement_tag};
@@ -78,6 +79,16 @@ impl Vault {
         let owners = view.snapshot.owner_recipients(&manifest)?;
         if !owner.matches_any(&owners) {
             return Err(not_owner(&owner, &owners));
+        }
+        // A change would write `secrets/P.*` and leave 0.1.0's `secrets/default/P.*` (still
+        // encrypted to whoever had it) behind; `sign` moves them first.
+        let legacy = view.snapshot.legacy_secrets();
+        if let Some(first) = legacy.first() {
+            return Err(Error::RepoState(format!(
+                "this vault is in agent-vault 0.1.0's layout ({} secret(s) stored under {VAULT_DIR}/secrets/default/, such as '{}'), and a change now would leave those old files behind; review the vault, run `agent-vault sign` to adopt it (it moves them), then run this command again",
+                legacy.len(),
+                crate::error::escape(first)
+            )));
         }
         Ok(Change {
             vault: self,
