@@ -368,17 +368,18 @@ fn sync_paths(vault_repo: &VaultRepo, paths: Vec<PathUpdate<'_>>) -> Result<()> 
         let full = workdir.join(&path);
         match contents {
             Some((oid, bytes)) => {
-                // Never write through what is there: a folder or a symlink is replaced. A file
-                // is unlinked rather than truncated: ext4 flushes a file truncated to zero (or
-                // renamed over) on close, which made bulk writes wait on the disk.
+                // Never write through what is there: a folder or a symlink is replaced. A
+                // regular file is overwritten in place, never truncated to zero or renamed
+                // over (ext4 flushes such a file on close, which made bulk writes wait on the
+                // disk), nor unlinked and created again (a directory update per file).
                 match fs::symlink_metadata(&full) {
                     Ok(meta) if meta.is_dir() => {
                         fs::remove_dir_all(&full).io_context(|| format!("cannot replace {path}"))?
                     }
-                    Ok(_) => {
+                    Ok(meta) if !meta.is_file() => {
                         fs::remove_file(&full).io_context(|| format!("cannot replace {path}"))?
                     }
-                    Err(_) => {}
+                    _ => {}
                 }
                 if let Some(folder) = full.parent()
                     && folders.insert(folder.to_path_buf())
@@ -387,7 +388,7 @@ fn sync_paths(vault_repo: &VaultRepo, paths: Vec<PathUpdate<'_>>) -> Result<()> 
                         .io_context(|| format!("cannot create {}", folder.display()))?;
                 }
                 let metadata =
-                    write_new_file(&full, &bytes).io_context(|| format!("cannot write {path}"))?;
+                    overwrite_file(&full, &bytes).io_context(|| format!("cannot write {path}"))?;
                 index
                     .add(&index_entry(&path, oid, &metadata))
                     .git_context(&format!("updating the index for {path}"))?;
@@ -412,13 +413,20 @@ fn sync_paths(vault_repo: &VaultRepo, paths: Vec<PathUpdate<'_>>) -> Result<()> 
     index.write().git_context("writing the index")
 }
 
-/// Creates `path` (which must not exist) holding `bytes`, and returns its metadata.
-fn write_new_file(path: &Path, bytes: &[u8]) -> std::io::Result<fs::Metadata> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
+/// Makes the regular file `path` (created if missing; a symlink there is refused) hold
+/// exactly `bytes`, and returns its metadata.
+fn overwrite_file(path: &Path, bytes: &[u8]) -> std::io::Result<fs::Metadata> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        rustix::fs::OFlags::NOFOLLOW.bits() as i32,
+    );
+    let mut file = options.open(path)?;
     std::io::Write::write_all(&mut file, bytes)?;
+    // Shortening to a non-zero length (or not at all) keeps ext4 from flushing on close.
+    file.set_len(bytes.len() as u64)?;
     file.metadata()
 }
 
