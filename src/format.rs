@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
+mod fast_meta;
+
 /// The newest format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -262,6 +264,16 @@ impl SecretMetaFile {
 
     /// Parses a `.meta` file.
     pub fn parse(path: &str, bytes: &[u8]) -> Result<Self> {
+        match fast_meta::parse(bytes) {
+            Some(meta) => Ok(meta),
+            None => parse_yaml(path, bytes),
+        }
+    }
+
+    /// Parses a `.meta` file with the YAML parser alone (for the fuzz target that holds the
+    /// fast reader to it).
+    #[doc(hidden)]
+    pub fn parse_with_yaml(path: &str, bytes: &[u8]) -> Result<Self> {
         parse_yaml(path, bytes)
     }
 

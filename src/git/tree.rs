@@ -25,6 +25,31 @@ pub const MAX_DEPTH: usize = 128;
 /// The most entries a vault tree may hold.
 pub const MAX_ENTRIES: usize = 1_000_000;
 
+/// From how many files [`RawTree::read_all`] reads on several threads.
+const PARALLEL_READ_MIN: usize = 512;
+
+/// Reads the blob `oid` found at `rel` from `odb`, refusing (without inflating it) one larger
+/// than `cap` or an object that is not a blob.
+fn read_blob(odb: &git2::Odb<'_>, label: &str, rel: &str, oid: Oid, cap: u64) -> Result<Vec<u8>> {
+    let context = || format!("reading {VAULT_DIR}/{rel} in {label}");
+    let (size, kind) = odb.read_header(oid).git_context(&context())?;
+    if kind != ObjectType::Blob {
+        return Err(Error::integrity(Problem::NotRegular {
+            path: format!("{VAULT_DIR}/{}", escape(rel)),
+            mode: 0,
+        }));
+    }
+    if size as u64 > cap {
+        return Err(Error::integrity(Problem::TooLarge {
+            path: format!("{VAULT_DIR}/{}", escape(rel)),
+            size: size as u64,
+            cap,
+        }));
+    }
+    let object = odb.read(oid).git_context(&context())?;
+    Ok(object.data().to_vec())
+}
+
 /// The `.agent-vault` tree of a commit.
 pub struct RawTree<'r> {
     repo: &'r Repository,
@@ -190,23 +215,59 @@ impl<'r> RawTree<'r> {
 
     /// Reads a blob found at `rel`, refusing (without inflating it) one larger than `cap`.
     pub fn read(&self, rel: &str, oid: Oid, cap: u64) -> Result<Vec<u8>> {
-        let context = || format!("reading {VAULT_DIR}/{rel} in {}", self.label);
-        let (size, kind) = self.odb.read_header(oid).git_context(&context())?;
-        if kind != ObjectType::Blob {
-            return Err(Error::integrity(Problem::NotRegular {
-                path: format!("{VAULT_DIR}/{}", escape(rel)),
-                mode: 0,
-            }));
+        read_blob(&self.odb, &self.label, rel, oid, cap)
+    }
+
+    /// Reads every file of `files` (as [`RawTree::read`], each with the cap `cap` gives its
+    /// path), in order. A large set is read on every core, each thread with its own handle on
+    /// the object database (libgit2's are not shared across threads).
+    pub fn read_all(
+        &self,
+        files: &[WalkedFile],
+        cap: impl Fn(&str) -> u64 + Sync,
+    ) -> Result<Vec<Vec<u8>>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if files.len() < PARALLEL_READ_MIN || threads < 2 {
+            return files
+                .iter()
+                .map(|f| self.read(&f.path, f.oid, cap(&f.path)))
+                .collect();
         }
-        if size as u64 > cap {
-            return Err(Error::integrity(Problem::TooLarge {
-                path: format!("{VAULT_DIR}/{}", escape(rel)),
-                size: size as u64,
-                cap,
-            }));
+        let chunk = files.len().div_ceil(threads);
+        let git_dir = self.repo.path();
+        let label = &self.label;
+        let cap = &cap;
+        let mut parts: Vec<Result<Vec<Vec<u8>>>> = std::thread::scope(|scope| {
+            let others: Vec<_> = files
+                .chunks(chunk)
+                .skip(1)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let repo = Repository::open(git_dir)
+                            .git_context("opening the repository for reading")?;
+                        let odb = repo.odb().git_context("opening the object database")?;
+                        part.iter()
+                            .map(|f| read_blob(&odb, label, &f.path, f.oid, cap(&f.path)))
+                            .collect()
+                    })
+                })
+                .collect();
+            let first = files[..chunk]
+                .iter()
+                .map(|f| self.read(&f.path, f.oid, cap(&f.path)))
+                .collect();
+            std::iter::once(first)
+                .chain(others.into_iter().map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                }))
+                .collect()
+        });
+        let mut all = Vec::with_capacity(files.len());
+        for part in parts.drain(..) {
+            all.extend(part?);
         }
-        let blob = self.repo.find_blob(oid).git_context(&context())?;
-        Ok(blob.content().to_vec())
+        Ok(all)
     }
 
     /// Every file below the folder `under` (relative to `.agent-vault/`, `""` for all), except

@@ -168,12 +168,20 @@ impl<'v> Snapshot<'v> {
     pub(super) fn load_all(&mut self) -> Result<Vec<Problem>> {
         let mut problems = Vec::new();
         let mut all: BTreeMap<String, SecretFiles> = BTreeMap::new();
-        for WalkedFile { path, oid } in self.tree.walk("secrets", &[])? {
-            let Some((secret, file)) = secret_of(&path) else {
-                problems.push(Problem::Unexpected { path: shown(&path) });
+        let mut files = Vec::new();
+        for walked in self.tree.walk("secrets", &[])? {
+            match secret_of(&walked.path) {
+                Some(_) => files.push(walked),
+                None => problems.push(Problem::Unexpected {
+                    path: shown(&walked.path),
+                }),
+            }
+        }
+        let contents = self.tree.read_all(&files, cap_for)?;
+        for (WalkedFile { path, .. }, bytes) in files.iter().zip(contents) {
+            let Some((secret, file)) = secret_of(path) else {
                 continue;
             };
-            let bytes = self.tree.read(&path, oid, cap_for(&path))?;
             let entry = all.entry(secret.to_owned()).or_default();
             match file {
                 SecretFile::Ciphertext => entry.enc = Some(bytes),
