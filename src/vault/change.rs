@@ -312,7 +312,9 @@ impl Change<'_> {
         let owner = &self.owner;
         let results: Vec<Result<(Job, Vec<u8>)>> = jobs
             .into_par_iter()
-            .map(|job| {
+            .map(|mut job| {
+                // The old ciphertext is dropped as soon as its replacement exists.
+                let old = std::mem::take(&mut job.ciphertext);
                 if let Some(plan) = &job.rewrap {
                     let added: Vec<(usize, &x25519::Recipient)> = plan
                         .added
@@ -322,7 +324,7 @@ impl Change<'_> {
                     // Anything unexpected in the file falls back to a full re-encryption,
                     // which reports it properly.
                     if let Ok(ciphertext) = crypto::add_recipients(
-                        &job.ciphertext,
+                        &old,
                         &owner.identities,
                         plan.old_count,
                         &added,
@@ -330,7 +332,7 @@ impl Change<'_> {
                         return Ok((job, ciphertext));
                     }
                 }
-                let plaintext = decrypt(&job.enc_path, &job.ciphertext, owner, &job.path)?;
+                let plaintext = decrypt(&job.enc_path, &old, owner, &job.path)?;
                 let ciphertext = crypto::encrypt(plaintext.expose_secret(), &job.recipients)?;
                 Ok((job, ciphertext))
             })
