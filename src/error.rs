@@ -63,7 +63,7 @@ pub enum Error {
     #[error("access denied: {key} cannot decrypt '{what}'")]
     AccessDenied { what: String, key: String },
     /// The owner key on this machine does not belong to this vault.
-    #[error("the owner key {key} is not an owner of this vault ({vault_owner})")]
+    #[error("{key} is not the key of an owner of this vault (its owners: {vault_owner})")]
     NotOwner { key: String, vault_owner: String },
     /// A vault file cannot be parsed or is of an unsupported version.
     #[error("{path}: {reason}")]

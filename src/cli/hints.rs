@@ -23,7 +23,7 @@ pub fn hint(error: &anyhow::Error, reader: bool) -> Option<String> {
         }
         Error::KeyNotFound(message) if message.contains("has no owner key") => {
             if reader {
-                "pass --key PATH or --agent NAME, or set AGENT_VAULT_KEY (a key file's path or the key itself)".into()
+                "pass --key FILE or --agent NAME, or set AGENT_VAULT_KEY (a key file's path or the key itself)".into()
             } else {
                 "owner commands use $AGENT_VAULT_HOME/owner.key: set AGENT_VAULT_HOME to the folder holding it, or run them on the owner's machine".into()
             }

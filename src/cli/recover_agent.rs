@@ -15,7 +15,7 @@ pub struct Args {
     /// The agent.
     name: AgentName,
     /// Where to write the new private key (default: $AGENT_VAULT_HOME/agents/NAME.key). Never overwritten.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "FILE")]
     key_out: Option<PathBuf>,
 }
 

@@ -12,7 +12,7 @@ pub struct Args {
     /// The agent.
     name: AgentName,
     /// The file to create; it must not exist.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "FILE")]
     to: PathBuf,
 }
 

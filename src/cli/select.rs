@@ -16,7 +16,7 @@ use super::{falsey, output};
 #[derive(Debug, clap::Args)]
 pub struct ReadArgs {
     /// Decrypt with this identity file.
-    #[arg(long, value_name = "PATH", conflicts_with = "agent")]
+    #[arg(long, value_name = "FILE", conflicts_with = "agent")]
     key: Option<PathBuf>,
     /// Decrypt with this agent's key from $AGENT_VAULT_HOME/agents/NAME.key.
     #[arg(long, value_name = "NAME")]
