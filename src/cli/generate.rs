@@ -42,7 +42,7 @@ pub struct Args {
     /// The group whose agents may read it (default: kept, else the first path segment).
     #[arg(long, value_name = "GROUP")]
     group: Option<GroupName>,
-    /// When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 1y).
+    /// When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 30min, 6mo, 1y: calendar months and years).
     #[arg(long, value_name = "WHEN")]
     expires: Option<String>,
     /// The environment variable name `run` and `export` give it.
