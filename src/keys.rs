@@ -86,6 +86,8 @@ pub struct Identities {
     pub origin: String,
     /// The file's comment lines, without the leading `#` (never secret).
     pub comments: Vec<String>,
+    /// Things the user should fix about the file (other users can read it).
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Identities {
@@ -169,6 +171,7 @@ pub fn parse_identities(text: &str, origin: &str) -> Result<Identities> {
         identities,
         origin: origin.to_owned(),
         comments,
+        warnings: Vec::new(),
     })
 }
 
@@ -207,7 +210,29 @@ pub fn read_identity_file(path: &Path, hint: &str) -> Result<Identities> {
         origin: origin.clone(),
         reason: "it is not UTF-8 text".into(),
     })?;
-    parse_identities(text, &origin)
+    let mut identities = parse_identities(text, &origin)?;
+    identities.warnings.extend(exposed_warning(path));
+    Ok(identities)
+}
+
+/// A warning when other users may read the key file at `path` (any group or other bit).
+fn exposed_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "key file {} can be read by other users (mode {mode:o}); run `chmod 600 {0}`",
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Loads the identities a reading command should use: `choice`, where `Auto` means the key
@@ -218,7 +243,7 @@ pub fn load(choice: &KeyChoice, home: &KeyHome, key_env: &KeyEnv) -> Result<Iden
         KeyChoice::Agent(agent) => read_identity_file(
             &home.agent_key_path(agent),
             &format!(
-                "agent '{agent}' has no key file there (keys are looked up in {}); pass --key PATH or set {KEY_ENV}",
+                "agent '{agent}' has no key file there (keys are looked up in {}); pass --key FILE or set {KEY_ENV}",
                 home.root().display()
             ),
         ),

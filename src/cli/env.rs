@@ -15,6 +15,9 @@ pub const VERIFY_KEY_ENV: &str = "AGENT_VAULT_VERIFY_KEY";
 pub const LOCK_TIMEOUT_ENV: &str = "AGENT_VAULT_LOCK_TIMEOUT";
 /// `AGENT_VAULT_FETCH_TIMEOUT`: seconds `git fetch` may take.
 pub const FETCH_TIMEOUT_ENV: &str = "AGENT_VAULT_FETCH_TIMEOUT";
+/// `AGENT_VAULT_OFFLINE`: never fetch (readers: before reading; owner commands: before
+/// checking that the branch is not behind its upstream's vault).
+pub const OFFLINE_ENV: &str = "AGENT_VAULT_OFFLINE";
 /// `AGENT_VAULT_PROXY_TOKEN`: the token `proxy` clients present (else one is generated).
 pub const PROXY_TOKEN_ENV: &str = "AGENT_VAULT_PROXY_TOKEN";
 /// `SSL_CERT_FILE`: extra trusted root certificates (PEM) for the broker's HTTPS requests.
@@ -56,6 +59,12 @@ pub fn settings() -> anyhow::Result<Settings> {
     settings.verify_key_env = var(VERIFY_KEY_ENV);
     settings.lock_timeout = seconds(LOCK_TIMEOUT_ENV, 30.0);
     settings.fetch_timeout = seconds(FETCH_TIMEOUT_ENV, 10.0);
+    settings.offline = var(OFFLINE_ENV).is_some_and(|v| {
+        !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "0" | "false" | "no" | "off"
+        )
+    });
     settings.git = git_env();
     Ok(settings)
 }

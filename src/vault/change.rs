@@ -54,9 +54,17 @@ impl Vault {
         Ok(lock)
     }
 
-    /// Starts a change: lock, clean check, the owner's verified view of HEAD.
+    /// Refuses to change a vault whose upstream holds vault changes HEAD lacks (fetched first
+    /// unless offline); returns notes for the user.
+    pub(super) fn check_base(&self) -> Result<Vec<String>> {
+        self.repo
+            .check_writer_base(self.settings.offline, self.settings.fetch_timeout)
+    }
+
+    /// Starts a change: lock, clean check, a base not behind the upstream's vault, the owner's verified view of HEAD.
     pub(super) fn begin(&self) -> Result<Change<'_>> {
         let lock = self.lock_clean()?;
+        let base_notes = self.check_base()?;
         let owner = keys::load_owner(self.home())?;
         let view = match self.open_for_owner(&owner) {
             Ok(view) => view,
@@ -79,6 +87,9 @@ impl Vault {
         if !owner.matches_any(&owners) {
             return Err(not_owner(&owner, &owners));
         }
+        let mut notes = owner.warnings.clone();
+        notes.extend(base_notes);
+        notes.extend(view.notes);
         Ok(Change {
             vault: self,
             lock,
@@ -90,7 +101,7 @@ impl Vault {
             agent_keys: HashMap::new(),
             reencrypted: Vec::new(),
             signing: view.signing,
-            notes: view.notes,
+            notes,
         })
     }
 }

@@ -50,6 +50,7 @@ impl Vault {
             Some(&identities),
             false,
         )?;
+        warnings.splice(0..0, identities.warnings.iter().cloned());
         snapshot.config()?;
         let SecretFiles { enc, meta } = snapshot.secret(path)?;
         let Some(ciphertext) = enc else {
