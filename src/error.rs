@@ -59,9 +59,17 @@ pub enum Error {
     /// A key that was named (or is needed) does not exist.
     #[error("key not found: {0}")]
     KeyNotFound(String),
-    /// The key cannot decrypt this ciphertext.
-    #[error("access denied: {key} cannot decrypt '{what}'")]
-    AccessDenied { what: String, key: String },
+    /// The key cannot decrypt this ciphertext. `denied` says, for a secret read from a
+    /// verified vault, its group and whose key this is.
+    #[error(
+        "access denied: {key} cannot decrypt '{what}'{}",
+        denied.as_ref().map(|d| format!(" (group '{}')", d.group)).unwrap_or_default()
+    )]
+    AccessDenied {
+        what: String,
+        key: String,
+        denied: Option<Denied>,
+    },
     /// The owner key on this machine does not belong to this vault.
     #[error("{key} is not the key of an owner of this vault (its owners: {vault_owner})")]
     NotOwner { key: String, vault_owner: String },
@@ -174,6 +182,17 @@ impl Error {
             _ => &[],
         }
     }
+}
+
+/// Why a key could not read a secret, from the verified vault: the secret's group, and the
+/// registered agent whose key it is (`None`: no agent of this vault has this key — a removed
+/// agent's, another vault's, or the owner key of another vault).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    /// The secret's group.
+    pub group: String,
+    /// The agent of this vault whose public key matches the key used.
+    pub agent: Option<String>,
 }
 
 /// The vault is not what its owner signed: one or more [`Problem`]s.

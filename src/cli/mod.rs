@@ -28,6 +28,7 @@ mod rm;
 mod scan;
 mod set;
 mod sign;
+mod suggest;
 mod verify;
 // Secrets into processes and CI (run, export, inject) and the everyday owner verbs.
 mod child;
@@ -197,7 +198,8 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(status.0);
             }
             output::error(render(&error));
-            if let Some(hint) = hints::hint(&error, reader) {
+            let names = || globals.open().ok()?.names().ok();
+            if let Some(hint) = hints::hint(&error, reader, names) {
                 output::info(hint);
             }
             exit::code_for(&error)

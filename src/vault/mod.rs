@@ -55,7 +55,7 @@ pub use change::check_leaks;
 pub use edit::{EditSession, Replace};
 pub use history::{HistoryEntry, HistoryOptions};
 pub use init::InitOutcome;
-pub use read::{Audit, KnownValues};
+pub use read::{Audit, KnownValues, Names};
 pub use sign::SignOutcome;
 
 /// An opened vault: a repository with `.agent-vault/` in HEAD, and this machine's settings.

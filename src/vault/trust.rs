@@ -153,6 +153,17 @@ impl Vault {
         Ok((snapshot, problems, warnings))
     }
 
+    /// Judges `tree` as a listing would (the whole vault), without recording the pin: for
+    /// reads that print nothing, such as names for suggestions and completion.
+    pub(super) fn judge_quietly<'v>(
+        &'v self,
+        tree: RawTree<'v>,
+        identities: Option<&Identities>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(Snapshot<'v>, Vec<Problem>, Option<Judgement>)> {
+        self.judge_tree(tree, None, identities, true, false, warnings)
+    }
+
     /// Reads the statement of `tree`, judges it and builds the snapshot. Returns the problems
     /// found in the contents (fatal for all but reports) and the judgement to record.
     fn judge_tree<'v>(
