@@ -70,6 +70,16 @@ pub enum Error {
         key: String,
         denied: Option<Denied>,
     },
+    /// The key in use names another vault (its `# agent-vault vault:` line) and its verify
+    /// keys do not vouch for the vault found here.
+    #[error(
+        "{origin} is a key of vault {key_vaults}, but this repository holds vault {vault}, which that key does not vouch for: use a key of this vault (`agent-vault add-agent` writes them to $AGENT_VAULT_HOME/agents/{vault}/). If this repository should hold vault {key_vaults}, it was replaced: do not trust it"
+    )]
+    OtherVaultKey {
+        origin: String,
+        key_vaults: String,
+        vault: String,
+    },
     /// The owner key on this machine does not belong to this vault.
     #[error("{key} is not the key of an owner of this vault (its owners: {vault_owner})")]
     NotOwner { key: String, vault_owner: String },
@@ -131,7 +141,9 @@ impl Error {
             | Error::AgentNotFound(_)
             | Error::GroupNotFound(_)
             | Error::KeyNotFound(_) => ErrorKind::NotFound,
-            Error::AccessDenied { .. } | Error::NotOwner { .. } => ErrorKind::AccessDenied,
+            Error::AccessDenied { .. } | Error::NotOwner { .. } | Error::OtherVaultKey { .. } => {
+                ErrorKind::AccessDenied
+            }
             Error::Integrity(_) => ErrorKind::Integrity,
             Error::Busy { .. } | Error::Dirty(_) | Error::RepoState(_) => ErrorKind::Busy,
             Error::AlreadyExists { .. }

@@ -26,16 +26,32 @@ pub const KEY_ENV: &str = "AGENT_VAULT_KEY";
 pub const MAX_KEY_FILE: u64 = 1 << 20;
 const SECRET_KEY_PREFIX: &str = "AGE-SECRET-KEY-";
 
-/// The folder holding this user's keys (`$AGENT_VAULT_HOME`, default `~/.agent-vault`).
+/// The folder holding this user's keys (`$AGENT_VAULT_HOME`, default `~/.agent-vault`), seen
+/// from one vault: agent keys are kept per vault identity (`agents/<vault id>/NAME.key`), so
+/// two vaults can each have a `deploy-bot`; the 0.1/0.2 place, `agents/NAME.key`, is still read.
 #[derive(Debug, Clone)]
 pub struct KeyHome {
     root: PathBuf,
+    /// The identity of the vault at hand (32 hex characters), when it has one.
+    vault: Option<String>,
 }
 
 impl KeyHome {
     /// A key home at an explicit folder.
     pub fn at(root: PathBuf) -> Self {
-        KeyHome { root }
+        KeyHome { root, vault: None }
+    }
+
+    /// This key home, seen from the vault with identity `vault` (`None`: unsigned, or signed
+    /// before vaults had identities).
+    pub fn for_vault(mut self, vault: Option<String>) -> Self {
+        self.vault = vault;
+        self
+    }
+
+    /// The identity of the vault this key home is seen from.
+    pub fn vault(&self) -> Option<&str> {
+        self.vault.as_deref()
     }
 
     /// The folder itself.
@@ -48,8 +64,35 @@ impl KeyHome {
         self.root.join("owner.key")
     }
 
-    /// Where an agent's identity lives by default.
+    /// Where an agent's key for this vault is read from: `agents/<vault id>/NAME.key` when the
+    /// vault has an identity and that file exists, else `agents/NAME.key` when that exists (a
+    /// key written before keys were kept per vault), else where [`Self::new_agent_key_path`]
+    /// would write it.
     pub fn agent_key_path(&self, agent: &AgentName) -> PathBuf {
+        let per_vault = self.new_agent_key_path(agent);
+        let legacy = self.legacy_agent_key_path(agent);
+        if per_vault.exists() || per_vault == legacy || !legacy.exists() {
+            per_vault
+        } else {
+            legacy
+        }
+    }
+
+    /// Where a new key of an agent of this vault is written: `agents/<vault id>/NAME.key`, or
+    /// `agents/NAME.key` for a vault without an identity.
+    pub fn new_agent_key_path(&self, agent: &AgentName) -> PathBuf {
+        match &self.vault {
+            Some(vault) => self
+                .root
+                .join("agents")
+                .join(vault)
+                .join(format!("{agent}.key")),
+            None => self.legacy_agent_key_path(agent),
+        }
+    }
+
+    /// The one place for every vault's agent keys before they were kept per vault.
+    pub fn legacy_agent_key_path(&self, agent: &AgentName) -> PathBuf {
         self.root.join("agents").join(format!("{agent}.key"))
     }
 }
@@ -109,6 +152,17 @@ impl Identities {
     pub fn matches_any(&self, recipients: &[x25519::Recipient]) -> bool {
         let ours: Vec<String> = self.recipients().iter().map(|r| r.to_string()).collect();
         recipients.iter().any(|r| ours.contains(&r.to_string()))
+    }
+
+    /// The vault identities named by `# agent-vault vault: …` comments (written with the key
+    /// of an agent of a vault that has one). Malformed ones are ignored.
+    pub fn vault_comments(&self) -> Vec<String> {
+        self.comments
+            .iter()
+            .filter_map(|c| c.strip_prefix(crate::integrity::VAULT_COMMENT))
+            .map(|id| id.trim().to_owned())
+            .filter(|id| crate::integrity::VaultId::parse(id).is_some())
+            .collect()
     }
 
     /// The verify keys named by `# agent-vault verify-key: …` comments (one per vault the key
@@ -240,13 +294,7 @@ fn exposed_warning(path: &Path) -> Option<String> {
 pub fn load(choice: &KeyChoice, home: &KeyHome, key_env: &KeyEnv) -> Result<Identities> {
     match choice {
         KeyChoice::Path(path) => read_identity_file(path, "check the --key path"),
-        KeyChoice::Agent(agent) => read_identity_file(
-            &home.agent_key_path(agent),
-            &format!(
-                "agent '{agent}' has no key file there (keys are looked up in {}); pass --key FILE or set {KEY_ENV}",
-                home.root().display()
-            ),
-        ),
+        KeyChoice::Agent(agent) => load_agent(home, agent),
         KeyChoice::Auto => match key_env {
             KeyEnv::Set(value) => load_key_env(value.expose_secret()),
             KeyEnv::NotUnicode => Err(Error::KeyNotFound(format!(
@@ -255,6 +303,36 @@ pub fn load(choice: &KeyChoice, home: &KeyHome, key_env: &KeyEnv) -> Result<Iden
             KeyEnv::Unset => load_owner(home),
         },
     }
+}
+
+/// Loads an agent's key for the vault `home` is seen from. A key found only in the old shared
+/// place that names another vault is not this vault's: "key not found", saying so.
+fn load_agent(home: &KeyHome, agent: &AgentName) -> Result<Identities> {
+    let path = home.agent_key_path(agent);
+    let expected = home.new_agent_key_path(agent);
+    let identities = read_identity_file(
+        &path,
+        &format!(
+            "this machine has no key of agent '{agent}' for this vault (keys are looked up in {}); pass --key FILE, set {KEY_ENV}, or have the owner run `agent-vault restore-agent {agent} --to {}`",
+            home.root().display(),
+            expected.display()
+        ),
+    )?;
+    let named = identities.vault_comments();
+    if let Some(vault) = home.vault()
+        && path != expected
+        && !named.is_empty()
+        && !named.iter().any(|v| v == vault)
+    {
+        return Err(Error::KeyNotFound(format!(
+            "{} is the key of agent '{agent}' of another vault ({}), and this vault ({vault}) has no key of '{agent}' on this machine at {}; pass --key FILE, set {KEY_ENV}, or have this vault's owner run `agent-vault restore-agent {agent} --to {}`",
+            path.display(),
+            named.join(", "),
+            expected.display(),
+            expected.display()
+        )));
+    }
+    Ok(identities)
 }
 
 /// Loads the identities named by an `AGENT_VAULT_KEY` value: identity text when a line starts

@@ -25,7 +25,8 @@ pub struct Args {
     /// Decrypt with this identity file.
     #[arg(long, value_name = "FILE", conflicts_with = "agent")]
     key: Option<PathBuf>,
-    /// Decrypt with this agent's key from $AGENT_VAULT_HOME/agents/NAME.key.
+    /// Decrypt with this agent's key of this vault, $AGENT_VAULT_HOME/agents/<vault id>/NAME.key
+    /// (or agents/NAME.key, where agent-vault 0.2 kept it).
     #[arg(long, value_name = "NAME")]
     agent: Option<AgentName>,
     /// Do not fetch the upstream branch first.

@@ -59,7 +59,7 @@ pub use exit::{Exit, UsageError};
     name = "agent-vault",
     version,
     propagate_version = true,
-    after_help = "Quick start:\n  agent-vault init\n  agent-vault add-agent deploy-bot\n  printf %s \"$STRIPE_KEY\" | agent-vault set stripe/api-key\n  agent-vault grant deploy-bot stripe\n  AGENT_VAULT_KEY=~/.agent-vault/agents/deploy-bot.key agent-vault get stripe/api-key\n\nExit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 access denied,\n5 integrity failure, 6 vault busy, diverged or dirty."
+    after_help = "Quick start:\n  agent-vault init\n  agent-vault add-agent deploy-bot\n  printf %s \"$STRIPE_KEY\" | agent-vault set stripe/api-key\n  agent-vault grant deploy-bot stripe\n  agent-vault get stripe/api-key --agent deploy-bot\n\nExit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 access denied,\n5 integrity failure, 6 vault busy, diverged or dirty."
 )]
 pub struct Cli {
     /// Use the vault in the git repository at DIR instead of the current directory's.

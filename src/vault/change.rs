@@ -20,7 +20,7 @@ use crate::format::{
     MANIFEST_PATH, SecretMetaFile, agent_public_key_path, secret_enc_path, secret_meta_path,
 };
 use crate::git::{CommitMessage, VaultLock};
-use crate::integrity::{KEY_FILE_COMMENT, SigningKey, Statement, endorsement_tag};
+use crate::integrity::{KEY_FILE_COMMENT, SigningKey, Statement, VAULT_COMMENT, endorsement_tag};
 use crate::keys::{self, Identities};
 use crate::manifest::Manifest;
 use crate::names::{AgentName, SecretPath};
@@ -160,6 +160,9 @@ impl Change<'_> {
         let mut header = vec![format!("agent-vault agent key for '{name}'")];
         if let Some((statement, _)) = &self.signing {
             header.push(format!("{KEY_FILE_COMMENT} {}", statement.verify_key));
+            if let Some(vault) = &statement.vault {
+                header.push(format!("{VAULT_COMMENT} {vault}"));
+            }
         }
         header
     }

@@ -209,11 +209,14 @@ impl Vault {
             .map_err(|e| Error::io(format!("cannot resolve {}", repo.workdir().display()), e))?
             .display()
             .to_string();
-        Ok(Vault {
+        let mut vault = Vault {
             repo,
             settings,
             location,
-        })
+        };
+        let id = vault.peek_vault_id();
+        vault.settings.home = vault.settings.home.clone().for_vault(id);
+        Ok(vault)
     }
 
     /// The repository.

@@ -314,8 +314,42 @@ impl Env {
         self.av_home.join("owner.key")
     }
 
+    /// The key file `add-agent NAME` wrote: `agents/<vault id>/NAME.key` (keys are kept per
+    /// vault; a test has one vault with that agent), else `agents/NAME.key` (a vault without
+    /// an identity).
     pub fn agent_key(&self, name: &str) -> PathBuf {
-        self.av_home.join("agents").join(format!("{name}.key"))
+        let agents = self.av_home.join("agents");
+        let per_vault: Vec<PathBuf> = std::fs::read_dir(&agents)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path().join(format!("{name}.key")))
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        match per_vault.as_slice() {
+            [one] => one.clone(),
+            _ => agents.join(format!("{name}.key")),
+        }
+    }
+
+    /// The vault identity HEAD's statement names (32 hex characters).
+    pub fn vault_id(&self) -> String {
+        let statement = self.git(&["show", "HEAD:.agent-vault/integrity/statement"]);
+        statement
+            .lines()
+            .find_map(|l| l.strip_prefix("vault "))
+            .expect("a version-2 statement")
+            .to_owned()
+    }
+
+    /// Where `add-agent NAME` writes the agent's key in this vault by default.
+    pub fn default_agent_key(&self, name: &str) -> PathBuf {
+        self.av_home
+            .join("agents")
+            .join(self.vault_id())
+            .join(format!("{name}.key"))
     }
 
     /// Runs the stock `age` CLI with `input` on stdin; returns the run.
