@@ -18618,7 +18618,7 @@ Do not trust it; ask the vault owner to run \`agent-vault verify\``);
 }
 
 // src/keys.ts
-import { constants } from "node:fs";
+import { constants, existsSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve as resolve2 } from "node:path";
@@ -18730,7 +18730,8 @@ function chooseKeySource(options, env) {
       kind: "file",
       path: path2,
       origin: `key file ${escapeControl(path2)}`,
-      hint: `put the key of agent '${options.agent}' there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`
+      hint: `put the key of agent '${options.agent}' there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`,
+      agent: { home, name: options.agent }
     };
   }
   const fromEnv = env[KEY_ENV];
@@ -18763,6 +18764,17 @@ function chooseKeySource(options, env) {
     path,
     origin: `key file ${escapeControl(path)}`,
     hint: `this machine has no owner key; pass keyPath, key or agent, set ${KEY_ENV}, or set ${HOME_ENV} to the folder holding owner.key`
+  };
+}
+function forVault(source, vaultId) {
+  if (source.kind !== "file" || !source.agent || vaultId === null) return source;
+  const perVault = join(source.agent.home, "agents", vaultId, `${source.agent.name}.key`);
+  if (!existsSync(perVault) && existsSync(source.path)) return source;
+  return {
+    ...source,
+    path: perVault,
+    origin: `key file ${escapeControl(perVault)}`,
+    hint: `put the key of agent '${source.agent.name}' of this vault there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(source.agent.home)})`
   };
 }
 function isIdentityLine(line) {
@@ -19149,7 +19161,7 @@ function redactUrl(url) {
 function defaultCacheDir(env) {
   const xdg = env["XDG_CACHE_HOME"];
   const base = xdg && xdg.startsWith("/") ? xdg : join3(env["HOME"] || homedir2(), ".cache");
-  return join3(base, "agent-vault", "repos");
+  return join3(base, "agent-vault", "remotes");
 }
 function clonePath(cacheDir, url) {
   const hash = createHash3("sha256").update(url).digest("hex").slice(0, 16);
@@ -19329,6 +19341,8 @@ var Vault = class {
   #location = null;
   #pinLocation = null;
   #key = null;
+  /** The key file `#key` was loaded from (agent keys depend on the vault). */
+  #keyFrom = null;
   #objects = null;
   #lastRefresh = -Infinity;
   #refreshing = null;
@@ -19478,7 +19492,7 @@ var Vault = class {
   /** The CLI's order: vault exists → key → anchors → tree, signature and files → not found → decrypt. */
   async #decrypt(snapshot, path) {
     if (await snapshot.vaultTree() === null) throw this.#notFound();
-    const key = await this.#loadKey();
+    const key = await this.#loadKey(await peekVaultId(snapshot, path));
     const decrypter = key.decrypter();
     decrypter.catch(() => {
     });
@@ -19567,8 +19581,12 @@ var Vault = class {
     this.#warned.add(message);
     this.#warn(message);
   }
-  #loadKey() {
-    this.#key ??= loadIdentities(this.#keySource).then((loaded) => {
+  #loadKey(vaultId) {
+    const source = forVault(this.#keySource, vaultId);
+    const from = source.kind === "file" ? source.path : "text";
+    if (this.#keyFrom !== from) this.#key = null;
+    this.#keyFrom = from;
+    this.#key ??= loadIdentities(source).then((loaded) => {
       let decrypter = null;
       return {
         loaded,
@@ -19865,6 +19883,17 @@ function withDates(info) {
     rotatedAt: { get: () => date(info.rotated), enumerable: false },
     expiresAt: { get: () => date(info.expires), enumerable: false }
   });
+}
+async function peekVaultId(snapshot, path) {
+  try {
+    const walk = await snapshot.walk({ kind: "secret", path });
+    const [bytes] = await snapshot.read(walk, [STATEMENT_REL]);
+    const [header, vault] = (bytes?.toString("latin1") ?? "").split("\n", 2);
+    const id = header === "agent-vault-statement v2" ? vault?.match(/^vault ([0-9a-f]{32})$/)?.[1] : void 0;
+    return id ?? null;
+  } catch {
+    return null;
+  }
 }
 export {
   AgentVaultError,

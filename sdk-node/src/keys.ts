@@ -4,7 +4,7 @@
  * the owner key in `AGENT_VAULT_HOME` (default `~/.agent-vault`). A key that is named but
  * missing is an error, never a reason to try the next source.
  */
-import { constants } from "node:fs";
+import { constants, existsSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -29,6 +29,8 @@ export type KeySource =
       readonly hint: string;
       /** When set, the whole "not found" message: the path must not be shown. */
       readonly redacted?: string;
+      /** An agent's key, whose file depends on the vault (see {@link forVault}). */
+      readonly agent?: { readonly home: string; readonly name: string };
     };
 
 /** Identities loaded from one source; `origin` describes the source for messages. */
@@ -67,6 +69,7 @@ export function chooseKeySource(
       path,
       origin: `key file ${escapeControl(path)}`,
       hint: `put the key of agent '${options.agent}' there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`,
+      agent: { home, name: options.agent },
     };
   }
   const fromEnv = env[KEY_ENV];
@@ -105,6 +108,23 @@ export function chooseKeySource(
     path,
     origin: `key file ${escapeControl(path)}`,
     hint: `this machine has no owner key; pass keyPath, key or agent, set ${KEY_ENV}, or set ${HOME_ENV} to the folder holding owner.key`,
+  };
+}
+
+/**
+ * The key source for the vault with identity `vaultId` (as its statement names it): an agent's
+ * key is `agents/<vault id>/NAME.key` when that file exists (or the old shared place
+ * `agents/NAME.key` does not), else `agents/NAME.key`. Other sources are unchanged.
+ */
+export function forVault(source: KeySource, vaultId: string | null): KeySource {
+  if (source.kind !== "file" || !source.agent || vaultId === null) return source;
+  const perVault = join(source.agent.home, "agents", vaultId, `${source.agent.name}.key`);
+  if (!existsSync(perVault) && existsSync(source.path)) return source;
+  return {
+    ...source,
+    path: perVault,
+    origin: `key file ${escapeControl(perVault)}`,
+    hint: `put the key of agent '${source.agent.name}' of this vault there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(source.agent.home)})`,
   };
 }
 

@@ -679,7 +679,7 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     const xdg = join(v.dir, "xdg");
     const viaXdg = new Vault({ ...opts(v, {}, { XDG_CACHE_HOME: xdg }), repoPath: url });
     assert.equal(await viaXdg.get("stripe/a"), "remote-plaintext-1");
-    assert.ok(existsSync(join(xdg, "agent-vault", "repos")));
+    assert.ok(existsSync(join(xdg, "agent-vault", "remotes")));
 
     // New pushes are picked up on refresh.
     git(["remote", "add", "origin", bare], { cwd: v.repo });
