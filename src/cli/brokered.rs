@@ -23,7 +23,7 @@ pub struct KeyArgs {
     key: Option<PathBuf>,
     /// Decrypt with this agent's key of this vault, $AGENT_VAULT_HOME/agents/<vault id>/NAME.key
     /// (or agents/NAME.key, where agent-vault 0.2 kept it).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = super::complete::agents())]
     agent: Option<AgentName>,
     /// Do not fetch the upstream branch.
     #[arg(long, env = "AGENT_VAULT_OFFLINE", value_parser = falsey())]

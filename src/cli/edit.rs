@@ -35,6 +35,7 @@ use super::{Exit, Globals, UsageError, env, output};
 )]
 pub struct Args {
     /// The secret's path (created if it does not exist).
+    #[arg(add = super::complete::secrets())]
     path: SecretPath,
 }
 

@@ -21,13 +21,14 @@ use super::{Exit, Globals, falsey, output};
 )]
 pub struct Args {
     /// The secret's path.
+    #[arg(add = super::complete::secrets())]
     path: SecretPath,
     /// Decrypt with this identity file.
     #[arg(long, value_name = "FILE", conflicts_with = "agent")]
     key: Option<PathBuf>,
     /// Decrypt with this agent's key of this vault, $AGENT_VAULT_HOME/agents/<vault id>/NAME.key
     /// (or agents/NAME.key, where agent-vault 0.2 kept it).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = super::complete::agents())]
     agent: Option<AgentName>,
     /// Do not fetch the upstream branch first.
     #[arg(long, env = "AGENT_VAULT_OFFLINE", value_parser = falsey())]

@@ -5,6 +5,7 @@ mod add_agent;
 mod audit;
 mod brokered;
 mod check;
+mod complete;
 mod completions;
 mod env;
 mod exit;
@@ -130,6 +131,7 @@ pub fn command() -> clap::Command {
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
+    complete::answer_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

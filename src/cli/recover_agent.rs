@@ -13,6 +13,7 @@ use super::{Exit, Globals, output};
 )]
 pub struct Args {
     /// The agent.
+    #[arg(add = super::complete::agents())]
     name: AgentName,
     /// Where to write the new private key (default: $AGENT_VAULT_HOME/agents/<vault id>/NAME.key,
     /// which `--agent NAME` reads). Never overwritten.

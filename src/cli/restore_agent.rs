@@ -11,6 +11,7 @@ use super::{Exit, Globals, output};
 #[command(after_help = "Example:\n  agent-vault restore-agent deploy-bot --to ./deploy-bot.key")]
 pub struct Args {
     /// The agent.
+    #[arg(add = super::complete::agents())]
     name: AgentName,
     /// The file to create; it must not exist.
     #[arg(long, value_name = "FILE")]

@@ -21,6 +21,7 @@ use super::{Exit, Globals, UsageError, output};
 )]
 pub struct Args {
     /// The secret's path, e.g. `stripe/api-key`; its first segment is the default group.
+    #[arg(add = super::complete::secrets())]
     path: SecretPath,
     /// The value (discouraged: visible in `ps` and shell history).
     #[arg(value_name = "VALUE", conflicts_with = "from_file")]
@@ -29,7 +30,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     from_file: Option<PathBuf>,
     /// The group whose agents may read it (default: kept, else the first path segment).
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", add = super::complete::groups())]
     group: Option<GroupName>,
     /// When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 30min, 6mo, 1y: calendar months and years), or
     /// `never` to remove an expiry.
@@ -37,7 +38,7 @@ pub struct Args {
     expires: Option<String>,
     /// Agents that may read this secret besides its group's (comma-separated; replaces the
     /// list; `--agents ''` empties it).
-    #[arg(long, value_name = "AGENTS", value_parser = agent_list)]
+    #[arg(long, value_name = "AGENTS", value_parser = agent_list, add = super::complete::agent_list())]
     agents: Option<AgentList>,
     /// The environment variable name `run` and `export` give it (default: kept, else derived
     /// from the path: app/api-token → APP_API_TOKEN).
