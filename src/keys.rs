@@ -64,18 +64,32 @@ impl KeyHome {
         self.root.join("owner.key")
     }
 
-    /// Where an agent's key for this vault is read from: `agents/<vault id>/NAME.key` when the
-    /// vault has an identity and that file exists, else `agents/NAME.key` when that exists (a
-    /// key written before keys were kept per vault), else where [`Self::new_agent_key_path`]
-    /// would write it.
+    /// Where an agent's key for this vault is read from: `agents/<vault id>/NAME.key` when it
+    /// exists, else `agents/NAME.key` (where agent-vault 0.2 kept every vault's agent keys),
+    /// else the agent's key of another vault, if this machine has one (the first by folder
+    /// name) — its verify-key and vault lines then say what is wrong: a key of another vault,
+    /// or a vault whose statement was removed or replaced, rather than "key not found" — else
+    /// where [`Self::new_agent_key_path`] would write it.
     pub fn agent_key_path(&self, agent: &AgentName) -> PathBuf {
         let per_vault = self.new_agent_key_path(agent);
         let legacy = self.legacy_agent_key_path(agent);
-        if per_vault.exists() || per_vault == legacy || !legacy.exists() {
-            per_vault
-        } else {
-            legacy
+        if per_vault.exists() {
+            return per_vault;
         }
+        if legacy.exists() {
+            return legacy;
+        }
+        let mut found: Vec<PathBuf> = fs::read_dir(self.root.join("agents"))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path().join(format!("{agent}.key")))
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found.into_iter().next().unwrap_or(per_vault)
     }
 
     /// Where a new key of an agent of this vault is written: `agents/<vault id>/NAME.key`, or
@@ -305,34 +319,17 @@ pub fn load(choice: &KeyChoice, home: &KeyHome, key_env: &KeyEnv) -> Result<Iden
     }
 }
 
-/// Loads an agent's key for the vault `home` is seen from. A key found only in the old shared
-/// place that names another vault is not this vault's: "key not found", saying so.
+/// Loads an agent's key for the vault `home` is seen from ([`KeyHome::agent_key_path`]).
 fn load_agent(home: &KeyHome, agent: &AgentName) -> Result<Identities> {
-    let path = home.agent_key_path(agent);
     let expected = home.new_agent_key_path(agent);
-    let identities = read_identity_file(
-        &path,
+    read_identity_file(
+        &home.agent_key_path(agent),
         &format!(
-            "this machine has no key of agent '{agent}' for this vault (keys are looked up in {}); pass --key FILE, set {KEY_ENV}, or have the owner run `agent-vault restore-agent {agent} --to {}`",
+            "this machine has no key of agent '{agent}' (keys are looked up in {}); pass --key FILE, set {KEY_ENV}, or have the vault's owner run `agent-vault restore-agent {agent} --to {}`",
             home.root().display(),
             expected.display()
         ),
-    )?;
-    let named = identities.vault_comments();
-    if let Some(vault) = home.vault()
-        && path != expected
-        && !named.is_empty()
-        && !named.iter().any(|v| v == vault)
-    {
-        return Err(Error::KeyNotFound(format!(
-            "{} is the key of agent '{agent}' of another vault ({}), and this vault ({vault}) has no key of '{agent}' on this machine at {}; pass --key FILE, set {KEY_ENV}, or have this vault's owner run `agent-vault restore-agent {agent} --to {}`",
-            path.display(),
-            named.join(", "),
-            expected.display(),
-            expected.display()
-        )));
-    }
-    Ok(identities)
+    )
 }
 
 /// Loads the identities named by an `AGENT_VAULT_KEY` value: identity text when a line starts

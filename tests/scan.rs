@@ -167,7 +167,13 @@ fn run_ok(env: &Env, dir: &Path, program: &str, args: &[&str]) -> bool {
         .command(program, dir, false)
         .args(args)
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| {
+            assert!(
+                e.kind() != std::io::ErrorKind::NotFound || !program.starts_with("age"),
+                "this test needs `{program}`, which is not installed: install the age CLI (`apt-get install age`, `brew install age`)"
+            );
+            panic!("cannot start {program}: {e}")
+        });
     if !out.status.success() {
         eprintln!("{program} {args:?}: {}", text(&out));
     }

@@ -92,8 +92,13 @@ fn each_vault_has_its_own_agent_key_and_another_vaults_key_is_named_as_such() {
     // ... and named as another vault's key when it is not this vault's.
     fs::rename(&key_two, env.root().join("two-bot.key")).unwrap();
     get(&two, &["get", "db/pw", "--agent", "deploy-bot"])
+        .code(4)
+        .stderr_has(&format!("is a key of vault {id_one}"))
+        .stderr_has(&format!("agents/{id_two}/"));
+    // With no key of the agent at all: where it belongs, and how to get it.
+    fs::rename(&legacy, env.root().join("one-bot.key")).unwrap();
+    get(&two, &["get", "db/pw", "--agent", "deploy-bot"])
         .code(3)
-        .stderr_has("of another vault")
         .stderr_has(&format!("agents/{id_two}/deploy-bot.key"))
         .stderr_has("restore-agent deploy-bot");
     // restore-agent puts this vault's key where --agent looks for it.

@@ -366,7 +366,7 @@ impl Env {
         let out = self
             .cmd_in(self.root(), "age-keygen", &["-o", path.to_str().unwrap()])
             .output()
-            .expect("spawn age-keygen");
+            .unwrap_or_else(|e| spawn_failed("age-keygen", e));
         assert!(out.status.success(), "age-keygen failed");
         public_key_of(path)
     }
@@ -388,12 +388,30 @@ pub fn skip(what: &str) {
     eprintln!("SKIPPED: {what}");
 }
 
+/// Fails the test for a program that could not be started, saying what to install when it is
+/// missing (the tests use the stock `age` CLI to check interoperability; nothing replaces it).
+#[track_caller]
+pub fn spawn_failed(what: &str, e: std::io::Error) -> ! {
+    let program = what.split_whitespace().next().unwrap_or(what);
+    if e.kind() == std::io::ErrorKind::NotFound {
+        let install = match program {
+            "age" | "age-keygen" => {
+                "install the age CLI: `apt-get install age` (Debian, Ubuntu), `brew install age` (macOS), or see https://age-encryption.org"
+            }
+            "python3" => "install Python 3 (>= 3.9)",
+            _ => "install it (README.md, Prerequisites, lists what the tests need)",
+        };
+        panic!("this test needs `{program}`, which is not installed: {install}");
+    }
+    panic!("cannot start {what}: {e}");
+}
+
 /// Spawns `cmd`, writes `input` to its stdin, and collects the output.
 pub fn run_with_stdin(mut cmd: Command, input: &[u8], what: String) -> Run {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+    let mut child = cmd.spawn().unwrap_or_else(|e| spawn_failed(&what, e));
     let mut stdin = child.stdin.take().unwrap();
     let input = input.to_vec();
     let writer = std::thread::spawn(move || {
