@@ -63,6 +63,22 @@ SECRET_KEY_RE = re.compile(r"^AGE-SECRET-KEY-1[0-9A-Z]+$", re.M)
 PUBLIC_KEY_RE = re.compile(r"^# public key: (age1[0-9a-z]+)$", re.M)
 
 
+def agent_key_file(home: Path, repo: Path, name: str) -> Path:
+    """The key file `add-agent NAME` wrote for the vault in ``repo``: agent keys are kept per
+    vault, ``agents/<vault id>/NAME.key`` (the id from the vault's statement), else
+    ``agents/NAME.key``."""
+    try:
+        lines = (repo / ".agent-vault" / "integrity" / "statement").read_text().split("\n")
+    except OSError:
+        lines = []
+    if len(lines) > 1 and lines[1].startswith("vault "):
+        per_vault = home / "agents" / lines[1][len("vault "):] / f"{name}.key"
+        if per_vault.exists():
+            return per_vault
+    found = sorted((home / "agents").glob(f"*/{name}.key"))
+    return found[0] if found else home / "agents" / f"{name}.key"
+
+
 class AnyTimestamp:
     """Stands for 'a timestamp written by the CLI just now' in a stored expectation."""
 
@@ -676,8 +692,8 @@ class Builder:
         reader_pub = PUBLIC_KEY_RE.search(second).group(1)  # type: ignore[union-attr]
         self.av(home, repo, "add-agent", "reader", "--public-key", reader_pub)
 
-        bot_key = home / "agents" / "deploy-bot.key"
-        ci_key = home / "agents" / "ci.key"
+        bot_key = agent_key_file(home, repo, "deploy-bot")
+        ci_key = agent_key_file(home, repo, "ci")
         ci_key_text = ci_key.read_text()
         ci_raw = SECRET_KEY_RE.search(ci_key_text).group(0)  # type: ignore[union-attr]
         bot_raw = SECRET_KEY_RE.search(bot_key.read_text()).group(0)  # type: ignore[union-attr]
@@ -1009,7 +1025,7 @@ class Builder:
         db_value = b"database password"
         self.set_secret(home, base, "db/password", db_value, "--agents", "deploy-bot")
         bot_key = self.keys / "integrity-bot.key"
-        shutil.copyfile(str(home / "agents" / "deploy-bot.key"), str(bot_key))
+        shutil.copyfile(str(agent_key_file(home, base, "deploy-bot")), str(bot_key))
         bot_key.chmod(0o600)
         if "# agent-vault verify-key: ed25519:" not in bot_key.read_text():
             raise BuildError("add-agent wrote no verify-key comment into the agent key file")
@@ -1194,7 +1210,7 @@ class Builder:
         self.set_secret(home, base, "db/password", b"database password", "--agents", "deploy-bot")
         self.set_secret(home, base, "tls/private", tls_value)
         bot_key = self.keys / "hostile-bot.key"
-        shutil.copyfile(str(home / "agents" / "deploy-bot.key"), str(bot_key))
+        shutil.copyfile(str(agent_key_file(home, base, "deploy-bot")), str(bot_key))
         bot_key.chmod(0o600)
         bot_text = bot_key.read_text()
         bot_raw = SECRET_KEY_RE.search(bot_text).group(0)  # type: ignore[union-attr]
@@ -1608,7 +1624,8 @@ class Builder:
             self.av(many_home, many, "grant", "agent-%02d" % i, "stripe")
         self.set_secret(many_home, many, stripe, b"for forty agents")
         last_key = self.keys / "hostile-agent-39.key"
-        shutil.copyfile(str(many_home / "agents" / "agent-39.key"), str(last_key))
+        shutil.copyfile(str(agent_key_file(many_home, many, "agent-39")), str(last_key))
+        last_key.chmod(0o600)
         self.case("legitimate (40 agents): the last agent reads, no warning", many, nokey, "get",
                   {"value": b"for forty agents"}, path=stripe, key_path=last_key, no_warnings=True)
         self.case("legitimate (40 agents): list, no warning", many, nokey, "list_groups",

@@ -18618,7 +18618,7 @@ Do not trust it; ask the vault owner to run \`agent-vault verify\``);
 }
 
 // src/keys.ts
-import { constants, existsSync } from "node:fs";
+import { constants, existsSync, readdirSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve as resolve2 } from "node:path";
@@ -18767,15 +18767,33 @@ function chooseKeySource(options, env) {
   };
 }
 function forVault(source, vaultId) {
-  if (source.kind !== "file" || !source.agent || vaultId === null) return source;
-  const perVault = join(source.agent.home, "agents", vaultId, `${source.agent.name}.key`);
-  if (!existsSync(perVault) && existsSync(source.path)) return source;
+  if (source.kind !== "file" || !source.agent) return source;
+  const { home, name } = source.agent;
+  const perVault = vaultId === null ? null : join(home, "agents", vaultId, `${name}.key`);
+  let path;
+  if (perVault !== null && existsSync(perVault)) path = perVault;
+  else if (existsSync(source.path)) path = source.path;
+  else path = anyVaultKey(home, name) ?? perVault ?? source.path;
+  if (path === source.path) return source;
   return {
     ...source,
-    path: perVault,
-    origin: `key file ${escapeControl(perVault)}`,
-    hint: `put the key of agent '${source.agent.name}' of this vault there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(source.agent.home)})`
+    path,
+    origin: `key file ${escapeControl(path)}`,
+    hint: `put the key of agent '${name}' of this vault there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`
   };
+}
+function anyVaultKey(home, name) {
+  let folders;
+  try {
+    folders = readdirSync(join(home, "agents")).sort();
+  } catch {
+    return null;
+  }
+  for (const folder of folders) {
+    const path = join(home, "agents", folder, `${name}.key`);
+    if (existsSync(path)) return path;
+  }
+  return null;
 }
 function isIdentityLine(line) {
   return line.slice(0, SECRET_KEY_PREFIX.length).toUpperCase() === SECRET_KEY_PREFIX;

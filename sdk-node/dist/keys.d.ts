@@ -42,8 +42,10 @@ export declare function chooseKeySource(options: {
 }, env: NodeJS.ProcessEnv): KeySource;
 /**
  * The key source for the vault with identity `vaultId` (as its statement names it): an agent's
- * key is `agents/<vault id>/NAME.key` when that file exists (or the old shared place
- * `agents/NAME.key` does not), else `agents/NAME.key`. Other sources are unchanged.
+ * key is `agents/<vault id>/NAME.key` when that file exists, else `agents/NAME.key` (where keys
+ * were kept before), else the agent's key of another vault (whose anchors then report a
+ * replaced or removed statement as such, rather than "key not found"). Other sources are
+ * unchanged.
  */
 export declare function forVault(source: KeySource, vaultId: string | null): KeySource;
 /**

@@ -153,14 +153,20 @@ def read_identity_file(path: Path, hint: str, quiet: bool = False) -> Identities
 
 def agent_key_path(home: Path, agent: str, vault_id: Optional[str]) -> Path:
     """An agent's key file for the vault with identity ``vault_id``:
-    ``agents/<vault id>/NAME.key`` when the vault has an identity and that file exists, else
-    ``agents/NAME.key`` (where keys were kept before they were kept per vault)."""
+    ``agents/<vault id>/NAME.key`` when it exists, else ``agents/NAME.key`` (where keys were
+    kept before they were kept per vault), else the agent's key of another vault (whose anchors
+    then report a replaced or removed statement as such, rather than "key not found")."""
     legacy = home / "agents" / f"{agent}.key"
-    if vault_id is not None:
-        per_vault = home / "agents" / vault_id / f"{agent}.key"
-        if per_vault.exists() or not legacy.exists():
-            return per_vault
-    return legacy
+    per_vault = home / "agents" / vault_id / f"{agent}.key" if vault_id is not None else None
+    if per_vault is not None and per_vault.exists():
+        return per_vault
+    if legacy.exists():
+        return legacy
+    try:
+        found = sorted(p for p in (home / "agents").glob(f"*/{agent}.key") if p.is_file())
+    except OSError:
+        found = []
+    return found[0] if found else (per_vault or legacy)
 
 
 def load_identities(
