@@ -21,6 +21,9 @@ use crate::{Error, Result};
 pub const HOME_ENV: &str = "AGENT_VAULT_HOME";
 /// Environment variable holding a key file's path or a raw `AGE-SECRET-KEY-…` (read by the CLI).
 pub const KEY_ENV: &str = "AGENT_VAULT_KEY";
+/// Environment variable holding the owner key (its file's path or its text) for owners without
+/// `owner.key` in their key home, such as a CI job that rotates secrets (read by the CLI).
+pub const OWNER_KEY_ENV: &str = "AGENT_VAULT_OWNER_KEY";
 
 /// The largest identity file read (a path to `/dev/zero` is an error, not an endless read).
 pub const MAX_KEY_FILE: u64 = 1 << 20;
@@ -34,12 +37,30 @@ pub struct KeyHome {
     root: PathBuf,
     /// The identity of the vault at hand (32 hex characters), when it has one.
     vault: Option<String>,
+    /// `AGENT_VAULT_OWNER_KEY`: when set, the owner key (instead of `owner.key`).
+    owner_env: KeyEnv,
 }
 
 impl KeyHome {
     /// A key home at an explicit folder.
     pub fn at(root: PathBuf) -> Self {
-        KeyHome { root, vault: None }
+        KeyHome {
+            root,
+            vault: None,
+            owner_env: KeyEnv::Unset,
+        }
+    }
+
+    /// This key home with the owner key given by `AGENT_VAULT_OWNER_KEY` (when `env` is set:
+    /// never a fallback to `owner.key`, never written anywhere).
+    pub fn with_owner_key(mut self, env: KeyEnv) -> Self {
+        self.owner_env = env;
+        self
+    }
+
+    /// Whether the owner key comes from `AGENT_VAULT_OWNER_KEY` rather than `owner.key`.
+    pub fn owner_key_from_env(&self) -> bool {
+        !matches!(self.owner_env, KeyEnv::Unset)
     }
 
     /// This key home, seen from the vault with identity `vault` (`None`: unsigned, or signed
@@ -111,8 +132,8 @@ impl KeyHome {
     }
 }
 
-/// The value of `AGENT_VAULT_KEY` as the caller found it.
-#[derive(Debug, Default)]
+/// The value of `AGENT_VAULT_KEY` (or `AGENT_VAULT_OWNER_KEY`) as the caller found it.
+#[derive(Debug, Default, Clone)]
 pub enum KeyEnv {
     /// Not set: the owner key is the fallback.
     #[default]
@@ -310,11 +331,8 @@ pub fn load(choice: &KeyChoice, home: &KeyHome, key_env: &KeyEnv) -> Result<Iden
         KeyChoice::Path(path) => read_identity_file(path, "check the --key path"),
         KeyChoice::Agent(agent) => load_agent(home, agent),
         KeyChoice::Auto => match key_env {
-            KeyEnv::Set(value) => load_key_env(value.expose_secret()),
-            KeyEnv::NotUnicode => Err(Error::KeyNotFound(format!(
-                "{KEY_ENV} is set but is not valid UTF-8, so it is neither a key file's path agent-vault can use nor key text (its value is not shown, in case it is a secret)"
-            ))),
             KeyEnv::Unset => load_owner(home),
+            set => load_env(set, KEY_ENV),
         },
     }
 }
@@ -332,20 +350,31 @@ fn load_agent(home: &KeyHome, agent: &AgentName) -> Result<Identities> {
     )
 }
 
-/// Loads the identities named by an `AGENT_VAULT_KEY` value: identity text when a line starts
-/// with `AGE-SECRET-KEY-` (any case), else a key file's path. Never echoes the value.
-fn load_key_env(value: &str) -> Result<Identities> {
+/// Loads the identities a set key variable (`var`) names. Never echoes the value.
+fn load_env(env: &KeyEnv, var: &str) -> Result<Identities> {
+    match env {
+        KeyEnv::Set(value) => load_key_env(value.expose_secret(), var),
+        _ => Err(Error::KeyNotFound(format!(
+            "{var} is set but is not valid UTF-8, so it is neither a key file's path agent-vault can use nor key text (its value is not shown, in case it is a secret)"
+        ))),
+    }
+}
+
+/// Loads the identities named by an `AGENT_VAULT_KEY` (or `AGENT_VAULT_OWNER_KEY`, `var`)
+/// value: identity text when a line starts with `AGE-SECRET-KEY-` (any case), else a key
+/// file's path. Never echoes the value.
+fn load_key_env(value: &str, var: &str) -> Result<Identities> {
     // Identity text, also a whole key file with its `#` comments (as in
     // `AGENT_VAULT_KEY="$(cat bot.key)"`); never treated, or echoed, as a path.
     if value
         .lines()
         .any(|l| starts_with_key_prefix(l.trim_start()))
     {
-        return parse_identities(value, &format!("the key in {KEY_ENV}"));
+        return parse_identities(value, &format!("the key in {var}"));
     }
     if value.trim().is_empty() {
         return Err(Error::KeyNotFound(format!(
-            "{KEY_ENV} is set but empty (a CI secret that is not defined?); set it to a key file's path or to the key itself, or unset it to use the owner key"
+            "{var} is set but empty (a CI secret that is not defined?); set it to a key file's path or to the key itself, or unset it"
         )));
     }
     let path = Path::new(value.trim());
@@ -361,18 +390,22 @@ fn load_key_env(value: &str) -> Result<Identities> {
         // Not an existing file, and maybe key material (mangled, or a whole key file): the
         // error must not echo the value.
         return Err(Error::KeyNotFound(format!(
-            "{KEY_ENV} is set ({} characters) but is neither an existing key file's path nor age identity text{hint}; set it to a key file's path or to the key itself (its value is not shown, in case it is a secret)",
+            "{var} is set ({} characters) but is neither an existing key file's path nor age identity text{hint}; set it to a key file's path or to the key itself (its value is not shown, in case it is a secret)",
             value.chars().count()
         )));
     }
     read_identity_file(
         path,
-        &format!("{KEY_ENV} names a key file that is missing; fix or unset it"),
+        &format!("{var} names a key file that is missing; fix or unset it"),
     )
 }
 
-/// Loads the owner's identity from the key home.
+/// Loads the owner's identity: `AGENT_VAULT_OWNER_KEY` when set, else `owner.key` of the key
+/// home.
 pub fn load_owner(home: &KeyHome) -> Result<Identities> {
+    if home.owner_key_from_env() {
+        return load_env(&home.owner_env, OWNER_KEY_ENV);
+    }
     read_identity_file(&home.owner_key_path(), "this machine has no owner key")
 }
 
@@ -506,11 +539,12 @@ mod tests {
     #[test]
     fn key_env_accepts_a_whole_key_file_and_never_echoes_other_text() {
         let key = generate(&["a comment before the key".into()]);
-        let loaded = load_key_env(key.file_text.as_str()).expect("a whole key file is key text");
+        let loaded =
+            load_key_env(key.file_text.as_str(), KEY_ENV).expect("a whole key file is key text");
         assert!(loaded.matches_any(std::slice::from_ref(&key.recipient)));
         let secret_line = key.file_text.lines().last().unwrap();
         let mangled = format!("# copied badly\nx{secret_line}");
-        match load_key_env(&mangled) {
+        match load_key_env(&mangled, KEY_ENV) {
             Err(err @ Error::KeyNotFound(_)) => {
                 let shown = err.to_string();
                 assert!(!shown.contains(&secret_line[20..]), "{shown}");

@@ -30,13 +30,13 @@ pub fn hint(
             .unwrap_or_else(|| "`agent-vault list` shows the groups in use".into()),
         Error::AccessDenied { denied, .. } => denied_hint(denied.as_ref()),
         Error::NotOwner { .. } => {
-            "use the owner's machine, or set AGENT_VAULT_HOME to the folder holding the owner's owner.key".into()
+            "use the owner's machine, set AGENT_VAULT_HOME to the folder holding the owner's owner.key, or set AGENT_VAULT_OWNER_KEY to the owner key".into()
         }
         Error::KeyNotFound(message) if message.contains("has no owner key") => {
             if reader {
                 "pass --key FILE or --agent NAME, or set AGENT_VAULT_KEY (a key file's path or the key itself)".into()
             } else {
-                "owner commands use $AGENT_VAULT_HOME/owner.key: set AGENT_VAULT_HOME to the folder holding it, or run them on the owner's machine".into()
+                "owner commands use $AGENT_VAULT_HOME/owner.key: set AGENT_VAULT_HOME to the folder holding it, set AGENT_VAULT_OWNER_KEY to the owner key (its file's path or its text, e.g. from a CI secret), or run them on the owner's machine".into()
             }
         }
         Error::Integrity(e) => integrity_hint(&e.problems),

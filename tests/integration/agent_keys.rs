@@ -224,3 +224,57 @@ fn a_read_without_a_home_creates_nothing() {
     assert_eq!(out.stdout, b"value");
     assert!(!missing.exists(), "a read created {}", missing.display());
 }
+
+#[test]
+fn a_ci_owner_gives_the_owner_key_in_agent_vault_owner_key() {
+    let env = Env::with_vault();
+    let owner_text = fs::read_to_string(env.owner_key()).unwrap();
+    let ci_home = env.root().join("ci-home");
+    let as_ci = |args: &[&str], owner_key: &str, input: &[u8]| {
+        let mut cmd = env.av_cmd(&env.repo, args);
+        cmd.env("AGENT_VAULT_HOME", &ci_home)
+            .env("AGENT_VAULT_OWNER_KEY", owner_key)
+            .env(
+                "AGENT_VAULT_VERIFY_KEY",
+                env.av(&["verify"]).ok().out().trim(),
+            );
+        run_with_stdin(cmd, input, format!("(ci) agent-vault {}", args.join(" ")))
+    };
+    as_ci(&["set", "app/token"], &owner_text, b"rotated")
+        .ok()
+        .no_leak(&owner_text);
+    assert_eq!(
+        as_ci(&["get", "app/token"], &owner_text, b"").ok().stdout,
+        b"rotated"
+    );
+    // Its path works too; set but empty is an error, never another key.
+    let path = env.owner_key();
+    as_ci(&["rm", "app/token"], path.to_str().unwrap(), b"").ok();
+    as_ci(&["set", "app/x"], "", b"v")
+        .code(3)
+        .stderr_has("AGENT_VAULT_OWNER_KEY is set but empty");
+    // init with it never makes an owner key of its own.
+    let fresh = env.root().join("fresh");
+    let mut cmd = env.av_cmd(env.root(), &["init", fresh.to_str().unwrap()]);
+    cmd.env("AGENT_VAULT_HOME", &ci_home)
+        .env("AGENT_VAULT_OWNER_KEY", "");
+    assert_eq!(cmd.output().unwrap().status.code(), Some(3));
+    assert!(!ci_home.join("owner.key").exists());
+    // `run` does not pass it on.
+    env.set("app/y", b"v");
+    let run = as_ci(
+        &[
+            "run",
+            "--secret",
+            "app/y",
+            "--",
+            "sh",
+            "-c",
+            "echo ${AGENT_VAULT_OWNER_KEY:-unset}",
+        ],
+        &owner_text,
+        b"",
+    )
+    .ok();
+    assert_eq!(run.out().trim(), "unset");
+}
