@@ -187,15 +187,7 @@ fn ctrl_d_at_the_prompt_stores_nothing_and_get_ends_its_line_on_a_terminal() {
 fn completions_install_as_their_help_says_on_a_fresh_home() {
     let env = Env::new();
     let help = env.av(&["completions", "--help"]).ok().out();
-    let bin_dir = assert_cmd::cargo::cargo_bin("agent-vault")
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_binary();
     let fresh = env.root().join("fresh-home");
     std::fs::create_dir_all(&fresh).unwrap();
     for (shell, file) in [
@@ -302,10 +294,6 @@ fn the_bash_script_completes_names_through_the_binary() {
     env.set("stripe/api-key", b"v");
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/agent-vault.bash");
-    let bin_dir = assert_cmd::cargo::cargo_bin("agent-vault")
-        .parent()
-        .unwrap()
-        .to_path_buf();
     let test = format!(
         r#"source '{}'
 COMP_WORDS=(agent-vault get str); COMP_CWORD=2; COMP_TYPE=9
@@ -314,14 +302,7 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
         script.display()
     );
     let mut cmd = env.cmd_in(&env.repo, "bash", &["-c", &test]);
-    cmd.env(
-        "PATH",
-        format!(
-            "{}:{}",
-            bin_dir.display(),
-            std::env::var("PATH").unwrap_or_default()
-        ),
-    );
+    cmd.env("PATH", path_with_binary());
     let out = cmd.output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
@@ -329,4 +310,83 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+// What main already fixed, held by tests here: items 2, 19, 21 and 25 of the newcomer issue.
+
+#[test]
+fn without_a_git_identity_nothing_is_committed_and_git_config_is_named() {
+    let env = Env::new();
+    let mut cmd = env.av_cmd(&env.repo, &["init"]);
+    for var in [
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("git config --global user.name"), "{stderr}");
+    assert!(!env.vault_dir().exists());
+}
+
+#[test]
+fn sign_on_an_unchanged_signed_vault_makes_no_commit() {
+    let env = Env::with_vault();
+    env.set("app/x", b"v");
+    let commits = env.commit_count();
+    env.av(&["sign"]).ok().stderr_has("nothing to do");
+    assert_eq!(env.commit_count(), commits);
+}
+
+#[test]
+fn key_format_mistakes_get_a_hint() {
+    let env = Env::with_vault();
+    env.set("app/x", b"value");
+    // A byte order mark an editor added is not part of the key.
+    let with_bom = env.root().join("bom.key");
+    let owner = std::fs::read_to_string(env.owner_key()).unwrap();
+    std::fs::write(&with_bom, format!("\u{feff}{owner}")).unwrap();
+    crate::common::chmod_600(&with_bom);
+    let got = env.av(&["get", "app/x", "--key", with_bom.to_str().unwrap()]);
+    assert_eq!(got.ok().stdout, b"value");
+    // An SSH key given as --key.
+    let ssh = env.root().join("id_ed25519");
+    std::fs::write(
+        &ssh,
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    env.av(&["get", "app/x", "--key", ssh.to_str().unwrap()])
+        .code(1)
+        .stderr_has("looks like an SSH or PEM key");
+    // A quoted ~ the shell did not expand.
+    env.av_env(&["get", "app/x"], &[("AGENT_VAULT_KEY", "'~/bot.key'")])
+        .code(3)
+        .stderr_has("the shell did not expand it");
+}
+
+#[test]
+fn the_hook_is_quiet_on_an_ordinary_commit() {
+    let env = Env::with_vault();
+    env.set("app/x", b"a-long-enough-secret-value");
+    env.set("app/short", b"abc");
+    std::fs::write(env.repo.join("notes.txt"), "nothing secret\n").unwrap();
+    env.git(&["add", "notes.txt"]);
+    let mut commit = env.cmd_in(&env.repo, "git", &["commit", "-q", "-m", "notes"]);
+    let out = commit.env("PATH", path_with_binary()).output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(env.repo.join("more.txt"), "still nothing\n").unwrap();
+    env.git(&["add", "more.txt"]);
+    env.av(&["scan", "--staged", "--verbose"])
+        .ok()
+        .stderr_has("checked against");
 }

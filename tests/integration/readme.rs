@@ -29,15 +29,7 @@ fn readme_quickstart_runs_verbatim_and_leaves_the_checkout_alone() {
     env.git(&["commit", "-q", "-m", "checkout"]);
     let checkout = snapshot(&env.repo);
 
-    let bin_dir = assert_cmd::cargo::cargo_bin("agent-vault")
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_binary();
     let script = quickstart();
     assert!(script.lines().count() >= 5, "{script}");
     let mut cmd = env.cmd_in(&env.repo, "sh", &["-e", "-c", &script]);

@@ -498,6 +498,21 @@ pub fn assert_same_tree(before: &Tree, after: &Tree, what: &str) {
     panic!("{what}: the tree changed on disk: {diffs:?}");
 }
 
+/// `PATH` with the built `agent-vault` first, for what runs it by name (scripts, git hooks).
+pub fn path_with_binary() -> String {
+    let bin = assert_cmd::cargo::cargo_bin("agent-vault");
+    format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// Makes `path` readable by its owner only (as key files are).
+pub fn chmod_600(path: &Path) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 /// Mode bits (permissions only) of `path`.
 pub fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
