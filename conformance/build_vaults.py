@@ -31,7 +31,16 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from v010_format import CONFIG as V010_CONFIG
+from v010_format import GITIGNORE as V010_GITIGNORE
+from v010_format import agents_in_group as v010_agents_in_group
+from v010_format import default_group as v010_default_group
+from v010_format import manifest_yaml as v010_manifest_yaml
+from v010_format import meta_yaml as v010_meta_yaml
+from v010_format import parse_manifest as v010_parse_manifest
+from v010_format import stored_path as v010_stored_path
 
 CASES_VERSION = 2
 
@@ -87,6 +96,18 @@ class AnyTimestamp:
 
 
 TS = AnyTimestamp()
+
+
+class OldSecret(NamedTuple):
+    """A secret as agent-vault 0.1.0 stored it (v010_format.py)."""
+
+    path: str
+    group: str
+    value: bytes
+    created: str
+    rotated: Optional[str]
+    agents: List[str]  # authorized_agents, in 0.1.0's order
+    expires: Optional[str] = None
 
 
 class BuildError(Exception):
@@ -667,6 +688,8 @@ class Builder:
     def build(self) -> None:
         self.build_main()
         self.build_seed_style()
+        self.build_v010()
+        self.build_v010_edges()
         self.build_damaged()
         self.build_broken_manifests()
         self.build_integrity()
@@ -943,6 +966,527 @@ class Builder:
         self.case("seed-style: list agents", repo, nokey, "list_agents", {"result": [
             {"name": "deploy-bot", "groups": ["default", "stripe"], "public_key": seed_bot_pub,
              "escrow": False}]})
+
+    # ----- agent-vault 0.1.0 ---------------------------------------------------------------
+    #
+    # Vaults exactly as agent-vault 0.1.0 left them (v010_format.py: its files byte for byte,
+    # written from the format with stock `age`/`age-keygen` and plain git; no 0.1.0 binary),
+    # read before adoption, adopted with `agent-vault sign`, changed with the CLI's owner
+    # commands, and read again from the same clone, a fresh clone and a clone that is behind.
+
+    def keygen_bare(self, path: Path) -> Tuple[str, str]:
+        """A new key pair from `age-keygen`, saved at `path` as 0.1.0 saves key files (the bare
+        `AGE-SECRET-KEY-1…`, no comment, no newline, mode 0600): (identity, recipient)."""
+        text = self.run(["age-keygen"]).stdout.decode()
+        raw = SECRET_KEY_RE.search(text).group(0)  # type: ignore[union-attr]
+        public = PUBLIC_KEY_RE.search(text).group(1)  # type: ignore[union-attr]
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(raw)
+        path.chmod(0o600)
+        return raw, public
+
+    def lay_out_v010(self, repo: Path, owner: str, owner_pub: str, agents: Dict[str, Tuple[str, str]],
+                     manifest: str, secrets: Sequence[OldSecret],
+                     also: Optional[Dict[str, bytes]] = None) -> None:
+        """Writes and commits a vault in 0.1.0's layout. `agents`: name → (identity, recipient);
+        `also`: more files (relative to `.agent-vault/`) for the edge cases."""
+        vault = repo / ".agent-vault"
+        self.run(["git", "init", "--quiet", "-b", "main", str(repo)])
+        files: Dict[str, bytes] = {
+            "config.yaml": V010_CONFIG.encode(),
+            "owner.pub": owner_pub.encode(),
+            ".gitignore": V010_GITIGNORE.encode(),
+            "manifest.yaml": manifest.encode(),
+        }
+        for name, (raw, public) in agents.items():
+            files["agents/%s/public.key" % name] = public.encode()
+            files["agents/%s/private.key.escrow" % name] = self.age_encrypt(raw.encode(), [owner_pub], armor=False)
+        for s in secrets:
+            recipients = [owner_pub] + [agents[a][1] for a in s.agents]
+            stored = v010_stored_path(s.path)
+            files["secrets/%s.enc" % stored] = self.age_encrypt(s.value, recipients, armor=False)
+            files["secrets/%s.meta" % stored] = v010_meta_yaml(
+                s.path, s.group, s.created, s.rotated, s.agents, s.expires).encode()
+        files.update(also or {})
+        for rel, data in files.items():
+            (vault / rel).parent.mkdir(parents=True, exist_ok=True)
+            (vault / rel).write_bytes(data)
+        self.git(repo, "add", "-A")
+        # 0.1.0's `.gitignore` ignores `*.key`, yet its libgit2 `index.add_path` committed
+        # every public.key: force-added here.
+        if agents:
+            self.git(repo, "add", "-f", ".agent-vault/agents")
+        self.git(repo, "commit", "--quiet", "--no-verify", "-m", "vault written by agent-vault 0.1.0 (%s)" % owner)
+
+    def agent_reads(self, label: str, repo: Path, agent: str, key_file: Path, raw: str, agent_home: Path,
+                    path: str, value: bytes, **checks: Any) -> None:
+        """One agent reads one secret every way a migrating agent may name its key: `key_path`,
+        `agent` (its key file in `agent_home`), `AGENT_VAULT_KEY` as a path and as key text."""
+        nokey = {"AGENT_VAULT_HOME": str(self.empty_home)}
+        expect = {"value": value}
+        self.case("%s: %s reads %s via key_path" % (label, agent, path), repo, nokey, "get", expect,
+                  path=path, key_path=key_file, **checks)
+        self.case("%s: %s reads %s via agent" % (label, agent, path), repo,
+                  {"AGENT_VAULT_HOME": str(agent_home)}, "get", expect, path=path, agent=agent, **checks)
+        self.case("%s: %s reads %s via AGENT_VAULT_KEY (a path)" % (label, agent, path), repo,
+                  dict(nokey, AGENT_VAULT_KEY=str(key_file)), "get", expect, path=path, **checks)
+        self.case("%s: %s reads %s via AGENT_VAULT_KEY (key text)" % (label, agent, path), repo,
+                  dict(nokey, AGENT_VAULT_KEY=raw), "get", expect, path=path, **checks)
+
+    def cli_notes(self, proc: subprocess.CompletedProcess, label: str, wanted: Sequence[str]) -> None:
+        """Build-time checks of what the CLI printed (stderr)."""
+        text = proc.stderr.decode("utf-8", "replace")
+        for w in wanted:
+            if w not in text:
+                self.fail(label, "expected the CLI to say %r" % w, text)
+
+    def cli_check_clean(self, home: Path, repo: Path, label: str) -> Dict[str, Any]:
+        """`agent-vault check --json` must find no error (build-time check of the CLI)."""
+        proc = self.run([str(self.cli), "--vault", str(repo), "check", "--json"],
+                        env={"AGENT_VAULT_HOME": str(home)}, check=False)
+        try:
+            report: Dict[str, Any] = json.loads(proc.stdout.decode())
+        except ValueError:
+            self.fail(label, "expected check --json to print JSON", proc.stderr.decode("utf-8", "replace"))
+            return {}
+        if report.get("error_count") != 0:
+            self.fail(label, "expected check to find no error", report)
+        return report
+
+    def build_v010(self) -> None:
+        """A vault as agent-vault 0.1.0 left it, then adopted and lived in (see above).
+
+        0.1.0's history, as its CLI would have run it (owner "ada"; 0.1.0 keeps insertion
+        order and re-encrypts a group's secrets for the group's agents on grant/revoke):
+        add-agent deploy, ci, old-bot; set stripe/api-key; grant deploy stripe; set
+        stripe/api-key --agents ci (ci only through --agents); set token; grant deploy default;
+        set x --group special (stored at secrets/default/x); grant ci special; set
+        db/prod/password --expires 2099-01-01T00:00:00Z; grant ci db; grant old-bot db; revoke
+        old-bot db; set note --group private (owner only, at secrets/default/note).
+        """
+        base = self.out / "v0.1.0"
+        repo = base / "repo"
+        home = base / "agent-vault-home"  # 0.1.0's ~/.agent-vault: owner.key, agents/<name>.key
+        home.mkdir(parents=True, mode=0o700)
+        _, owner_pub = self.keygen_bare(home / "owner.key")
+        agents: Dict[str, Tuple[str, str]] = {}
+        key_files: Dict[str, Path] = {}
+        for name in ("deploy", "ci", "old-bot"):
+            agents[name] = self.keygen_bare(home / "agents" / ("%s.key" % name))
+            key_files[name] = self.keys / ("v010-%s.key" % name)
+            shutil.copyfile(str(home / "agents" / ("%s.key" % name)), str(key_files[name]))
+        secrets = [
+            OldSecret("stripe/api-key", "stripe", "sk_live_0.1.0 ünïcödé ✓".encode(),
+                      "2025-03-04T05:06:07.123456789Z", "2025-03-05T09:10:11.987654321Z", ["deploy", "ci"]),
+            OldSecret("token", "default", b"tok-0.1.0\n",
+                      "2025-03-06T10:00:00.500Z", "2025-03-06T10:00:01.000001Z", ["deploy"]),
+            OldSecret("x", "special", b"x, set with --group special",
+                      "2025-03-07T11:00:00Z", "2025-03-07T11:00:02.111111111Z", ["ci"]),
+            OldSecret("db/prod/password", "db", b"p@ss w0rd: 'quoted' \"and\" $dollar",
+                      "2025-03-08T12:00:00.222222222Z", "2025-03-08T12:05:00.333333333Z", ["ci"],
+                      expires="2099-01-01T00:00:00Z"),
+            OldSecret("note", "private", b"owner's note\nline two\n",
+                      "2025-03-09T13:00:00.444444444Z", "2025-03-09T13:00:00.444444444Z", []),
+        ]
+        value = {s.path: s.value for s in secrets}
+        manifest = v010_manifest_yaml(
+            [("ada", "owner.pub")],
+            [("deploy", ["stripe", "default"]), ("ci", ["special", "db"]), ("old-bot", [])],
+            [("stripe", ["stripe/api-key"]), ("default", ["token"]), ("special", ["x"]),
+             ("db", ["db/prod/password"]), ("private", ["note"])])
+        self.lay_out_v010(repo, "ada", owner_pub, agents, manifest, secrets)
+        raw = {name: agents[name][0] for name in agents}
+        pub = {name: agents[name][1] for name in agents}
+        readable = {"deploy": ["stripe/api-key", "token"], "ci": ["stripe/api-key", "x", "db/prod/password"]}
+        refused = [("deploy", "x"), ("deploy", "db/prod/password"), ("deploy", "note"), ("ci", "token"),
+                   ("old-bot", "db/prod/password")]
+
+        # Build-time: check reports 0.1.0's --agents grant as a warning, not an error.
+        report = self.cli_check_clean(home, repo, "0.1.0: check before adoption")
+        if "legacy-extra-agents" not in json.dumps(report):
+            self.fail("0.1.0: check before adoption", "expected the legacy-extra-agents warning", report)
+
+        # ----- as 0.1.0 left it (unsigned)
+        label = "0.1.0 layout"
+        owner_env = {"AGENT_VAULT_HOME": str(home)}
+        nokey = {"AGENT_VAULT_HOME": str(self.empty_home)}
+        for s in secrets:
+            self.case("%s: owner reads %s" % (label, s.path), repo, owner_env, "get", {"value": s.value},
+                      path=s.path, warnings=["unsigned"])
+        for agent, paths in readable.items():
+            for path in paths:
+                self.agent_reads(label, repo, agent, key_files[agent], raw[agent], home, path, value[path],
+                                 warnings=["unsigned"])
+        for agent, path in refused:
+            self.case("%s: %s is refused %s" % (label, agent, path), repo, nokey, "get",
+                      {"error": "NotAuthorizedError"}, path=path, key_path=key_files[agent])
+        self.case("%s: a single-segment secret that does not exist" % label, repo, owner_env, "get",
+                  {"error": "SecretNotFoundError"}, path="nope")
+        listing = [
+            self.old_info(secrets[3]), self.old_info(secrets[4]), self.old_info(secrets[0]),
+            self.old_info(secrets[1]), self.old_info(secrets[2]),
+        ]
+        self.case("%s: list" % label, repo, nokey, "list_secrets", {"result": listing}, warnings=["unsigned"])
+        self.case("%s: list group special (stored under secrets/default/)" % label, repo, nokey,
+                  "list_secrets", {"result": [listing[4]]}, group="special")
+        self.case("%s: list group default" % label, repo, nokey, "list_secrets",
+                  {"result": [listing[3]]}, group="default")
+        groups = ["db", "default", "private", "special", "stripe"]
+        self.list_groups_case("%s: list groups" % label, repo, nokey, groups, groups)
+        self.case("%s: list agents" % label, repo, nokey, "list_agents", {"result": [
+            {"name": "ci", "groups": ["db", "special"], "public_key": pub["ci"], "escrow": True},
+            {"name": "deploy", "groups": ["default", "stripe"], "public_key": pub["deploy"], "escrow": True},
+            {"name": "old-bot", "groups": [], "public_key": pub["old-bot"], "escrow": True},
+        ]})
+
+        # A clone made now, before adoption: later it is behind.
+        behind = base / "behind"
+        self.run(["git", "clone", "--quiet", str(repo), str(behind)])
+
+        # ----- adopted: `agent-vault sign` in a clone (the original stays as 0.1.0 left it)
+        adopted = base / "adopted"
+        self.run(["git", "clone", "--quiet", str(repo), str(adopted)])
+        owner_home = base / "owner-home"
+        owner_home.mkdir(mode=0o700)
+        shutil.copyfile(str(home / "owner.key"), str(owner_home / "owner.key"))
+        (owner_home / "owner.key").chmod(0o600)
+        before = self.run(["git", "-C", str(adopted), "rev-list", "--count", "HEAD"]).stdout
+        signed = self.av(owner_home, adopted, "sign")
+        self.cli_notes(signed, "0.1.0: sign adopts", [
+            "moved 'token'", "moved 'x'", "moved 'note'", "!public.key",
+            "extra agents of 'stripe/api-key'"])
+        after = self.run(["git", "-C", str(adopted), "rev-list", "--count", "HEAD"]).stdout
+        if int(after) != int(before) + 1:
+            self.fail("0.1.0: sign adopts", "expected exactly one commit", (before, after))
+        tree = self.run(["git", "-C", str(adopted), "ls-tree", "-r", "--name-only", "HEAD"]).stdout.decode()
+        if "secrets/default/" in tree or ".agent-vault/secrets/token.enc" not in tree:
+            self.fail("0.1.0: sign adopts", "expected secrets/default/* moved to secrets/*", tree)
+        self.av(owner_home, adopted, "verify", "--offline")
+        self.cli_check_clean(owner_home, adopted, "0.1.0: check after adoption")
+        verify_key = self.verify_key_of(adopted)
+
+        label = "0.1.0 adopted"
+        adopted_owner = {"AGENT_VAULT_HOME": str(owner_home)}
+        for s in secrets:
+            self.case("%s: owner reads %s" % (label, s.path), adopted, adopted_owner, "get",
+                      {"value": s.value}, path=s.path, no_warnings=True)
+        for agent, paths in readable.items():
+            for path in paths:
+                self.agent_reads(label, adopted, agent, key_files[agent], raw[agent], home, path, value[path],
+                                 warnings=["first use", verify_key])
+        for agent, path in refused:
+            self.case("%s: %s is refused %s" % (label, agent, path), adopted, nokey, "get",
+                      {"error": "NotAuthorizedError"}, path=path, key_path=key_files[agent])
+        self.case("%s: an agent pinning the verify key reads, no warning" % label, adopted, nokey, "get",
+                  {"value": value["token"]}, path="token", key_path=key_files["deploy"], verify_key=verify_key,
+                  no_warnings=True)
+        self.case("%s: AGENT_VAULT_VERIFY_KEY, no warning" % label, adopted,
+                  dict(nokey, AGENT_VAULT_VERIFY_KEY=verify_key), "get", {"value": value["x"]}, path="x",
+                  key_path=key_files["ci"], no_warnings=True)
+        self.case("%s: the 0.1.0 file path is not a secret path" % label, adopted, adopted_owner, "get",
+                  {"error": "SecretNotFoundError"}, path="default/token")
+        self.case("%s: list" % label, adopted, nokey, "list_secrets", {"result": self.adopted_listing(listing)},
+                  verify_key=verify_key, no_warnings=True)
+        self.list_groups_case("%s: list groups" % label, adopted, nokey, groups, groups, verify_key=verify_key)
+
+        self.build_v010_lived(base, adopted, owner_home, behind, secrets, key_files, pub)
+
+    def old_info(self, s: OldSecret, agents: Optional[List[str]] = None) -> Dict[str, Any]:
+        """A 0.1.0 secret's listing entry: its dates as stored (nanoseconds included)."""
+        return {
+            "path": s.path, "group": s.group, "created": s.created, "rotated": s.rotated,
+            "expires": s.expires, "authorized_agents": list(s.agents if agents is None else agents),
+            "expired": False,
+        }
+
+    @staticmethod
+    def adopted_listing(listing: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """After `sign`: the same paths, groups, dates and readers. The `.meta` of a secret
+        whose 0.1.0 `--agents` grant `sign` records as `extra_agents` is rewritten, with its
+        agents sorted as writers sort lists (stripe/api-key: 0.1.0 stored [deploy, ci])."""
+        out = [dict(e) for e in listing]
+        for e in out:
+            if e["path"] == "stripe/api-key":
+                e["authorized_agents"] = sorted(e["authorized_agents"])
+        return out
+
+    def build_v010_lived(self, base: Path, adopted: Path, owner_home: Path, behind: Path,
+                         secrets: Sequence[OldSecret], key_files: Dict[str, Path], pub: Dict[str, str]) -> None:
+        """The adopted vault after a life of owner commands with the CLI: grant deploy special;
+        revoke deploy stripe (ci keeps stripe/api-key, recorded as an extra agent by `sign`);
+        set token (rotated); set app/new then rm app/new; rm note; add-agent bot4; grant bot4
+        default; remove-agent deploy and old-bot; recover-agent ci. Then read there, from a
+        fresh clone, and from the clone made before adoption (behind, fetched since)."""
+        lived = base / "lived"
+        self.run(["git", "clone", "--quiet", str(adopted), str(lived)])
+        value = {s.path: s.value for s in secrets}
+        rotated = b"token rotated after adoption"
+        self.av(owner_home, lived, "grant", "deploy", "special")
+        self.av(owner_home, lived, "revoke", "deploy", "stripe")
+        self.set_secret(owner_home, lived, "token", rotated)
+        self.set_secret(owner_home, lived, "app/new", b"short-lived")
+        self.av(owner_home, lived, "rm", "app/new")
+        self.av(owner_home, lived, "rm", "note")
+        self.av(owner_home, lived, "add-agent", "bot4")
+        self.av(owner_home, lived, "grant", "bot4", "default")
+        self.av(owner_home, lived, "remove-agent", "deploy")
+        self.av(owner_home, lived, "remove-agent", "old-bot")
+        ci_new = self.keys / "v010-ci-recovered.key"
+        self.av(owner_home, lived, "recover-agent", "ci", "--key-out", str(ci_new))
+        bot4_key = self.keys / "v010-bot4.key"
+        shutil.copyfile(str(owner_home / "agents" / "bot4.key"), str(bot4_key))
+        self.av(owner_home, lived, "verify", "--offline")
+        self.cli_check_clean(owner_home, lived, "0.1.0: check after a life of changes")
+        verify_key = self.verify_key_of(lived)
+        # Stock age on every ciphertext in HEAD: the owner opens each; the removed agents' keys
+        # and ci's key from before its recovery open none.
+        scratch = Path(tempfile.mkdtemp(prefix="v010-enc-", dir=str(self.scratch)))
+        tree = self.run(["git", "-C", str(lived), "ls-tree", "-r", "--name-only", "HEAD", ".agent-vault/secrets"])
+        for rel in tree.stdout.decode().split():
+            if not rel.endswith(".enc"):
+                continue
+            enc = scratch / "x.enc"
+            enc.write_bytes(self.run(["git", "-C", str(lived), "show", "HEAD:%s" % rel]).stdout)
+            if self.run(["age", "-d", "-i", str(owner_home / "owner.key"), str(enc)], check=False).returncode:
+                self.fail("0.1.0: stock age after changes", "expected the owner key to open %s" % rel, "no")
+            for old in ("deploy", "old-bot", "ci"):
+                if self.run(["age", "-d", "-i", str(key_files[old]), str(enc)], check=False).returncode == 0:
+                    self.fail("0.1.0: stock age after changes",
+                              "expected %s's old key not to open %s" % (old, rel), "it opens")
+        shutil.rmtree(str(scratch))
+
+        label = "0.1.0 adopted, then changed"
+        owner_env = {"AGENT_VAULT_HOME": str(owner_home)}
+        nokey = {"AGENT_VAULT_HOME": str(self.empty_home)}
+        now = {"stripe/api-key": value["stripe/api-key"], "token": rotated, "x": value["x"],
+               "db/prod/password": value["db/prod/password"]}
+        for path, v in now.items():
+            self.case("%s: owner reads %s" % (label, path), lived, owner_env, "get", {"value": v}, path=path,
+                      no_warnings=True)
+        for path in ("note", "app/new"):
+            self.case("%s: %s was removed" % (label, path), lived, owner_env, "get",
+                      {"error": "SecretNotFoundError"}, path=path)
+        for path in ("stripe/api-key", "x", "db/prod/password"):
+            self.case("%s: ci's recovered key reads %s" % (label, path), lived, nokey, "get", {"value": now[path]},
+                      path=path, key_path=ci_new, no_warnings=True)
+            self.case("%s: ci's key from before recovery is refused %s" % (label, path), lived, nokey, "get",
+                      {"error": "NotAuthorizedError"}, path=path, key_path=key_files["ci"])
+        ci_new_text = ci_new.read_text()
+        ci_new_raw = SECRET_KEY_RE.search(ci_new_text).group(0)  # type: ignore[union-attr]
+        self.case("%s: ci's recovered key as AGENT_VAULT_KEY text" % label, lived,
+                  dict(nokey, AGENT_VAULT_KEY=ci_new_text), "get", {"value": now["stripe/api-key"]},
+                  path="stripe/api-key", no_warnings=True, never_printed=[ci_new_raw])
+        for agent, path in (("deploy", "token"), ("deploy", "x"), ("old-bot", "db/prod/password")):
+            self.case("%s: removed agent %s is refused %s" % (label, agent, path), lived, nokey, "get",
+                      {"error": "NotAuthorizedError"}, path=path, key_path=key_files[agent])
+        self.case("%s: new agent bot4 reads token" % label, lived, owner_env, "get", {"value": rotated},
+                  path="token", agent="bot4", no_warnings=True)
+        self.case("%s: new agent bot4 is refused stripe/api-key" % label, lived, owner_env, "get",
+                  {"error": "NotAuthorizedError"}, path="stripe/api-key", agent="bot4")
+        by_path = {s.path: s for s in secrets}
+        listing = [
+            self.old_info(by_path["db/prod/password"]),
+            self.old_info(by_path["stripe/api-key"], ["ci"]),
+            dict(self.old_info(by_path["token"], ["bot4"]), rotated=TS),
+            self.old_info(by_path["x"]),
+        ]
+        self.case("%s: list" % label, lived, nokey, "list_secrets", {"result": listing},
+                  verify_key=verify_key, no_warnings=True)
+        bot4_pub = (lived / ".agent-vault" / "agents" / "bot4" / "public.key").read_text().strip()
+        ci_pub = (lived / ".agent-vault" / "agents" / "ci" / "public.key").read_text().strip()
+        if ci_pub == pub["ci"]:
+            self.fail("0.1.0: recover-agent", "expected ci's public key to change", ci_pub)
+        self.case("%s: list agents" % label, lived, nokey, "list_agents", {"result": [
+            {"name": "bot4", "groups": ["default"], "public_key": bot4_pub, "escrow": True},
+            {"name": "ci", "groups": ["db", "special"], "public_key": ci_pub, "escrow": True},
+        ]})
+
+        # A fresh clone on the owner's other machine: only the owner key, no pins.
+        fresh = base / "fresh"
+        self.run(["git", "clone", "--quiet", str(lived), str(fresh)])
+        fresh_home = base / "fresh-owner-home"
+        fresh_home.mkdir(mode=0o700)
+        shutil.copyfile(str(owner_home / "owner.key"), str(fresh_home / "owner.key"))
+        label = "0.1.0 adopted and changed, fresh clone"
+        self.case("%s: owner on a fresh home reads token" % label, fresh, {"AGENT_VAULT_HOME": str(fresh_home)},
+                  "get", {"value": rotated}, path="token", no_warnings=True)
+        self.case("%s: list" % label, fresh, nokey, "list_secrets", {"result": listing},
+                  verify_key=verify_key, no_warnings=True)
+
+        # The clone made before adoption, now behind: it fetches the changed vault; its HEAD
+        # and checkout still hold 0.1.0's layout. Readers read the fetched upstream.
+        self.git(behind, "remote", "set-url", "origin", str(lived))
+        self.git(behind, "fetch", "--quiet", "origin")
+        behind_home = base / "behind-owner-home"
+        behind_home.mkdir(mode=0o700)
+        shutil.copyfile(str(owner_home / "owner.key"), str(behind_home / "owner.key"))
+        label = "0.1.0 clone behind (fetched)"
+        self.case("%s: owner on its own home reads token" % label, behind, {"AGENT_VAULT_HOME": str(behind_home)},
+                  "get", {"value": rotated}, path="token", no_warnings=True)
+        self.case("%s: bot4 reads token" % label, behind, nokey, "get", {"value": rotated}, path="token",
+                  key_path=bot4_key, no_warnings=True)
+        self.case("%s: ci's key from before recovery is refused" % label, behind, nokey, "get",
+                  {"error": "NotAuthorizedError"}, path="x", key_path=key_files["ci"], verify_key=verify_key)
+        self.case("%s: list" % label, behind, nokey, "list_secrets", {"result": listing},
+                  verify_key=verify_key, no_warnings=True)
+
+        # After adoption an agent's public key swapped by someone with push access: refused.
+        swapped = base / "swapped"
+        self.run(["git", "clone", "--quiet", str(lived), str(swapped)])
+        _, attacker_pub = self.keygen_bare(self.keys / "v010-attacker.key")
+        (swapped / ".agent-vault" / "agents" / "bot4" / "public.key").write_text(attacker_pub + "\n")
+        self.commit_all(swapped, "swap bot4's public key")
+        label = "0.1.0 adopted, then bot4's public key swapped"
+        self.case("%s: bot4 (anchored by its key file)" % label, swapped, nokey, "get",
+                  {"error": "IntegrityError"}, path="token", key_path=bot4_key)
+        self.case("%s: owner" % label, swapped, {"AGENT_VAULT_HOME": str(fresh_home)}, "get",
+                  {"error": "IntegrityError"}, path="x")
+        self.case("%s: list" % label, swapped, nokey, "list_secrets", {"error": "IntegrityError"},
+                  verify_key=verify_key)
+
+        self.build_v010_old_writer(base, lived, fresh_home, now, verify_key)
+
+    def set_like_v010(self, repo: Path, secret: str, value: bytes, now: str) -> None:
+        """What agent-vault 0.1.0's `set SECRET VALUE` does to a vault (src/core/vault.rs,
+        `set_secret`), with stock age and plain git: re-reads the manifest and the secret's
+        .meta through its serde structs (keys it does not know are dropped), encrypts to the
+        owner and the group's agents, writes the files where 0.1.0 puts them, saves the
+        manifest, and commits (libgit2: no hooks)."""
+        vault = repo / ".agent-vault"
+        owners, agents, groups = v010_parse_manifest((vault / "manifest.yaml").read_text())
+        group = v010_default_group(secret)
+        for name, listed in groups:
+            if name == group and secret not in listed:
+                listed.append(secret)
+        if group not in [g for g, _ in groups]:
+            groups.append((group, [secret]))
+        readers = v010_agents_in_group(agents, group)
+        owner_pub = (vault / "owner.pub").read_text().strip()
+        recipients = [owner_pub] + [(vault / "agents" / a / "public.key").read_text().strip() for a in readers]
+        stored = v010_stored_path(secret)
+        enc, meta = vault / "secrets" / (stored + ".enc"), vault / "secrets" / (stored + ".meta")
+        enc.parent.mkdir(parents=True, exist_ok=True)
+        enc.write_bytes(self.age_encrypt(value, recipients, armor=False))
+        created, expires = now, None
+        if meta.exists():  # an update keeps `created` and `expires`
+            old = dict(line.split(": ", 1) for line in meta.read_text().splitlines() if ": " in line)
+            created, expires = old["created"], old.get("expires")
+        meta.write_text(v010_meta_yaml(secret, group, created, now, readers, expires))
+        (vault / "manifest.yaml").write_text(v010_manifest_yaml(owners, agents, groups))
+        self.git(repo, "add", "-f", str(enc), str(meta), str(vault / "manifest.yaml"))
+        self.git(repo, "commit", "--quiet", "--no-verify", "-m", "agent-vault: set secret '%s'" % secret)
+
+    def build_v010_old_writer(self, base: Path, lived: Path, fresh_home: Path, now: Dict[str, bytes],
+                              verify_key: str) -> None:
+        """agent-vault 0.1.0 still in someone's hands after adoption: its `set` of an existing
+        nested secret, of an existing single-segment one, and of a new one, on the signed vault.
+        What readers do follows from the bytes (the expectation says which): a changed manifest
+        fails every read; the changed secret and every listing fail; a single-segment `set`
+        writes secrets/default/P, where no signed reader looks for P."""
+        owner_env = {"AGENT_VAULT_HOME": str(fresh_home)}
+        nokey = {"AGENT_VAULT_HOME": str(self.empty_home)}
+        manifest = (lived / ".agent-vault" / "manifest.yaml").read_bytes()
+        for name, secret, other in (("nested", "db/prod/password", "x"), ("single", "token", "x"),
+                                    ("new", "db/replica", "x")):
+            repo = base / ("set-by-0.1.0-%s" % name)
+            self.run(["git", "clone", "--quiet", str(lived), str(repo)])
+            self.set_like_v010(repo, secret, b"set by agent-vault 0.1.0", "2026-01-02T03:04:05.678901234Z")
+            changed = (repo / ".agent-vault" / "manifest.yaml").read_bytes() != manifest
+            label = "0.1.0's set of %s after adoption%s" % (
+                secret, " (manifest changed)" if changed else " (manifest bytes unchanged)")
+            if secret not in now:
+                self.case("%s: get %s" % (label, secret), repo, owner_env, "get", {"error": "IntegrityError"},
+                          path=secret)
+            elif secret == "token" and not changed:
+                # 0.1.0 wrote secrets/default/token.*: a single get reads secrets/token.*, as signed.
+                self.case("%s: get %s still reads the signed value" % (label, secret), repo, owner_env, "get",
+                          {"value": now[secret]}, path=secret)
+            else:
+                self.case("%s: get %s" % (label, secret), repo, owner_env, "get", {"error": "IntegrityError"},
+                          path=secret)
+            if changed:
+                self.case("%s: get %s" % (label, other), repo, owner_env, "get", {"error": "IntegrityError"},
+                          path=other)
+            else:
+                self.case("%s: get %s (untouched)" % (label, other), repo, owner_env, "get",
+                          {"value": now[other]}, path=other)
+            self.case("%s: list" % label, repo, nokey, "list_secrets", {"error": "IntegrityError"},
+                      verify_key=verify_key)
+        # Signed vaults never read 0.1.0's place: with secrets/token.* deleted (plain git) and
+        # 0.1.0's secrets/default/token.* present, token is a signed secret deleted: tampering.
+        repo = base / "set-by-0.1.0-single-then-deleted"
+        self.run(["git", "clone", "--quiet", str(base / "set-by-0.1.0-single"), str(repo)])
+        self.git(repo, "rm", "--quiet", ".agent-vault/secrets/token.enc", ".agent-vault/secrets/token.meta")
+        self.git(repo, "commit", "--quiet", "--no-verify", "-m", "delete token's signed files")
+        self.case("0.1.0's set of token after adoption, then secrets/token.* deleted: get token", repo,
+                  owner_env, "get", {"error": "IntegrityError"}, path="token")
+
+    def build_v010_edges(self) -> None:
+        """Unsigned vaults in 0.1.0's layout at the edges of docs/format.md's rule for it (a
+        single-segment secret P is read from secrets/default/P.* when secrets/P.* are absent and
+        the manifest lists P but not default/P):
+
+        * `api` and `default/api` both listed (0.1.0's `set api` and `set default/api` share
+          secrets/default/api.*): `api` is not found, `default/api` reads;
+        * `both`, with files at both places: secrets/both.* wins;
+        * `ghost`, listed with no files: not found;
+        * `rot`, a .meta without `rotated` (0.1.0 always writes it; older vaults did not) and an
+          expiry in the past;
+        * a manifest that does not parse: nothing is read from the 0.1.0 place.
+        """
+        base = self.out / "v0.1.0-edges"
+        repo = base / "repo"
+        home = base / "agent-vault-home"
+        home.mkdir(parents=True, mode=0o700)
+        _, owner_pub = self.keygen_bare(home / "owner.key")
+        secrets = [
+            OldSecret("default/api", "default", b"default/api's value", "2025-04-01T00:00:00.100Z",
+                      "2025-04-01T00:00:00.100Z", []),
+            OldSecret("both", "default", b"both at 0.1.0's place", "2025-04-02T00:00:00Z",
+                      "2025-04-02T00:00:00Z", []),
+            OldSecret("rot", "default", b"old and expired", "2025-04-03T00:00:00.123456789Z", None, [],
+                      expires="2025-06-01T00:00:00Z"),
+        ]
+        manifest = v010_manifest_yaml([("ada", "owner.pub")], [],
+                                      [("default", ["api", "default/api", "both", "ghost", "rot"])])
+        new_place = b"both at the new place"
+        also = {
+            "secrets/both.enc": self.age_encrypt(new_place, [owner_pub], armor=False),
+            "secrets/both.meta": v010_meta_yaml("both", "default", "2025-05-01T00:00:00Z",
+                                                "2025-05-01T00:00:00Z", []).encode(),
+        }
+        self.lay_out_v010(repo, "ada", owner_pub, {}, manifest, secrets, also)
+        env = {"AGENT_VAULT_HOME": str(home)}
+        label = "0.1.0 layout, edges"
+        self.case("%s: api, listed also as default/api, is not read from secrets/default/" % label, repo, env,
+                  "get", {"error": "SecretNotFoundError"}, path="api")
+        self.case("%s: default/api reads" % label, repo, env, "get", {"value": secrets[0].value},
+                  path="default/api", warnings=["unsigned"])
+        self.case("%s: secrets/both.* win over secrets/default/both.*" % label, repo, env, "get",
+                  {"value": new_place}, path="both")
+        self.case("%s: listed without files" % label, repo, env, "get", {"error": "SecretNotFoundError"},
+                  path="ghost")
+        self.case("%s: no rotated, expired" % label, repo, env, "get", {"value": secrets[2].value}, path="rot",
+                  warnings=["expired", "unsigned"])
+        nothing = {"group": "default", "created": None, "rotated": None, "expires": None,
+                   "authorized_agents": [], "expired": False}
+        self.case("%s: list" % label, repo, env, "list_secrets", {"result": [
+            dict(nothing, path="api"),
+            dict(self.old_info(secrets[1]), created="2025-05-01T00:00:00Z", rotated="2025-05-01T00:00:00Z"),
+            self.old_info(secrets[0]),
+            dict(nothing, path="ghost"),
+            dict(self.old_info(secrets[2]), expired=True),
+        ]})
+
+        broken = base / "broken-manifest"
+        token = OldSecret("token", "default", b"token", "2025-04-04T00:00:00Z", "2025-04-04T00:00:00Z", [])
+        nested = OldSecret("a/b", "a", b"nested", "2025-04-04T00:00:00Z", "2025-04-04T00:00:00Z", [])
+        self.lay_out_v010(broken, "ada", owner_pub, {}, "version: 1\ngroups: [unclosed\n", [token, nested])
+        label = "0.1.0 layout, unparsable manifest"
+        self.case("%s: a nested secret reads (get reads no manifest)" % label, broken, env, "get",
+                  {"value": b"nested"}, path="a/b", warnings=["unsigned"])
+        self.case("%s: a single-segment secret is not read from secrets/default/" % label, broken, env, "get",
+                  {"error": "SecretNotFoundError"}, path="token")
 
     def build_damaged(self) -> None:
         """A CLI-written vault whose ciphertexts and one .meta were damaged, committed, and then

@@ -23,6 +23,14 @@ export declare class AgentVaultError extends Error {
         cause?: unknown;
     });
 }
+/**
+ * @deprecated agent-vault 0.1.0's name of {@link AgentVaultError}, kept so that
+ * `import { VaultError }` and `instanceof VaultError` in 0.1.0-era code keep working: use
+ * `AgentVaultError`.
+ */
+export declare const VaultError: typeof AgentVaultError;
+/** @deprecated agent-vault 0.1.0's name of {@link AgentVaultError}. */
+export type VaultError = AgentVaultError;
 /** A vault file cannot be read or parsed, a ciphertext is corrupt, a key file is malformed, or
  * a value read with `get()` is not UTF-8 text. `code` 1. */
 export declare class FormatError extends AgentVaultError {

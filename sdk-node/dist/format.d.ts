@@ -38,6 +38,17 @@ export interface Manifest {
 export declare function parseSimpleManifest(bytes: Uint8Array): Manifest | null;
 /** Parses `manifest.yaml`. */
 export declare function parseManifest(bytes: Uint8Array): Manifest;
+/** The group whose folder agent-vault 0.1.0 stored single-segment secrets in. */
+export declare const LEGACY_GROUP = "default";
+/**
+ * The single-segment secrets among `candidates` that an *unsigned* vault stores where
+ * agent-vault 0.1.0 put them, `secrets/default/<secret>.*` (docs/format.md, "Vaults written by
+ * agent-vault 0.1.0"): those the manifest lists while it does not list `default/<secret>`. The
+ * caller applies it only when `secrets/<secret>.*` are both absent. A manifest that is missing
+ * or does not parse as the CLI parses it (every name valid) moves nothing: the secret is then
+ * simply not found, as with the CLI.
+ */
+export declare function legacySecrets(manifest: Uint8Array | null, candidates: readonly string[]): string[];
 /** A secret's `.meta` file. */
 export interface SecretMeta {
     readonly name: string;

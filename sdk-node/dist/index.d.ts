@@ -12,4 +12,4 @@
  */
 export { Vault } from "./vault.js";
 export type { VaultOptions, SecretInfo, AgentInfo } from "./vault.js";
-export { AgentVaultError, FormatError, InvalidInputError, IntegrityError, KeyNotFoundError, NotAuthorizedError, SecretNotFoundError, VaultNotFoundError, } from "./errors.js";
+export { AgentVaultError, FormatError, InvalidInputError, IntegrityError, KeyNotFoundError, NotAuthorizedError, SecretNotFoundError, VaultNotFoundError, VaultError, } from "./errors.js";

@@ -17118,6 +17118,7 @@ var AgentVaultError = class extends Error {
     this.name = new.target.name;
   }
 };
+var VaultError = AgentVaultError;
 var FormatError = class extends AgentVaultError {
   /** Creates the error; `options.cause` keeps the underlying error. */
   constructor(message, options) {
@@ -17269,6 +17270,63 @@ async function makeDecrypter(loaded) {
 
 // src/format.ts
 var import_yaml = __toESM(require_dist(), 1);
+
+// src/names.ts
+var MAX_SECRET_PATH_LEN = 200;
+var MAX_SEGMENT_LEN = 100;
+var MAX_NAME_LEN = 64;
+var SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+var NAME = /^[a-z0-9][a-z0-9._-]*$/;
+var PATH_RULE = "use `/`-separated segments of letters, digits, `_`, `.` and `-`, each starting with a letter, digit or `_` (e.g. `stripe/api-key`)";
+var NAME_RULE = "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters";
+function shown(value) {
+  return `"${escapeControl([...value].slice(0, 80).join(""))}"`;
+}
+function checkSecretPath(value) {
+  if (typeof value !== "string") {
+    throw new InvalidInputError(`invalid secret path: expected a string, got ${typeof value}`);
+  }
+  const bad = (reason) => {
+    throw new InvalidInputError(`invalid secret path ${shown(value)}: ${reason}`);
+  };
+  if (value.length === 0) bad("it is empty");
+  if (Buffer.byteLength(value, "utf8") > MAX_SECRET_PATH_LEN) {
+    bad(`it is longer than ${MAX_SECRET_PATH_LEN} bytes`);
+  }
+  if (value.startsWith("/")) bad("it must not start with `/`");
+  for (const segment of value.split("/")) {
+    if (segment.length === 0) bad(`it has an empty segment; ${PATH_RULE}`);
+    if (segment.length > MAX_SEGMENT_LEN) bad(`a segment is longer than ${MAX_SEGMENT_LEN} bytes`);
+    if (!SEGMENT.test(segment)) bad(PATH_RULE);
+    if (segment.endsWith(".enc") || segment.endsWith(".meta")) {
+      bad("segments must not end in `.enc` or `.meta`");
+    }
+  }
+  return value;
+}
+function isSecretPath(value) {
+  try {
+    checkSecretPath(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function isName(value) {
+  return value.length > 0 && value.length <= MAX_NAME_LEN && NAME.test(value);
+}
+function checkName(what, value) {
+  if (typeof value !== "string") {
+    throw new InvalidInputError(`invalid ${what}: expected a string, got ${typeof value}`);
+  }
+  if (value.length === 0) throw new InvalidInputError(`invalid ${what} "": it is empty`);
+  if (value.length > MAX_NAME_LEN || !NAME.test(value)) {
+    throw new InvalidInputError(`invalid ${what} ${shown(value)}: ${NAME_RULE}`);
+  }
+  return value;
+}
+
+// src/format.ts
 var FORMAT_VERSION = 1;
 var VAULT_DIR = ".agent-vault";
 var CONFIG_PATH = `${VAULT_DIR}/config.yaml`;
@@ -17490,6 +17548,20 @@ function parseManifest(bytes) {
     secrets: g.stringList("secrets", "groups[].")
   }));
   return { agents, groups };
+}
+var LEGACY_GROUP = "default";
+function legacySecrets(manifest, candidates) {
+  if (!manifest) return [];
+  let parsed;
+  try {
+    parsed = parseManifest(manifest);
+  } catch {
+    return [];
+  }
+  const names = [...parsed.agents.flatMap((a) => [a.name, ...a.groups]), ...parsed.groups.map((g) => g.name)];
+  const listed = new Set(parsed.groups.flatMap((g) => g.secrets));
+  if (!names.every(isName) || ![...listed].every(isSecretPath)) return [];
+  return candidates.filter((s) => !s.includes("/") && listed.has(s) && !listed.has(`${LEGACY_GROUP}/${s}`));
 }
 var META_KEYS = /* @__PURE__ */ new Set([
   "name",
@@ -17901,61 +17973,6 @@ var ObjectReader = class {
     if (this.#queue.length === 0 && this.#child) this.#setRef(this.#child, false);
   }
 };
-
-// src/names.ts
-var MAX_SECRET_PATH_LEN = 200;
-var MAX_SEGMENT_LEN = 100;
-var MAX_NAME_LEN = 64;
-var SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-var NAME = /^[a-z0-9][a-z0-9._-]*$/;
-var PATH_RULE = "use `/`-separated segments of letters, digits, `_`, `.` and `-`, each starting with a letter, digit or `_` (e.g. `stripe/api-key`)";
-var NAME_RULE = "use lowercase letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters";
-function shown(value) {
-  return `"${escapeControl([...value].slice(0, 80).join(""))}"`;
-}
-function checkSecretPath(value) {
-  if (typeof value !== "string") {
-    throw new InvalidInputError(`invalid secret path: expected a string, got ${typeof value}`);
-  }
-  const bad = (reason) => {
-    throw new InvalidInputError(`invalid secret path ${shown(value)}: ${reason}`);
-  };
-  if (value.length === 0) bad("it is empty");
-  if (Buffer.byteLength(value, "utf8") > MAX_SECRET_PATH_LEN) {
-    bad(`it is longer than ${MAX_SECRET_PATH_LEN} bytes`);
-  }
-  if (value.startsWith("/")) bad("it must not start with `/`");
-  for (const segment of value.split("/")) {
-    if (segment.length === 0) bad(`it has an empty segment; ${PATH_RULE}`);
-    if (segment.length > MAX_SEGMENT_LEN) bad(`a segment is longer than ${MAX_SEGMENT_LEN} bytes`);
-    if (!SEGMENT.test(segment)) bad(PATH_RULE);
-    if (segment.endsWith(".enc") || segment.endsWith(".meta")) {
-      bad("segments must not end in `.enc` or `.meta`");
-    }
-  }
-  return value;
-}
-function isSecretPath(value) {
-  try {
-    checkSecretPath(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-function isName(value) {
-  return value.length > 0 && value.length <= MAX_NAME_LEN && NAME.test(value);
-}
-function checkName(what, value) {
-  if (typeof value !== "string") {
-    throw new InvalidInputError(`invalid ${what}: expected a string, got ${typeof value}`);
-  }
-  if (value.length === 0) throw new InvalidInputError(`invalid ${what} "": it is empty`);
-  if (value.length > MAX_NAME_LEN || !NAME.test(value)) {
-    throw new InvalidInputError(`invalid ${what} ${shown(value)}: ${NAME_RULE}`);
-  }
-  return value;
-}
 
 // src/statement.ts
 import {
@@ -19454,13 +19471,14 @@ var Vault = class {
    */
   async listSecrets(group) {
     if (group !== void 0 && group !== null) checkName("group name", group);
-    const { files } = await this.#listing();
+    const { files, walk } = await this.#listing();
     const manifest = await this.#manifest(files);
     if (group !== void 0 && group !== null && !groupNames(manifest).includes(group)) {
       throw new SecretNotFoundError(`group '${group}' not found: listSecrets() without a group shows the groups in use`);
     }
     const listed = allSecrets(manifest).filter(([, g]) => group === void 0 || group === null || g === group);
     const metas = await files.read(listed.map(([p]) => metaRel(p)));
+    if (!files.signed) await this.#legacyMetas(files, walk, listed, metas);
     return listed.map(([path, listedGroup], i) => {
       const bytes = metas[i];
       if (!bytes) {
@@ -19507,6 +19525,21 @@ var Vault = class {
   close() {
     this.#objects?.close();
   }
+  /**
+   * In an unsigned vault, the `.meta` of each listed single-segment secret whose files are where
+   * agent-vault 0.1.0 put them, `secrets/default/<secret>.*` (docs/format.md, "Vaults written
+   * by agent-vault 0.1.0"): fills the gaps of `metas` (in the order of `listed`).
+   */
+  async #legacyMetas(files, walk, listed, metas) {
+    const absent = (p) => walk.lookup(encRel(p)) === null && walk.lookup(metaRel(p)) === null;
+    const candidates = listed.map(([p]) => p).filter((p) => !p.includes("/") && absent(p));
+    if (candidates.length === 0) return;
+    const [manifest] = await files.read([MANIFEST]);
+    const moved = new Set(legacySecrets(manifest ?? null, candidates));
+    const at = listed.flatMap(([p], i) => moved.has(p) ? [[i, p]] : []);
+    const found = await files.read(at.map(([, p]) => metaRel(`${LEGACY_GROUP}/${p}`)));
+    at.forEach(([i], k) => metas[i] = found[k] ?? null);
+  }
   /** The CLI's order: vault exists → key → anchors → tree, signature and files → not found → decrypt. */
   async #decrypt(snapshot, path) {
     if (await snapshot.vaultTree() === null) throw this.#notFound();
@@ -19525,7 +19558,16 @@ var Vault = class {
       key.loaded.identities.map((i) => i.identity),
       (statement) => verifyForGet(snapshot, walk, statement, path, [CONFIG])
     );
-    const [config, ciphertext, metaBytes] = await files.read([CONFIG, enc, meta]);
+    const [config, ...own] = await files.read([CONFIG, enc, meta]);
+    let [ciphertext, metaBytes] = own;
+    if (!files.signed && !ciphertext && !metaBytes) {
+      const [manifest] = await files.read([MANIFEST]);
+      if (legacySecrets(manifest ?? null, [path]).length > 0) {
+        const stored = `${LEGACY_GROUP}/${path}`;
+        const old = await snapshot.walk({ kind: "secret", path: stored });
+        [ciphertext, metaBytes] = await snapshot.read(old, [encRel(stored), metaRel(stored)]);
+      }
+    }
     if (!config) throw missingConfig();
     if (!ciphertext) throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
     checkConfig(config);
@@ -19571,7 +19613,7 @@ var Vault = class {
     const decision = decideTrust(bytes ?? null, { anchors, identities, location, pins });
     for (const warning of decision.warnings) this.#warnOnce(warning);
     const statement = decision.statement;
-    if (!statement) return { read: (rels) => snapshot.read(walk, rels) };
+    if (!statement) return { signed: false, read: (rels) => snapshot.read(walk, rels) };
     const verified = await verify(statement);
     if (decision.update) {
       try {
@@ -19584,6 +19626,7 @@ var Vault = class {
       }
     }
     return {
+      signed: true,
       async read(rels) {
         return rels.map((rel) => {
           const b = verified.get(rel);
@@ -19922,5 +19965,6 @@ export {
   NotAuthorizedError,
   SecretNotFoundError,
   Vault,
+  VaultError,
   VaultNotFoundError
 };

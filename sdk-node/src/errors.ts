@@ -28,6 +28,15 @@ export class AgentVaultError extends Error {
   }
 }
 
+/**
+ * @deprecated agent-vault 0.1.0's name of {@link AgentVaultError}, kept so that
+ * `import { VaultError }` and `instanceof VaultError` in 0.1.0-era code keep working: use
+ * `AgentVaultError`.
+ */
+export const VaultError = AgentVaultError;
+/** @deprecated agent-vault 0.1.0's name of {@link AgentVaultError}. */
+export type VaultError = AgentVaultError;
+
 /** A vault file cannot be read or parsed, a ciphertext is corrupt, a key file is malformed, or
  * a value read with `get()` is not UTF-8 text. `code` 1. */
 export class FormatError extends AgentVaultError {

@@ -6,6 +6,7 @@
 import { parse as parseYaml } from "yaml";
 
 import { FormatError } from "./errors.js";
+import { isName, isSecretPath } from "./names.js";
 import { decodeUtf8 } from "./text.js";
 
 /** The format version this SDK reads. */
@@ -272,6 +273,31 @@ export function parseManifest(bytes: Uint8Array): Manifest {
     secrets: g.stringList("secrets", "groups[]."),
   }));
   return { agents, groups };
+}
+
+/** The group whose folder agent-vault 0.1.0 stored single-segment secrets in. */
+export const LEGACY_GROUP = "default";
+
+/**
+ * The single-segment secrets among `candidates` that an *unsigned* vault stores where
+ * agent-vault 0.1.0 put them, `secrets/default/<secret>.*` (docs/format.md, "Vaults written by
+ * agent-vault 0.1.0"): those the manifest lists while it does not list `default/<secret>`. The
+ * caller applies it only when `secrets/<secret>.*` are both absent. A manifest that is missing
+ * or does not parse as the CLI parses it (every name valid) moves nothing: the secret is then
+ * simply not found, as with the CLI.
+ */
+export function legacySecrets(manifest: Uint8Array | null, candidates: readonly string[]): string[] {
+  if (!manifest) return [];
+  let parsed: Manifest;
+  try {
+    parsed = parseManifest(manifest);
+  } catch {
+    return [];
+  }
+  const names = [...parsed.agents.flatMap((a) => [a.name, ...a.groups]), ...parsed.groups.map((g) => g.name)];
+  const listed = new Set(parsed.groups.flatMap((g) => g.secrets));
+  if (!names.every(isName) || ![...listed].every(isSecretPath)) return [];
+  return candidates.filter((s) => !s.includes("/") && listed.has(s) && !listed.has(`${LEGACY_GROUP}/${s}`));
 }
 
 /** A secret's `.meta` file. */

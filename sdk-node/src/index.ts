@@ -21,4 +21,5 @@ export {
   NotAuthorizedError,
   SecretNotFoundError,
   VaultNotFoundError,
+  VaultError,
 } from "./errors.js";

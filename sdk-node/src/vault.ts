@@ -11,7 +11,19 @@ import {
   SecretNotFoundError,
   VaultNotFoundError,
 } from "./errors.js";
-import { CONFIG_PATH, MANIFEST_PATH, checkConfig, encPath, metaPath, parseManifest, parseMeta, type Manifest, type SecretMeta } from "./format.js";
+import {
+  CONFIG_PATH,
+  LEGACY_GROUP,
+  MANIFEST_PATH,
+  checkConfig,
+  encPath,
+  legacySecrets,
+  metaPath,
+  parseManifest,
+  parseMeta,
+  type Manifest,
+  type SecretMeta,
+} from "./format.js";
 import { ObjectReader, discoverRepo, gitReason, runGit } from "./git.js";
 import type { Identity } from "./identity.js";
 import { encRel, metaRel, verifyAll, verifyForGet, type Verified } from "./integrity.js";
@@ -140,6 +152,8 @@ const AGENT_PUBLIC_KEY = /^agents\/[^/]+\/public\.key$/;
 
 /** The vault's files for one read: verified bytes (signed vault) or plain reads (unsigned). */
 interface VaultFiles {
+  /** Whether the vault is signed (what is read was verified), or unsigned (read with a warning). */
+  readonly signed: boolean;
   read(rels: readonly string[]): Promise<Array<Buffer | null>>;
 }
 
@@ -278,13 +292,14 @@ export class Vault {
    */
   async listSecrets(group?: string): Promise<SecretInfo[]> {
     if (group !== undefined && group !== null) checkName("group name", group);
-    const { files } = await this.#listing();
+    const { files, walk } = await this.#listing();
     const manifest = await this.#manifest(files);
     if (group !== undefined && group !== null && !groupNames(manifest).includes(group)) {
       throw new SecretNotFoundError(`group '${group}' not found: listSecrets() without a group shows the groups in use`);
     }
     const listed = allSecrets(manifest).filter(([, g]) => group === undefined || group === null || g === group);
     const metas = await files.read(listed.map(([p]) => metaRel(p)));
+    if (!files.signed) await this.#legacyMetas(files, walk, listed, metas);
     return listed.map(([path, listedGroup], i) => {
       const bytes = metas[i];
       if (!bytes) {
@@ -335,6 +350,27 @@ export class Vault {
     this.#objects?.close();
   }
 
+  /**
+   * In an unsigned vault, the `.meta` of each listed single-segment secret whose files are where
+   * agent-vault 0.1.0 put them, `secrets/default/<secret>.*` (docs/format.md, "Vaults written
+   * by agent-vault 0.1.0"): fills the gaps of `metas` (in the order of `listed`).
+   */
+  async #legacyMetas(
+    files: VaultFiles,
+    walk: Walk,
+    listed: ReadonlyArray<readonly [string, string]>,
+    metas: Array<Buffer | null>,
+  ): Promise<void> {
+    const absent = (p: string) => walk.lookup(encRel(p)) === null && walk.lookup(metaRel(p)) === null;
+    const candidates = listed.map(([p]) => p).filter((p) => !p.includes("/") && absent(p));
+    if (candidates.length === 0) return;
+    const [manifest] = await files.read([MANIFEST]);
+    const moved = new Set(legacySecrets(manifest ?? null, candidates));
+    const at = listed.flatMap(([p], i): Array<[number, string]> => (moved.has(p) ? [[i, p]] : []));
+    const found = await files.read(at.map(([, p]) => metaRel(`${LEGACY_GROUP}/${p}`)));
+    at.forEach(([i], k) => (metas[i] = found[k] ?? null));
+  }
+
   /** The CLI's order: vault exists → key → anchors → tree, signature and files → not found → decrypt. */
   async #decrypt(snapshot: Snapshot, path: string): Promise<Uint8Array> {
     if ((await snapshot.vaultTree()) === null) throw this.#notFound();
@@ -349,7 +385,17 @@ export class Vault {
     const files = await this.#trusted(snapshot, walk, anchors, key.loaded.identities.map((i) => i.identity), (statement) =>
       verifyForGet(snapshot, walk, statement, path, [CONFIG]),
     );
-    const [config, ciphertext, metaBytes] = await files.read([CONFIG, enc, meta]);
+    const [config, ...own] = await files.read([CONFIG, enc, meta]);
+    let [ciphertext, metaBytes] = own;
+    if (!files.signed && !ciphertext && !metaBytes) {
+      const [manifest] = await files.read([MANIFEST]);
+      if (legacySecrets(manifest ?? null, [path]).length > 0) {
+        // agent-vault 0.1.0's place for it (docs/format.md, "Vaults written by agent-vault 0.1.0").
+        const stored = `${LEGACY_GROUP}/${path}`;
+        const old = await snapshot.walk({ kind: "secret", path: stored });
+        [ciphertext, metaBytes] = await snapshot.read(old, [encRel(stored), metaRel(stored)]);
+      }
+    }
     if (!config) throw missingConfig();
     if (!ciphertext) throw new SecretNotFoundError(`secret '${path}' not found: listSecrets() shows the stored secrets`);
     checkConfig(config);
@@ -404,7 +450,7 @@ export class Vault {
     const decision = decideTrust(bytes ?? null, { anchors, identities, location, pins });
     for (const warning of decision.warnings) this.#warnOnce(warning);
     const statement = decision.statement;
-    if (!statement) return { read: (rels) => snapshot.read(walk, rels) };
+    if (!statement) return { signed: false, read: (rels) => snapshot.read(walk, rels) };
     const verified = await verify(statement);
     if (decision.update) {
       try {
@@ -417,6 +463,7 @@ export class Vault {
       }
     }
     return {
+      signed: true,
       async read(rels) {
         return rels.map((rel) => {
           const b = verified.get(rel);

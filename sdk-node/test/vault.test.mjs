@@ -14,6 +14,7 @@ import {
   NotAuthorizedError,
   SecretNotFoundError,
   Vault,
+  VaultError,
   VaultNotFoundError,
 } from "../dist/index.js";
 import {
@@ -219,7 +220,7 @@ describe("a vault written by the CLI", () => {
     assert.deepEqual(JSON.parse(JSON.stringify(listed)).map((s) => s.name), listed.map((s) => s.path));
   });
 
-  it("accepts 0.1.0's names: keyStr (with a deprecation warning) and Date accessors (issue 12)", async () => {
+  it("accepts 0.1.0's names: keyStr (with a deprecation warning), Date accessors and VaultError (issue 12)", async () => {
     const keyFile = readFileSync(v.agentKey("bot"), "utf8");
     const warnings = [];
     const old = new Vault(opts(v, { keyStr: keyFile, onWarning: (w) => warnings.push(w) }));
@@ -238,6 +239,9 @@ describe("a vault written by the CLI", () => {
     assert.equal(listed.find((s) => s.path === "top").expiresAt, null);
     // Accessors only: JSON and comparisons see exactly the fields `list --json` has.
     assert.ok(!("createdAt" in JSON.parse(JSON.stringify(oldOne))));
+    // 0.1.0's root error class, under its old name: every error the SDK throws is one.
+    assert.equal(VaultError, AgentVaultError);
+    await assert.rejects(old.get("nope/missing"), (e) => e instanceof VaultError && e.code === 3);
   });
 
   it("still returns an expired secret, with a warning", async () => {

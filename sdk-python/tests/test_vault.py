@@ -355,8 +355,10 @@ def test_key_argument_and_agent_discovery(world: World, monkeypatch: pytest.Monk
 
 
 def test_list_secrets_to_dict_is_the_cli_list_json(world: World) -> None:
-    """SecretInfo.to_dict() has exactly the CLI's `list --json` keys and values, including
-    extra_agents (agents given one secret by `set --agents`)."""
+    """SecretInfo.to_dict() has the CLI's `list --json` values for every key it has, including
+    name and extra_agents (agents given one secret by `set --agents`); the CLI's documents also
+    carry `schema` and the broker's `policy`, which the SDK does not report (docs/json.md: fields
+    are only ever added)."""
     repo = world.init()
     world.av(repo, "add-agent", "bot")
     world.av(repo, "add-agent", "ci")
@@ -365,11 +367,9 @@ def test_list_secrets_to_dict_is_the_cli_list_json(world: World) -> None:
     world.set(repo, "db/password", b"v2", "--agents", "ci,bot")
     cli = json.loads(world.av(repo, "list", "--json", "--offline"))
     got = [s.to_dict() for s in Vault(repo, auto_pull=False).list_secrets()]
-    assert [d.pop("name") for d in got] == [d["path"] for d in got]  # 0.1.0's name for it
-    for d in cli:
-        d.pop("name", None)  # the CLI may carry it too (issue 18)
-    assert got == cli
-    assert [list(d) for d in got] == [list(d) for d in cli]  # same key order too
+    assert [d["name"] for d in got] == [d["path"] for d in got]  # 0.1.0's name for it
+    assert all({"schema", "policy"} | set(d) == set(c) for d, c in zip(got, cli)), (got, cli)
+    assert got == [{k: c[k] for k in d} for d, c in zip(got, cli)]
     assert got[1]["extra_agents"] == ["bot", "ci"]
     assert Vault(repo).list_secrets()[0].extra_agents == ()
 
@@ -474,9 +474,10 @@ def test_a_cached_clone_that_predates_the_vault_is_refreshed_once(world: World) 
 
 def test_agent_vault_0_1_names_keep_working_with_a_deprecation_warning(world: World) -> None:
     """Code written for agent-vault 0.1.0's SDK runs unchanged: `Vault(key_str=...)`,
-    `VaultError`, `SecretMetadata`, `SecretInfo.name`, `pull()` and `reload()` work and each
-    warns (DeprecationWarning); datetimes are at `created_at`/`rotated_at`/`expires_at`, and
-    to_dict() carries `name` for `jq '.[].name'` scripts."""
+    `VaultError`, `ManifestError`, `SecretMetadata`, `SecretInfo.name`, `list_agents()` entries
+    read as dicts, `pull()` and `reload()` work and each warns (DeprecationWarning); datetimes
+    are at `created_at`/`rotated_at`/`expires_at`, and to_dict() carries `name` for
+    `jq '.[].name'` scripts."""
     import agent_vault
     from datetime import datetime, timezone
 
@@ -497,6 +498,15 @@ def test_agent_vault_0_1_names_keep_working_with_a_deprecation_warning(world: Wo
         vault.get("app/missing")
     with pytest.warns(DeprecationWarning, match="SecretInfo"):
         assert agent_vault.SecretMetadata is SecretInfo
+    with pytest.warns(DeprecationWarning, match="FormatError"):
+        assert agent_vault.ManifestError is agent_vault.FormatError
+    agent = vault.list_agents()[0]
+    with pytest.warns(DeprecationWarning, match="AgentInfo.name"):
+        assert agent["name"] == "bot"
+    with pytest.warns(DeprecationWarning, match="AgentInfo.groups"):
+        assert agent["groups"] == ["app"]
+    with pytest.raises(KeyError):
+        agent["public_key"]
     info = vault.list_secrets()[0]
     with pytest.warns(DeprecationWarning, match="path"):
         assert info.name == "app/key"

@@ -21,7 +21,6 @@ use super::{VaultLock, VaultRepo};
 use crate::changeset::ChangeSet;
 use crate::error::{GitContext, IoContext};
 use crate::format::VAULT_DIR;
-use crate::fsutil::{self, Durability};
 use crate::{Error, Result};
 
 const PENDING_FILE: &str = "agent-vault.pending";
@@ -114,9 +113,9 @@ pub fn commit(
 }
 
 /// Writes the blobs, trees and the commit of `changes` on top of `parent` (nothing is
-/// referenced yet). Large changes are built in an in-memory pack on a separate handle and
-/// written to disk as one pack. Returns the commit and the paths it changes, or `None` when the
-/// tree would not change.
+/// referenced yet). The blobs of a large change go into one pack ([`super::pack`]); the few
+/// trees and the commit are loose objects. Returns the commit and the paths it changes, or
+/// `None` when the tree would not change.
 fn write_objects<'c>(
     repo: &Repository,
     parent: Option<Oid>,
@@ -124,37 +123,34 @@ fn write_objects<'c>(
     author: &super::Author,
     message: &CommitMessage,
 ) -> Result<Option<(Oid, Vec<PathUpdate<'c>>)>> {
-    let bulk = changes.len() > PACK_THRESHOLD;
-    let writer_handle;
-    let writer: &Repository = if bulk {
-        writer_handle = Repository::open(repo.path()).git_context("opening the repository")?;
-        &writer_handle
+    let puts: Vec<(&str, &[u8])> = changes
+        .iter()
+        .filter_map(|(path, bytes)| Some((path, bytes?)))
+        .collect();
+    let ids: Vec<Oid> = if puts.len() > PACK_THRESHOLD {
+        let blobs: Vec<&[u8]> = puts.iter().map(|(_, b)| *b).collect();
+        super::pack::write_blobs(repo, &blobs)?
     } else {
-        repo
-    };
-    let odb = writer.odb().git_context("opening the object database")?;
-    let mempack = match bulk {
-        true => Some(
-            odb.add_new_mempack_backend(1000)
-                .git_context("preparing an in-memory pack")?,
-        ),
-        false => None,
+        let odb = repo.odb().git_context("opening the object database")?;
+        puts.iter()
+            .map(|(path, bytes)| {
+                odb.write(ObjectType::Blob, bytes)
+                    .git_context(&format!("writing {path}"))
+            })
+            .collect::<Result<_>>()?
     };
     let mut edits: Edits<'c> = BTreeMap::new();
-    for (path, contents) in changes.iter() {
+    for ((path, bytes), id) in puts.into_iter().zip(ids) {
         debug_assert!(path.starts_with(VAULT_DIR));
-        let blob = match contents {
-            Some(bytes) => Some((
-                odb.write(ObjectType::Blob, bytes)
-                    .git_context(&format!("writing {path}"))?,
-                bytes,
-            )),
-            None => None,
-        };
-        edits.insert(path, blob);
+        edits.insert(path, Some((id, bytes)));
+    }
+    for (path, contents) in changes.iter() {
+        if contents.is_none() {
+            edits.insert(path, None);
+        }
     }
     let parent = parent
-        .map(|p| writer.find_commit(p))
+        .map(|p| repo.find_commit(p))
         .transpose()
         .git_context("reading HEAD")?;
     let baseline = parent
@@ -163,17 +159,17 @@ fn write_objects<'c>(
         .transpose()
         .git_context("reading HEAD's tree")?;
     let mut applied: Vec<PathUpdate<'c>> = Vec::new();
-    let tree_id = rebuild(writer, baseline.as_ref(), "", &edits, &mut applied)?
-        .map_or_else(|| empty_tree(writer), Ok)?;
+    let tree_id = rebuild(repo, baseline.as_ref(), "", &edits, &mut applied)?
+        .map_or_else(|| empty_tree(repo), Ok)?;
     if applied.is_empty() {
         return Ok(None);
     }
-    let tree = writer
+    let tree = repo
         .find_tree(tree_id)
         .git_context("reading the new tree")?;
     let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
     let signature = &author.signature;
-    let commit = writer
+    let commit = repo
         .commit(
             None,
             signature,
@@ -183,20 +179,6 @@ fn write_objects<'c>(
             &parents,
         )
         .git_context("writing the commit")?;
-    if let Some(mempack) = &mempack {
-        let mut pack = git2::Buf::new();
-        mempack
-            .dump(writer, &mut pack)
-            .git_context("building the pack")?;
-        let disk = repo.odb().git_context("opening the object database")?;
-        let mut packwriter = disk.packwriter().git_context("writing the pack")?;
-        std::io::Write::write_all(&mut packwriter, &pack)
-            .io_context(|| "cannot write the pack".into())?;
-        packwriter.commit().git_context("writing the pack")?;
-        mempack
-            .reset()
-            .git_context("releasing the in-memory pack")?;
-    }
     Ok(Some((commit, applied)))
 }
 
@@ -374,23 +356,39 @@ pub fn finish_interrupted(vault_repo: &VaultRepo, _lock: &VaultLock) -> Result<(
     fs::remove_file(&pending).io_context(|| format!("cannot remove {}", pending.display()))
 }
 
-/// Writes (atomically) or deletes each path in the working tree and updates its index entry,
-/// leaving every other index entry as it was.
+/// Writes or deletes each path in the working tree and updates its index entry, leaving every
+/// other index entry as it was. Files are written in place: nothing reads the vault from the
+/// working tree, and an interrupted update is completed from git by the next writer.
 fn sync_paths(vault_repo: &VaultRepo, paths: Vec<PathUpdate<'_>>) -> Result<()> {
     let repo = vault_repo.repo();
     let workdir = vault_repo.workdir();
     let mut index = repo.index().git_context("opening the index")?;
+    let mut folders = std::collections::HashSet::new();
     for (path, contents) in paths {
         let full = workdir.join(&path);
         match contents {
             Some((oid, bytes)) => {
-                if let Ok(meta) = fs::symlink_metadata(&full)
-                    && meta.is_dir()
-                {
-                    fs::remove_dir_all(&full).io_context(|| format!("cannot replace {path}"))?;
+                // Never write through what is there: a folder or a symlink is replaced. A
+                // regular file is overwritten in place, never truncated to zero or renamed
+                // over (ext4 flushes such a file on close, which made bulk writes wait on the
+                // disk), nor unlinked and created again (a directory update per file).
+                match fs::symlink_metadata(&full) {
+                    Ok(meta) if meta.is_dir() => {
+                        fs::remove_dir_all(&full).io_context(|| format!("cannot replace {path}"))?
+                    }
+                    Ok(meta) if !meta.is_file() => {
+                        fs::remove_file(&full).io_context(|| format!("cannot replace {path}"))?
+                    }
+                    _ => {}
                 }
-                fsutil::write_atomically(&full, &bytes, Durability::Atomic, false)?;
-                let metadata = fs::metadata(&full).io_context(|| format!("cannot stat {path}"))?;
+                if let Some(folder) = full.parent()
+                    && folders.insert(folder.to_path_buf())
+                {
+                    fs::create_dir_all(folder)
+                        .io_context(|| format!("cannot create {}", folder.display()))?;
+                }
+                let metadata =
+                    overwrite_file(&full, &bytes).io_context(|| format!("cannot write {path}"))?;
                 index
                     .add(&index_entry(&path, oid, &metadata))
                     .git_context(&format!("updating the index for {path}"))?;
@@ -413,6 +411,23 @@ fn sync_paths(vault_repo: &VaultRepo, paths: Vec<PathUpdate<'_>>) -> Result<()> 
         }
     }
     index.write().git_context("writing the index")
+}
+
+/// Makes the regular file `path` (created if missing; a symlink there is refused) hold
+/// exactly `bytes`, and returns its metadata.
+fn overwrite_file(path: &Path, bytes: &[u8]) -> std::io::Result<fs::Metadata> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        rustix::fs::OFlags::NOFOLLOW.bits() as i32,
+    );
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    // Shortening to a non-zero length (or not at all) keeps ext4 from flushing on close.
+    file.set_len(bytes.len() as u64)?;
+    file.metadata()
 }
 
 /// Removes the atomic-write temporary files (`.agent-vault-tmp*`) under `dir`.

@@ -11,6 +11,7 @@
 
 pub mod commit;
 pub mod lock;
+pub mod pack;
 pub mod tree;
 pub mod upstream;
 

@@ -6,7 +6,11 @@
 //! digests or signatures: the vault's trust module is its only user, and hands out bytes only
 //! after verifying them.
 
-use git2::{ErrorCode, ObjectType, Oid, Repository, Tree};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use git2::{ObjectType, Oid, Repository, Tree};
 
 use crate::error::{GitContext, Problem, escape};
 use crate::format::VAULT_DIR;
@@ -26,6 +30,9 @@ pub struct RawTree<'r> {
     repo: &'r Repository,
     odb: git2::Odb<'r>,
     root: Tree<'r>,
+    /// Trees already read and checked, by id: a folder of 10,000 secrets is parsed once per
+    /// command, not once per secret looked up in it.
+    checked: RefCell<HashMap<Oid, Rc<TreeIndex>>>,
     commit: Oid,
     label: String,
 }
@@ -37,6 +44,12 @@ pub enum Entry {
     Absent,
     /// A regular file.
     Blob(Oid),
+}
+
+/// A checked tree's entries, and their positions by name.
+struct TreeIndex {
+    entries: Vec<RawEntry>,
+    by_name: HashMap<Vec<u8>, usize>,
 }
 
 /// A tree entry as git stores it: raw name bytes, id, raw mode.
@@ -79,6 +92,7 @@ impl<'r> RawTree<'r> {
             repo,
             odb,
             root,
+            checked: RefCell::new(HashMap::new()),
             commit,
             label,
         }))
@@ -102,12 +116,16 @@ impl<'r> RawTree<'r> {
     /// What is at `rel` (relative to `.agent-vault/`, `/`-separated). A file whose own entry
     /// is not a regular file is an integrity failure, not absent.
     pub fn lookup(&self, rel: &str) -> Result<Entry> {
-        let mut tree = self.root.clone();
+        let mut tree = self.root.id();
         let mut parts = rel.split('/').peekable();
         let mut at = String::new();
         while let Some(name) = parts.next() {
-            let entries = self.entries(&tree, &at)?;
-            let Some(entry) = entries.iter().find(|e| e.name == name.as_bytes()) else {
+            let index = self.index(tree, &at)?;
+            let Some(entry) = index
+                .by_name
+                .get(name.as_bytes())
+                .map(|&i| &index.entries[i])
+            else {
                 return Ok(Entry::Absent);
             };
             at = join(&at, name);
@@ -115,10 +133,7 @@ impl<'r> RawTree<'r> {
                 if entry.mode != MODE_TREE {
                     return Ok(Entry::Absent);
                 }
-                tree = self
-                    .repo
-                    .find_tree(entry.id)
-                    .git_context(&format!("reading {VAULT_DIR}/{rel} in {}", self.label))?;
+                tree = entry.id;
                 continue;
             }
             return match entry.mode {
@@ -135,9 +150,16 @@ impl<'r> RawTree<'r> {
 
     /// A tree's entries, checked to be as git writes them: strictly in git's order, so no name
     /// twice (two entries of one name would let a lookup and a walk see different files).
-    fn entries(&self, tree: &Tree<'_>, at: &str) -> Result<Vec<RawEntry>> {
-        let mut out: Vec<RawEntry> = Vec::with_capacity(tree.len());
-        let mut names = std::collections::HashSet::with_capacity(tree.len());
+    fn index(&self, id: Oid, at: &str) -> Result<Rc<TreeIndex>> {
+        if let Some(index) = self.checked.borrow().get(&id) {
+            return Ok(Rc::clone(index));
+        }
+        let tree = self
+            .repo
+            .find_tree(id)
+            .git_context(&format!("reading {VAULT_DIR}/{at} in {}", self.label))?;
+        let mut entries: Vec<RawEntry> = Vec::with_capacity(tree.len());
+        let mut by_name = HashMap::with_capacity(tree.len());
         let mut previous: Option<Vec<u8>> = None;
         for entry in tree.iter() {
             let name = entry.name_bytes().to_vec();
@@ -146,20 +168,24 @@ impl<'r> RawTree<'r> {
             if mode == MODE_TREE {
                 key.push(b'/');
             }
-            if previous.as_ref().is_some_and(|p| *p >= key) || !names.insert(name.clone()) {
+            if previous.as_ref().is_some_and(|p| *p >= key)
+                || by_name.insert(name.clone(), entries.len()).is_some()
+            {
                 return Err(Error::integrity(Problem::BadTree {
                     path: format!("{VAULT_DIR}/{}", escape(at)),
                     why: "its entries are out of order or a name appears twice".into(),
                 }));
             }
             previous = Some(key);
-            out.push(RawEntry {
+            entries.push(RawEntry {
                 name,
                 id: entry.id(),
                 mode,
             });
         }
-        Ok(out)
+        let index = Rc::new(TreeIndex { entries, by_name });
+        self.checked.borrow_mut().insert(id, Rc::clone(&index));
+        Ok(index)
     }
 
     /// Reads a blob found at `rel`, refusing (without inflating it) one larger than `cap`.
@@ -189,7 +215,7 @@ impl<'r> RawTree<'r> {
     /// integrity failure. Never recurses: the walk keeps its own stack.
     pub fn walk(&self, under: &str, skip: &[&str]) -> Result<Vec<WalkedFile>> {
         let start = if under.is_empty() {
-            self.root.clone()
+            self.root.id()
         } else {
             match self.subtree(under)? {
                 Some(tree) => tree,
@@ -205,7 +231,8 @@ impl<'r> RawTree<'r> {
         };
         let mut stack = vec![(start, under.to_owned(), depth0)];
         while let Some((tree, prefix, depth)) = stack.pop() {
-            for entry in self.entries(&tree, &prefix)? {
+            let index = self.index(tree, &prefix)?;
+            for entry in &index.entries {
                 seen += 1;
                 let name = std::str::from_utf8(&entry.name)
                     .ok()
@@ -228,11 +255,7 @@ impl<'r> RawTree<'r> {
                         if skip.contains(&path.as_str()) {
                             continue;
                         }
-                        let sub = self.repo.find_tree(entry.id).git_context(&format!(
-                            "reading {VAULT_DIR}/{path} in {}",
-                            self.label
-                        ))?;
-                        stack.push((sub, path, depth + 1));
+                        stack.push((entry.id, path, depth + 1));
                     }
                     MODE_FILE => {
                         files.push(WalkedFile {
@@ -254,19 +277,20 @@ impl<'r> RawTree<'r> {
     }
 
     /// The folder at `rel`, if it exists and is a folder.
-    fn subtree(&self, rel: &str) -> Result<Option<Tree<'r>>> {
-        let mut tree = self.root.clone();
+    fn subtree(&self, rel: &str) -> Result<Option<Oid>> {
+        let mut tree = self.root.id();
+        let mut at = String::new();
         for name in rel.split('/') {
-            match tree.get_name(name).map(|e| (e.id(), e.filemode_raw())) {
-                Some((id, MODE_TREE)) => {
-                    tree = match self.repo.find_tree(id) {
-                        Ok(t) => t,
-                        Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
-                        Err(e) => return Err(Error::git(format!("reading {rel}"), e)),
-                    };
-                }
+            let index = self.index(tree, &at)?;
+            match index
+                .by_name
+                .get(name.as_bytes())
+                .map(|&i| &index.entries[i])
+            {
+                Some(entry) if entry.mode == MODE_TREE => tree = entry.id,
                 _ => return Ok(None),
             }
+            at = join(&at, name);
         }
         Ok(Some(tree))
     }

@@ -17,7 +17,8 @@ use crate::changeset::ChangeSet;
 use crate::crypto;
 use crate::error::Problem;
 use crate::format::{
-    MANIFEST_PATH, SecretMetaFile, agent_public_key_path, secret_enc_path, secret_meta_path,
+    MANIFEST_PATH, SecretMetaFile, VAULT_DIR, agent_public_key_path, secret_enc_path,
+    secret_meta_path,
 };
 use crate::git::{CommitMessage, VaultLock};
 use crate::integrity::{KEY_FILE_COMMENT, SigningKey, Statement, VAULT_COMMENT, endorsement_tag};
@@ -86,6 +87,16 @@ impl Vault {
         let owners = view.snapshot.owner_recipients(&manifest)?;
         if !owner.matches_any(&owners) {
             return Err(not_owner(&owner, &owners));
+        }
+        // A change would write `secrets/P.*` and leave 0.1.0's `secrets/default/P.*` (still
+        // encrypted to whoever had it) behind; `sign` moves them first.
+        let legacy = view.snapshot.legacy_secrets();
+        if let Some(first) = legacy.first() {
+            return Err(Error::RepoState(format!(
+                "this vault is in agent-vault 0.1.0's layout ({} secret(s) stored under {VAULT_DIR}/secrets/default/, such as '{}'), and a change now would leave those old files behind; review the vault, run `agent-vault sign` to adopt it (it moves them), then run this command again",
+                legacy.len(),
+                crate::error::escape(first)
+            )));
         }
         let mut notes = owner.warnings.clone();
         notes.extend(base_notes);
@@ -259,6 +270,7 @@ impl Change<'_> {
             ciphertext: Vec<u8>,
             meta: SecretMetaFile,
             recipients: Vec<x25519::Recipient>,
+            rewrap: Option<RewrapPlan>,
         }
         let mut jobs = Vec::new();
         for path in secrets {
@@ -294,6 +306,11 @@ impl Change<'_> {
             {
                 continue;
             }
+            let rewrap = if force {
+                None
+            } else {
+                plan_rewrap(&meta, self.owners.len(), &recipients, &agents)
+            };
             meta.authorized_agents = agents;
             meta.recipients = Some(fingerprint);
             jobs.push(Job {
@@ -303,12 +320,30 @@ impl Change<'_> {
                 ciphertext,
                 meta,
                 recipients,
+                rewrap,
             });
         }
         let owner = &self.owner;
         let results: Vec<Result<(Job, Vec<u8>)>> = jobs
             .into_par_iter()
             .map(|job| {
+                if let Some(plan) = &job.rewrap {
+                    let added: Vec<(usize, &x25519::Recipient)> = plan
+                        .added
+                        .iter()
+                        .map(|&i| (i, &job.recipients[i]))
+                        .collect();
+                    // Anything unexpected in the file falls back to a full re-encryption,
+                    // which reports it properly.
+                    if let Ok(ciphertext) = crypto::add_recipients(
+                        &job.ciphertext,
+                        &owner.identities,
+                        plan.old_count,
+                        &added,
+                    ) {
+                        return Ok((job, ciphertext));
+                    }
+                }
                 let plaintext = decrypt(&job.enc_path, &job.ciphertext, owner, &job.path)?;
                 let ciphertext = crypto::encrypt(plaintext.expose_secret(), &job.recipients)?;
                 Ok((job, ciphertext))
@@ -387,4 +422,45 @@ pub fn check_leaks(files: &ChangeSet) -> Result<()> {
             .filter_map(|(path, bytes)| Some((path, bytes?))),
     )
     .map_err(Error::Leak)
+}
+
+/// How a secret gains recipients without a new file key: which stanzas to add, and how many
+/// the file must hold now.
+struct RewrapPlan {
+    /// Indices, in the new recipient order, of the recipients to add.
+    added: Vec<usize>,
+    /// The number of X25519 stanzas the current file must have.
+    old_count: usize,
+}
+
+/// A re-wrap plan when the new recipients (owners, then `agents` in name order) are the
+/// recorded ones plus some agents: the recorded fingerprint must be exactly that of the new
+/// set minus the added agents, so no current recipient is one we meant to drop. `None` means
+/// re-encrypt.
+fn plan_rewrap(
+    meta: &SecretMetaFile,
+    owner_count: usize,
+    recipients: &[x25519::Recipient],
+    agents: &[String],
+) -> Option<RewrapPlan> {
+    let recorded = meta.recipients.as_deref()?;
+    let added: Vec<usize> = agents
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !meta.authorized_agents.contains(a))
+        .map(|(i, _)| owner_count + i)
+        .collect();
+    if added.is_empty() || agents.len() - added.len() != meta.authorized_agents.len() {
+        return None;
+    }
+    let kept: Vec<String> = recipients
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !added.contains(i))
+        .map(|(_, r)| r.to_string())
+        .collect();
+    (crypto::recipients_fingerprint(&kept) == recorded).then_some(RewrapPlan {
+        old_count: kept.len(),
+        added,
+    })
 }

@@ -56,18 +56,23 @@ impl Vault {
         let Some(ciphertext) = enc else {
             return Err(Error::SecretNotFound(path.to_string()));
         };
-        let info = match meta {
-            Some(bytes) => Some(secret_info(
-                path.as_str(),
-                &SecretMetaFile::parse(&secret_meta_path(path.as_str()), &bytes)?,
-            )),
+        let meta = match meta {
+            Some(bytes) => Some(SecretMetaFile::parse(
+                &secret_meta_path(path.as_str()),
+                &bytes,
+            )?),
             None => None,
         };
-        let value = decrypt(
+        let info = meta.as_ref().map(|m| secret_info(path.as_str(), m));
+        let own_stanza = meta
+            .as_ref()
+            .and_then(|m| own_stanza_from_end(&snapshot, m, &identities));
+        let value = decrypt_hinted(
             &secret_enc_path(path.as_str()),
             &ciphertext,
             &identities,
             path.as_str(),
+            own_stanza,
         )
         .map_err(|e| {
             explain_denied(
@@ -360,6 +365,31 @@ pub(super) fn list_secrets(
         .collect()
 }
 
+/// Where the reader's own stanza should be, counted from the end of the header: writers put
+/// the owners' stanzas first and then the authorized agents' in name order, so an agent with a
+/// hundred co-recipients tries its own first instead of all of them.
+fn own_stanza_from_end(
+    snapshot: &Snapshot<'_>,
+    meta: &SecretMetaFile,
+    identities: &Identities,
+) -> Option<usize> {
+    let agents = &meta.authorized_agents;
+    if agents.is_empty() {
+        return None;
+    }
+    let mine: Vec<String> = identities
+        .identities
+        .iter()
+        .map(|i| i.to_public().to_string())
+        .collect();
+    agents
+        .iter()
+        .position(|agent| {
+            matches!(snapshot.agent_recipient(agent), Ok(Some(r)) if mine.contains(&r.to_string()))
+        })
+        .map(|i| agents.len() - i)
+}
+
 /// Decrypts a vault file with `identities`; `what` names it in errors.
 pub(super) fn decrypt(
     file: &str,
@@ -367,7 +397,18 @@ pub(super) fn decrypt(
     identities: &Identities,
     what: &str,
 ) -> Result<SecretSlice<u8>> {
-    crypto::decrypt(ciphertext, &identities.identities).map_err(|e| match e {
+    decrypt_hinted(file, ciphertext, identities, what, None)
+}
+
+/// [`decrypt`], trying the stanza `own_from_end` places from the end of the header first.
+fn decrypt_hinted(
+    file: &str,
+    ciphertext: &[u8],
+    identities: &Identities,
+    what: &str,
+    own_from_end: Option<usize>,
+) -> Result<SecretSlice<u8>> {
+    crypto::decrypt_hinted(ciphertext, &identities.identities, own_from_end).map_err(|e| match e {
         DecryptFailure::NotARecipient => Error::AccessDenied {
             what: what.to_owned(),
             key: identities.origin.clone(),

@@ -105,6 +105,36 @@ impl Old {
 }
 
 #[test]
+fn owner_commands_wait_for_adoption_so_no_old_file_is_left_behind() {
+    let old = old_vault();
+    let env = &old.env;
+    env.av(&["rm", "token"]).code(6); // (creates the lock file, which stays)
+    let before = env.snapshot_all();
+    let commits = env.commit_count();
+    // each would write secrets/token.* and leave secrets/default/token.* behind
+    for args in [
+        &["revoke", "bot1", "stripe"][..],
+        &["grant", "bot2", "default"][..],
+        &["set", "token", "new"][..],
+        &["rm", "token"][..],
+    ] {
+        env.av(args)
+            .code(6)
+            .stderr_has("0.1.0's layout")
+            .stderr_has("agent-vault sign");
+    }
+    assert_eq!(env.commit_count(), commits);
+    let after = env.snapshot_all();
+    assert_same_tree(&before.0, &after.0, "refused owner commands");
+    // after adoption they work, and nothing under secrets/default remains
+    env.av(&["sign"]).ok();
+    env.av(&["revoke", "bot1", "stripe"]).ok();
+    env.av(&["set", "token", "new"]).ok();
+    assert!(!env.vault_dir().join("secrets/default").exists());
+    assert_eq!(old.get_with("token", &[], &[]), b"new");
+}
+
+#[test]
 fn a_0_1_0_vault_reads_adopts_and_lives_on() {
     let old = old_vault();
     let env = &old.env;

@@ -131,14 +131,18 @@ fn edit_interrupted_by_a_signal_wipes_the_file_and_stores_nothing() {
         }
         let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
         let start = Instant::now();
-        while !fx.record.exists() {
+        // The record is complete once its line ends (the shell creates it before writing).
+        let file = loop {
+            match std::fs::read_to_string(&fx.record) {
+                Ok(line) if line.ends_with('\n') => break line,
+                _ => {}
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(20),
                 "the editor never started"
             );
             std::thread::sleep(Duration::from_millis(20));
-        }
-        let file = std::fs::read_to_string(&fx.record).unwrap();
+        };
         assert!(Path::new(file.trim()).exists());
         std::process::Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])

@@ -209,3 +209,78 @@ fn binary_values_and_a_10_mb_value_round_trip() {
         .ok();
     assert!(out.stdout == big);
 }
+
+/// The part of an age file after its header: the payload nonce and the encrypted chunks.
+fn age_payload(file: &[u8]) -> Vec<u8> {
+    let mac_line = file
+        .windows(5)
+        .position(|w| w == b"\n--- ")
+        .expect("an age header");
+    let end = mac_line
+        + 1
+        + file[mac_line + 1..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap();
+    file[end + 1..].to_vec()
+}
+
+#[test]
+fn grant_rewraps_for_stock_age_and_revoke_rekeys() {
+    let env = Env::with_vault();
+    env.av(&["add-agent", "bot"]).ok();
+    env.av(&["add-agent", "zed"]).ok();
+    env.av(&["add-agent", "amy"]).ok();
+    env.av(&["grant", "bot", "stripe"]).ok();
+    env.set("stripe/api-key", b"sk_rewrap");
+    let enc = env.vault_dir().join("secrets/stripe/api-key.enc");
+    let before = fs::read(&enc).unwrap();
+    // amy sorts before bot, zed after: both new stanzas land in name order
+    env.av(&["grant", "zed", "stripe"]).ok();
+    env.av(&["grant", "amy", "stripe"]).ok();
+    let after = fs::read(&enc).unwrap();
+    assert_ne!(before, after);
+    assert_eq!(
+        age_payload(&before),
+        age_payload(&after),
+        "grant re-wraps: the payload is untouched"
+    );
+    for reader in ["amy", "bot", "zed"] {
+        let key = env.agent_key(reader);
+        let out = env
+            .age(
+                &["-d", "-i", key.to_str().unwrap(), enc.to_str().unwrap()],
+                b"",
+            )
+            .ok();
+        assert_eq!(out.stdout, b"sk_rewrap", "{reader}");
+        let got = env
+            .av(&["get", "stripe/api-key", "--agent", reader, "--offline"])
+            .ok();
+        assert_eq!(got.stdout, b"sk_rewrap", "{reader}");
+    }
+    let owner = env.owner_key();
+    env.age(
+        &["-d", "-i", owner.to_str().unwrap(), enc.to_str().unwrap()],
+        b"",
+    )
+    .ok();
+    env.av(&["verify"]).ok();
+
+    // revoke needs a new file key: the payload changes and the revoked key reads nothing
+    env.av(&["revoke", "zed", "stripe"]).ok();
+    let revoked = fs::read(&enc).unwrap();
+    assert_ne!(age_payload(&after), age_payload(&revoked));
+    let zed = env.agent_key("zed");
+    env.age(
+        &["-d", "-i", zed.to_str().unwrap(), enc.to_str().unwrap()],
+        b"",
+    )
+    .code(1);
+    assert_eq!(
+        env.av(&["get", "stripe/api-key", "--agent", "bot", "--offline"])
+            .ok()
+            .stdout,
+        b"sk_rewrap"
+    );
+}

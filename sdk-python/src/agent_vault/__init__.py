@@ -28,7 +28,11 @@ from ._vault import Vault
 __version__ = "0.2.0"
 
 # Names of agent-vault 0.1.0's SDK, kept so an agent's code runs unchanged (with a warning).
-_RENAMED = {"VaultError": ("AgentVaultError", AgentVaultError), "SecretMetadata": ("SecretInfo", SecretInfo)}
+_RENAMED = {
+    "VaultError": ("AgentVaultError", AgentVaultError),
+    "ManifestError": ("FormatError", FormatError),
+    "SecretMetadata": ("SecretInfo", SecretInfo),
+}
 
 
 def __getattr__(name: str) -> _Any:

@@ -7,12 +7,12 @@ import re
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
-from ._errors import FormatError
-from ._names import check_stored_agent_name
+from ._errors import AgentVaultError, FormatError
+from ._names import check_stored_agent_name, name_problem, secret_path_problem
 
 FORMAT_VERSION = 1
 VAULT_DIR = ".agent-vault"
@@ -168,6 +168,30 @@ class Manifest:
         )
 
 
+LEGACY_GROUP = "default"
+
+
+def legacy_secrets(manifest: Optional[bytes], candidates: Iterable[str]) -> List[str]:
+    """The single-segment secrets among ``candidates`` that an *unsigned* vault stores where
+    agent-vault 0.1.0 put them, ``secrets/default/<secret>.*`` (docs/format.md, "Vaults written
+    by agent-vault 0.1.0"): those the manifest lists while it does not list
+    ``default/<secret>``. The caller applies it only when ``secrets/<secret>.*`` are both absent.
+    A manifest that is missing or does not parse as the CLI parses it (every name valid) moves
+    nothing: the secret is then simply not found, as with the CLI."""
+    if manifest is None:
+        return []
+    try:
+        parsed = Manifest.parse(manifest)
+    except AgentVaultError:
+        return []
+    names = [n for n, _ in parsed.agents] + [g for _, gs in parsed.agents for g in gs]
+    names += [g for g, _ in parsed.groups]
+    listed = {s for _, secrets in parsed.groups for s in secrets}
+    if any(name_problem(n) for n in names) or any(secret_path_problem(s) for s in listed):
+        return []
+    return [s for s in candidates if "/" not in s and s in listed and f"{LEGACY_GROUP}/{s}" not in listed]
+
+
 @dataclass(frozen=True)
 class SecretInfo:
     """A secret's metadata as ``list_secrets`` reports it. Never holds the value."""
@@ -205,8 +229,9 @@ class SecretInfo:
         return parse_timestamp(self.expires) if self.expires else None
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form of ``agent-vault list --json`` (same keys, same order), plus ``name``
-        (the path, as agent-vault 0.1.0's ``list --json`` named it) so 0.1.0 scripts keep working."""
+        """The JSON form of ``agent-vault list --json`` (its keys and values, without the
+        ``schema`` and the broker's ``policy`` it adds), with ``name`` (the path, as agent-vault
+        0.1.0's ``list --json`` named it) so 0.1.0 scripts keep working."""
         return {
             "path": self.path,
             "name": self.path,
@@ -228,6 +253,14 @@ class AgentInfo:
     groups: Tuple[str, ...]
     public_key: Optional[str]
     escrow: bool
+
+    def __getitem__(self, key: str) -> Any:
+        """``agent["name"]`` and ``agent["groups"]``, as agent-vault 0.1.0's ``list_agents()``
+        returned dicts (deprecated: use the attributes)."""
+        if key not in ("name", "groups"):
+            raise KeyError(key)
+        warnings.warn(f"AgentInfo[{key!r}] is now AgentInfo.{key}", DeprecationWarning, stacklevel=2)
+        return self.name if key == "name" else list(self.groups)
 
     def to_dict(self) -> Dict[str, Any]:
         """The JSON form, identical to ``agent-vault list-agents --json``."""

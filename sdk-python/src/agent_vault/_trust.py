@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ._errors import IntegrityError
+from ._format import LEGACY_GROUP, legacy_secrets
 from ._names import escaped
 from ._pins import Pin, Pins, PinsDoc
 from ._statement import (
@@ -332,6 +333,8 @@ def open_secret(tree: VaultTree, reader: Reader, secret: str) -> Snapshot:
         _decide(statement, reader, pins)
         _verify_one(statement, parts, secret, files)
         _record(statement, reader)
+    elif not own and legacy_secrets(files.get("manifest.yaml"), [secret]):
+        files.update(_from_legacy_place(tree, secret))
     covered = {*parts.policy, f"secrets/{secret}.enc", f"secrets/{secret}.meta"}
     return Snapshot(tree.label, statement is not None, files, covered)
 
@@ -353,7 +356,25 @@ def open_vault(tree: VaultTree, reader: Reader) -> Snapshot:
         _decide(statement, reader, pins)
         _verify_all(statement, parts, files, digests)
         _record(statement, reader)
+    else:
+        present = {s for s in (secret_of(rel) for rel in parts.secrets) if s is not None}
+        prefix = LEGACY_GROUP + "/"
+        moved = [s[len(prefix):] for s in sorted(present) if s.startswith(prefix)]
+        for secret in legacy_secrets(files.get("manifest.yaml"), [s for s in moved if s not in present]):
+            data = files.pop(f"secrets/{prefix}{secret}.meta", None)
+            if data is not None:
+                files[f"secrets/{secret}.meta"] = data
     return _Listing(tree.label, statement is not None, files)
+
+
+def _from_legacy_place(tree: VaultTree, secret: str) -> Dict[str, bytes]:
+    """An unsigned vault's single-segment secret where agent-vault 0.1.0 stored it,
+    ``secrets/default/<secret>.*`` (the caller has applied docs/format.md's rule), keyed by
+    where this format puts it. A signed vault never reads this place: ``sign`` moves them."""
+    stored = (tree.lookup(f"secrets/{LEGACY_GROUP}/{secret}{suffix}") for suffix in (".enc", ".meta"))
+    entries = [e for e in stored if e is not None]
+    found, _ = tree.fetch(entries)
+    return {f"secrets/{secret}{rel[rel.rindex('.'):]}": data for rel, data in found.items()}
 
 
 class _Listing(Snapshot):

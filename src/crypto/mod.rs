@@ -10,6 +10,10 @@ use secrecy::SecretSlice;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+mod rewrap;
+
+pub use rewrap::add_recipients;
+
 /// Why a ciphertext could not be opened.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -56,12 +60,29 @@ pub fn decrypt(
     ciphertext: &[u8],
     identities: &[x25519::Identity],
 ) -> Result<SecretSlice<u8>, DecryptFailure> {
+    decrypt_hinted(ciphertext, identities, None)
+}
+
+/// Like [`decrypt`], but each identity first tries the stanza `own_from_end` places from the
+/// end of the header (where the writer put this agent's), then the others.
+pub fn decrypt_hinted(
+    ciphertext: &[u8],
+    identities: &[x25519::Identity],
+    own_from_end: Option<usize>,
+) -> Result<SecretSlice<u8>, DecryptFailure> {
     let binary = dearmor(ciphertext)?;
     check_header(&binary)?;
     let decryptor = age::Decryptor::new_buffered(&binary[..])
         .map_err(|e| DecryptFailure::Malformed(e.to_string()))?;
+    let hinted: Vec<rewrap::OwnStanzaFirst<'_>> = identities
+        .iter()
+        .map(|identity| rewrap::OwnStanzaFirst {
+            identity,
+            from_end: own_from_end.unwrap_or(usize::MAX),
+        })
+        .collect();
     let mut reader = decryptor
-        .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
+        .decrypt(hinted.iter().map(|i| i as &dyn age::Identity))
         .map_err(|e| match e {
             age::DecryptError::NoMatchingKeys => DecryptFailure::NotARecipient,
             other => DecryptFailure::Malformed(other.to_string()),
