@@ -111,16 +111,30 @@ impl VaultRepo {
             return Ok(notes);
         };
         let label = &upstream.label;
+        // Histories git cannot compare here (a shallow clone, unrelated branches): say so.
+        let cannot_compare = |e: git2::Error| {
+            format!(
+                "cannot compare your branch with {label} ({}); make sure it has the vault's newest changes (`git pull`) before you push",
+                e.message()
+            )
+        };
         let (ahead, behind) = match repo.graph_ahead_behind(ours, theirs) {
             Ok(counts) => counts,
-            Err(e) => return Err(Error::git(format!("comparing HEAD with {label}"), e)),
+            Err(e) => {
+                notes.push(cannot_compare(e));
+                return Ok(notes);
+            }
         };
         if behind == 0 {
             return Ok(notes);
         }
-        let base = repo
-            .merge_base(ours, theirs)
-            .map_err(|e| Error::git(format!("finding the common base of HEAD and {label}"), e))?;
+        let base = match repo.merge_base(ours, theirs) {
+            Ok(base) => base,
+            Err(e) => {
+                notes.push(cannot_compare(e));
+                return Ok(notes);
+            }
+        };
         if self.vault_tree_id(base)? == self.vault_tree_id(theirs)? {
             notes.push(format!(
                 "your branch is behind {label} by {behind} commit(s) that do not touch the vault; `git pull` before you push"
