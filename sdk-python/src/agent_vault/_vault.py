@@ -50,7 +50,7 @@ def _peek_vault_id(tree: VaultTree) -> Optional[str]:
     try:
         entry = tree.lookup("integrity/statement")
         data = tree.read([entry]).get(entry.rel) if entry is not None else None
-    except AgentVaultError:
+    except Exception:  # best effort: the verified read finds, and reports, any problem again
         return None
     lines = (data or b"").split(b"\n", 2)
     if len(lines) < 2 or lines[0] != b"agent-vault-statement v2" or not lines[1].startswith(b"vault "):
