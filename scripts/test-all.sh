@@ -61,6 +61,6 @@ step "Python SDK (pytest)"
 (cd sdk-python && "$venv/bin/python" -m pytest -q)
 
 step "Node SDK (node --test)"
-(cd sdk-node && npm ci --no-audit --no-fund --loglevel=error && npm test --silent)
+(cd sdk-node && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm test --silent)
 
 step "all suites passed"

@@ -199,6 +199,25 @@ fn key_files_other_users_can_read_are_warned_about() {
         "{}",
         check.all()
     );
+    fs::set_permissions(env.owner_key(), fs::Permissions::from_mode(0o600)).unwrap();
+
+    // A key home others can list is a warning; a per-vault agents folder others can write,
+    // or a key there others can read, is an error.
+    fs::set_permissions(&env.av_home, fs::Permissions::from_mode(0o755)).unwrap();
+    let check = env.av(&["check"]).ok();
+    assert!(check.all().contains("home-permissions"), "{}", check.all());
+    env.av(&["add-agent", "bot"]).ok();
+    let folder = env.agent_key("bot").parent().unwrap().to_path_buf();
+    fs::set_permissions(&folder, fs::Permissions::from_mode(0o777)).unwrap();
+    let check = env.av(&["check"]).code(1);
+    assert!(
+        check.all().contains(&folder.display().to_string()),
+        "{}",
+        check.all()
+    );
+    fs::set_permissions(&folder, fs::Permissions::from_mode(0o700)).unwrap();
+    fs::set_permissions(env.agent_key("bot"), fs::Permissions::from_mode(0o640)).unwrap();
+    env.av(&["check"]).code(1);
 }
 
 #[test]
