@@ -72,6 +72,29 @@ SECRET_KEY_RE = re.compile(r"^AGE-SECRET-KEY-1[0-9A-Z]+$", re.M)
 PUBLIC_KEY_RE = re.compile(r"^# public key: (age1[0-9a-z]+)$", re.M)
 
 
+def copy_key(src: str, dst: str) -> None:
+    """Copies a key file, private as agent-vault writes them (0600): the CLI warns about a key
+    file other users can read."""
+    shutil.copyfile(src, dst)
+    os.chmod(dst, 0o600)
+
+
+def agent_key_file(home: Path, repo: Path, name: str) -> Path:
+    """The key file `add-agent NAME` wrote for the vault in ``repo``: agent keys are kept per
+    vault, ``agents/<vault id>/NAME.key`` (the id from the vault's statement), else
+    ``agents/NAME.key``."""
+    try:
+        lines = (repo / ".agent-vault" / "integrity" / "statement").read_text().split("\n")
+    except OSError:
+        lines = []
+    if len(lines) > 1 and lines[1].startswith("vault "):
+        per_vault = home / "agents" / lines[1][len("vault "):] / f"{name}.key"
+        if per_vault.exists():
+            return per_vault
+    found = sorted((home / "agents").glob(f"*/{name}.key"))
+    return found[0] if found else home / "agents" / f"{name}.key"
+
+
 class AnyTimestamp:
     """Stands for 'a timestamp written by the CLI just now' in a stored expectation."""
 
@@ -443,7 +466,7 @@ class Builder:
         if reader.get("key"):
             env["AGENT_VAULT_KEY"] = reader["key"]
         if reader.get("owner_key"):
-            shutil.copyfile(str(reader["owner_key"]), str(home / "owner.key"))
+            copy_key(str(reader["owner_key"]), str(home / "owner.key"))
         self.run(argv, env=env)
         if not (home / "pins.json").exists():
             raise BuildError("the CLI pinned nothing in %s" % home)
@@ -699,8 +722,8 @@ class Builder:
         reader_pub = PUBLIC_KEY_RE.search(second).group(1)  # type: ignore[union-attr]
         self.av(home, repo, "add-agent", "reader", "--public-key", reader_pub)
 
-        bot_key = home / "agents" / "deploy-bot.key"
-        ci_key = home / "agents" / "ci.key"
+        bot_key = agent_key_file(home, repo, "deploy-bot")
+        ci_key = agent_key_file(home, repo, "ci")
         ci_key_text = ci_key.read_text()
         ci_raw = SECRET_KEY_RE.search(ci_key_text).group(0)  # type: ignore[union-attr]
         bot_raw = SECRET_KEY_RE.search(bot_key.read_text()).group(0)  # type: ignore[union-attr]
@@ -1058,7 +1081,7 @@ class Builder:
         for name in ("deploy", "ci", "old-bot"):
             agents[name] = self.keygen_bare(home / "agents" / ("%s.key" % name))
             key_files[name] = self.keys / ("v010-%s.key" % name)
-            shutil.copyfile(str(home / "agents" / ("%s.key" % name)), str(key_files[name]))
+            copy_key(str(home / "agents" / ("%s.key" % name)), str(key_files[name]))
         secrets = [
             OldSecret("stripe/api-key", "stripe", "sk_live_0.1.0 ünïcödé ✓".encode(),
                       "2025-03-04T05:06:07.123456789Z", "2025-03-05T09:10:11.987654321Z", ["deploy", "ci"]),
@@ -1132,7 +1155,7 @@ class Builder:
         self.run(["git", "clone", "--quiet", str(repo), str(adopted)])
         owner_home = base / "owner-home"
         owner_home.mkdir(mode=0o700)
-        shutil.copyfile(str(home / "owner.key"), str(owner_home / "owner.key"))
+        copy_key(str(home / "owner.key"), str(owner_home / "owner.key"))
         (owner_home / "owner.key").chmod(0o600)
         before = self.run(["git", "-C", str(adopted), "rev-list", "--count", "HEAD"]).stdout
         signed = self.av(owner_home, adopted, "sign")
@@ -1218,7 +1241,7 @@ class Builder:
         ci_new = self.keys / "v010-ci-recovered.key"
         self.av(owner_home, lived, "recover-agent", "ci", "--key-out", str(ci_new))
         bot4_key = self.keys / "v010-bot4.key"
-        shutil.copyfile(str(owner_home / "agents" / "bot4.key"), str(bot4_key))
+        copy_key(str(agent_key_file(owner_home, lived, "bot4")), str(bot4_key))
         self.av(owner_home, lived, "verify", "--offline")
         self.cli_check_clean(owner_home, lived, "0.1.0: check after a life of changes")
         verify_key = self.verify_key_of(lived)
@@ -1290,7 +1313,7 @@ class Builder:
         self.run(["git", "clone", "--quiet", str(lived), str(fresh)])
         fresh_home = base / "fresh-owner-home"
         fresh_home.mkdir(mode=0o700)
-        shutil.copyfile(str(owner_home / "owner.key"), str(fresh_home / "owner.key"))
+        copy_key(str(owner_home / "owner.key"), str(fresh_home / "owner.key"))
         label = "0.1.0 adopted and changed, fresh clone"
         self.case("%s: owner on a fresh home reads token" % label, fresh, {"AGENT_VAULT_HOME": str(fresh_home)},
                   "get", {"value": rotated}, path="token", no_warnings=True)
@@ -1303,7 +1326,7 @@ class Builder:
         self.git(behind, "fetch", "--quiet", "origin")
         behind_home = base / "behind-owner-home"
         behind_home.mkdir(mode=0o700)
-        shutil.copyfile(str(owner_home / "owner.key"), str(behind_home / "owner.key"))
+        copy_key(str(owner_home / "owner.key"), str(behind_home / "owner.key"))
         label = "0.1.0 clone behind (fetched)"
         self.case("%s: owner on its own home reads token" % label, behind, {"AGENT_VAULT_HOME": str(behind_home)},
                   "get", {"value": rotated}, path="token", no_warnings=True)
@@ -1553,7 +1576,7 @@ class Builder:
         db_value = b"database password"
         self.set_secret(home, base, "db/password", db_value, "--agents", "deploy-bot")
         bot_key = self.keys / "integrity-bot.key"
-        shutil.copyfile(str(home / "agents" / "deploy-bot.key"), str(bot_key))
+        copy_key(str(agent_key_file(home, base, "deploy-bot")), str(bot_key))
         bot_key.chmod(0o600)
         if "# agent-vault verify-key: ed25519:" not in bot_key.read_text():
             raise BuildError("add-agent wrote no verify-key comment into the agent key file")
@@ -1738,7 +1761,7 @@ class Builder:
         self.set_secret(home, base, "db/password", b"database password", "--agents", "deploy-bot")
         self.set_secret(home, base, "tls/private", tls_value)
         bot_key = self.keys / "hostile-bot.key"
-        shutil.copyfile(str(home / "agents" / "deploy-bot.key"), str(bot_key))
+        copy_key(str(agent_key_file(home, base, "deploy-bot")), str(bot_key))
         bot_key.chmod(0o600)
         bot_text = bot_key.read_text()
         bot_raw = SECRET_KEY_RE.search(bot_text).group(0)  # type: ignore[union-attr]
@@ -1796,7 +1819,7 @@ class Builder:
                   verify_key=vkey, no_warnings=True)
         fresh_owner = self.out / "homes" / "fresh-owner"
         fresh_owner.mkdir(parents=True, mode=0o700)
-        shutil.copyfile(str(home / "owner.key"), str(fresh_owner / "owner.key"))
+        copy_key(str(home / "owner.key"), str(fresh_owner / "owner.key"))
         (fresh_owner / "owner.key").chmod(0o600)
         self.case("hostile base: the owner on a fresh machine (endorsement, no first use)", base,
                   {"AGENT_VAULT_HOME": str(fresh_owner)}, "get", {"value": value}, path=stripe,
@@ -2087,7 +2110,7 @@ class Builder:
         stanzas_repo = attack("stanzas")
         stanzas_home = self.out / "homes" / "stanzas-owner"
         stanzas_home.mkdir(parents=True, mode=0o700)
-        shutil.copyfile(str(home / "owner.key"), str(stanzas_home / "owner.key"))
+        copy_key(str(home / "owner.key"), str(stanzas_home / "owner.key"))
         self.unsign(stanzas_repo, stanzas_home)
         stanza = b"-> X25519 " + base64.b64encode(os.urandom(32)).rstrip(b"=") + b"\n" + \
             base64.b64encode(os.urandom(32)).rstrip(b"=") + b"\n"
@@ -2152,7 +2175,8 @@ class Builder:
             self.av(many_home, many, "grant", "agent-%02d" % i, "stripe")
         self.set_secret(many_home, many, stripe, b"for forty agents")
         last_key = self.keys / "hostile-agent-39.key"
-        shutil.copyfile(str(many_home / "agents" / "agent-39.key"), str(last_key))
+        copy_key(str(agent_key_file(many_home, many, "agent-39")), str(last_key))
+        last_key.chmod(0o600)
         self.case("legitimate (40 agents): the last agent reads, no warning", many, nokey, "get",
                   {"value": b"for forty agents"}, path=stripe, key_path=last_key, no_warnings=True)
         self.case("legitimate (40 agents): list, no warning", many, nokey, "list_groups",

@@ -10,14 +10,41 @@ root=$PWD
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Everything the suites need, checked up front: one message listing what is missing and how to
+# install it, rather than a test failing halfway with "spawn age-keygen: NotFound".
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$1 ($2)"); }
+need cargo "Rust >= $(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml): https://rustup.rs"
+need git "apt-get install git"
+need age "apt-get install age, or brew install age"
+need age-keygen "comes with age"
+need jq "apt-get install jq"
+need python3 "Python >= 3.9"
+need node "Node >= 20"
+need npm "comes with Node"
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 9))' 2>/dev/null ||
+        missing+=("python3 >= 3.9 with venv (apt-get install python3-venv)")
+fi
+if command -v node >/dev/null 2>&1; then
+    node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
+        missing+=("node >= 20 (found $(node --version))")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    printf 'missing prerequisites (README.md, "Prerequisites"):\n' >&2
+    printf '  %s\n' "${missing[@]}" >&2
+    exit 1
+fi
+
 # Python tools the suites use: the Python SDK (with pytest), the pre-commit framework (the
 # leak-guard tests check that our .pre-commit-hooks.yaml works with it) and python-dotenv (the
 # export tests read `export --format dotenv` back with it).
 step "Python test environment"
 venv="$root/target/test-venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet pre-commit python-dotenv -e "./sdk-python[test]"
+pip=("$venv/bin/python" -m pip --quiet --disable-pip-version-check)
+"${pip[@]}" install --upgrade pip
+"${pip[@]}" install pre-commit python-dotenv -e "./sdk-python[test]"
 export PATH="$venv/bin:$PATH"
 
 step "cargo fmt --check"
@@ -34,6 +61,6 @@ step "Python SDK (pytest)"
 (cd sdk-python && "$venv/bin/python" -m pytest -q)
 
 step "Node SDK (node --test)"
-(cd sdk-node && npm ci --no-audit --no-fund && npm test)
+(cd sdk-node && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm test --silent)
 
 step "all suites passed"

@@ -59,11 +59,29 @@ pub enum Error {
     /// A key that was named (or is needed) does not exist.
     #[error("key not found: {0}")]
     KeyNotFound(String),
-    /// The key cannot decrypt this ciphertext.
-    #[error("access denied: {key} cannot decrypt '{what}'")]
-    AccessDenied { what: String, key: String },
+    /// The key cannot decrypt this ciphertext. `denied` says, for a secret read from a
+    /// verified vault, its group and whose key this is.
+    #[error(
+        "access denied: {key} cannot decrypt '{what}'{}",
+        denied.as_ref().map(|d| format!(" (group '{}')", d.group)).unwrap_or_default()
+    )]
+    AccessDenied {
+        what: String,
+        key: String,
+        denied: Option<Denied>,
+    },
+    /// The key in use names another vault (its `# agent-vault vault:` line) and its verify
+    /// keys do not vouch for the vault found here.
+    #[error(
+        "{origin} is a key of vault {key_vaults}, but this repository holds vault {vault}, which that key does not vouch for: use a key of this vault (`agent-vault add-agent` writes them to $AGENT_VAULT_HOME/agents/{vault}/). If this repository should hold vault {key_vaults}, it was replaced: do not trust it"
+    )]
+    OtherVaultKey {
+        origin: String,
+        key_vaults: String,
+        vault: String,
+    },
     /// The owner key on this machine does not belong to this vault.
-    #[error("the owner key {key} is not an owner of this vault ({vault_owner})")]
+    #[error("{key} is not the key of an owner of this vault (its owners: {vault_owner})")]
     NotOwner { key: String, vault_owner: String },
     /// A vault file cannot be parsed or is of an unsupported version.
     #[error("{path}: {reason}")]
@@ -123,7 +141,9 @@ impl Error {
             | Error::AgentNotFound(_)
             | Error::GroupNotFound(_)
             | Error::KeyNotFound(_) => ErrorKind::NotFound,
-            Error::AccessDenied { .. } | Error::NotOwner { .. } => ErrorKind::AccessDenied,
+            Error::AccessDenied { .. } | Error::NotOwner { .. } | Error::OtherVaultKey { .. } => {
+                ErrorKind::AccessDenied
+            }
             Error::Integrity(_) => ErrorKind::Integrity,
             Error::Busy { .. } | Error::Dirty(_) | Error::RepoState(_) => ErrorKind::Busy,
             Error::AlreadyExists { .. }
@@ -174,6 +194,17 @@ impl Error {
             _ => &[],
         }
     }
+}
+
+/// Why a key could not read a secret, from the verified vault: the secret's group, and the
+/// registered agent whose key it is (`None`: no agent of this vault has this key — a removed
+/// agent's, another vault's, or the owner key of another vault).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    /// The secret's group.
+    pub group: String,
+    /// The agent of this vault whose public key matches the key used.
+    pub agent: Option<String>,
 }
 
 /// The vault is not what its owner signed: one or more [`Problem`]s.

@@ -21,21 +21,58 @@ use crate::{Error, Result};
 pub const HOME_ENV: &str = "AGENT_VAULT_HOME";
 /// Environment variable holding a key file's path or a raw `AGE-SECRET-KEY-…` (read by the CLI).
 pub const KEY_ENV: &str = "AGENT_VAULT_KEY";
+/// Environment variable holding the owner key (its file's path or its text) for owners without
+/// `owner.key` in their key home, such as a CI job that rotates secrets (read by the CLI).
+pub const OWNER_KEY_ENV: &str = "AGENT_VAULT_OWNER_KEY";
 
 /// The largest identity file read (a path to `/dev/zero` is an error, not an endless read).
 pub const MAX_KEY_FILE: u64 = 1 << 20;
 const SECRET_KEY_PREFIX: &str = "AGE-SECRET-KEY-";
 
-/// The folder holding this user's keys (`$AGENT_VAULT_HOME`, default `~/.agent-vault`).
+/// The folder holding this user's keys (`$AGENT_VAULT_HOME`, default `~/.agent-vault`), seen
+/// from one vault: agent keys are kept per vault identity (`agents/<vault id>/NAME.key`), so
+/// two vaults can each have a `deploy-bot`; the 0.1/0.2 place, `agents/NAME.key`, is still read.
 #[derive(Debug, Clone)]
 pub struct KeyHome {
     root: PathBuf,
+    /// The identity of the vault at hand (32 hex characters), when it has one.
+    vault: Option<String>,
+    /// `AGENT_VAULT_OWNER_KEY`: when set, the owner key (instead of `owner.key`).
+    owner_env: KeyEnv,
 }
 
 impl KeyHome {
     /// A key home at an explicit folder.
     pub fn at(root: PathBuf) -> Self {
-        KeyHome { root }
+        KeyHome {
+            root,
+            vault: None,
+            owner_env: KeyEnv::Unset,
+        }
+    }
+
+    /// This key home with the owner key given by `AGENT_VAULT_OWNER_KEY` (when `env` is set:
+    /// never a fallback to `owner.key`, never written anywhere).
+    pub fn with_owner_key(mut self, env: KeyEnv) -> Self {
+        self.owner_env = env;
+        self
+    }
+
+    /// Whether the owner key comes from `AGENT_VAULT_OWNER_KEY` rather than `owner.key`.
+    pub fn owner_key_from_env(&self) -> bool {
+        !matches!(self.owner_env, KeyEnv::Unset)
+    }
+
+    /// This key home, seen from the vault with identity `vault` (`None`: unsigned, or signed
+    /// before vaults had identities).
+    pub fn for_vault(mut self, vault: Option<String>) -> Self {
+        self.vault = vault;
+        self
+    }
+
+    /// The identity of the vault this key home is seen from.
+    pub fn vault(&self) -> Option<&str> {
+        self.vault.as_deref()
     }
 
     /// The folder itself.
@@ -48,14 +85,55 @@ impl KeyHome {
         self.root.join("owner.key")
     }
 
-    /// Where an agent's identity lives by default.
+    /// Where an agent's key for this vault is read from: `agents/<vault id>/NAME.key` when it
+    /// exists, else `agents/NAME.key` (where agent-vault 0.2 kept every vault's agent keys),
+    /// else the agent's key of another vault, if this machine has one (the first by folder
+    /// name) — its verify-key and vault lines then say what is wrong: a key of another vault,
+    /// or a vault whose statement was removed or replaced, rather than "key not found" — else
+    /// where [`Self::new_agent_key_path`] would write it.
     pub fn agent_key_path(&self, agent: &AgentName) -> PathBuf {
+        let per_vault = self.new_agent_key_path(agent);
+        let legacy = self.legacy_agent_key_path(agent);
+        if per_vault.exists() {
+            return per_vault;
+        }
+        if legacy.exists() {
+            return legacy;
+        }
+        let mut found: Vec<PathBuf> = fs::read_dir(self.root.join("agents"))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path().join(format!("{agent}.key")))
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found.into_iter().next().unwrap_or(per_vault)
+    }
+
+    /// Where a new key of an agent of this vault is written: `agents/<vault id>/NAME.key`, or
+    /// `agents/NAME.key` for a vault without an identity.
+    pub fn new_agent_key_path(&self, agent: &AgentName) -> PathBuf {
+        match &self.vault {
+            Some(vault) => self
+                .root
+                .join("agents")
+                .join(vault)
+                .join(format!("{agent}.key")),
+            None => self.legacy_agent_key_path(agent),
+        }
+    }
+
+    /// The one place for every vault's agent keys before they were kept per vault.
+    pub fn legacy_agent_key_path(&self, agent: &AgentName) -> PathBuf {
         self.root.join("agents").join(format!("{agent}.key"))
     }
 }
 
-/// The value of `AGENT_VAULT_KEY` as the caller found it.
-#[derive(Debug, Default)]
+/// The value of `AGENT_VAULT_KEY` (or `AGENT_VAULT_OWNER_KEY`) as the caller found it.
+#[derive(Debug, Default, Clone)]
 pub enum KeyEnv {
     /// Not set: the owner key is the fallback.
     #[default]
@@ -86,6 +164,8 @@ pub struct Identities {
     pub origin: String,
     /// The file's comment lines, without the leading `#` (never secret).
     pub comments: Vec<String>,
+    /// Things the user should fix about the file (other users can read it).
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Identities {
@@ -107,6 +187,17 @@ impl Identities {
     pub fn matches_any(&self, recipients: &[x25519::Recipient]) -> bool {
         let ours: Vec<String> = self.recipients().iter().map(|r| r.to_string()).collect();
         recipients.iter().any(|r| ours.contains(&r.to_string()))
+    }
+
+    /// The vault identities named by `# agent-vault vault: …` comments (written with the key
+    /// of an agent of a vault that has one). Malformed ones are ignored.
+    pub fn vault_comments(&self) -> Vec<String> {
+        self.comments
+            .iter()
+            .filter_map(|c| c.strip_prefix(crate::integrity::VAULT_COMMENT))
+            .map(|id| id.trim().to_owned())
+            .filter(|id| crate::integrity::VaultId::parse(id).is_some())
+            .collect()
     }
 
     /// The verify keys named by `# agent-vault verify-key: …` comments (one per vault the key
@@ -169,6 +260,7 @@ pub fn parse_identities(text: &str, origin: &str) -> Result<Identities> {
         identities,
         origin: origin.to_owned(),
         comments,
+        warnings: Vec::new(),
     })
 }
 
@@ -207,7 +299,29 @@ pub fn read_identity_file(path: &Path, hint: &str) -> Result<Identities> {
         origin: origin.clone(),
         reason: "it is not UTF-8 text".into(),
     })?;
-    parse_identities(text, &origin)
+    let mut identities = parse_identities(text, &origin)?;
+    identities.warnings.extend(exposed_warning(path));
+    Ok(identities)
+}
+
+/// A warning when other users may read the key file at `path` (any group or other bit).
+fn exposed_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "key file {} can be read by other users (mode {mode:o}); run `chmod 600 {0}`",
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Loads the identities a reading command should use: `choice`, where `Auto` means the key
@@ -215,37 +329,52 @@ pub fn read_identity_file(path: &Path, hint: &str) -> Result<Identities> {
 pub fn load(choice: &KeyChoice, home: &KeyHome, key_env: &KeyEnv) -> Result<Identities> {
     match choice {
         KeyChoice::Path(path) => read_identity_file(path, "check the --key path"),
-        KeyChoice::Agent(agent) => read_identity_file(
-            &home.agent_key_path(agent),
-            &format!(
-                "agent '{agent}' has no key file there (keys are looked up in {}); pass --key PATH or set {KEY_ENV}",
-                home.root().display()
-            ),
-        ),
+        KeyChoice::Agent(agent) => load_agent(home, agent),
         KeyChoice::Auto => match key_env {
-            KeyEnv::Set(value) => load_key_env(value.expose_secret()),
-            KeyEnv::NotUnicode => Err(Error::KeyNotFound(format!(
-                "{KEY_ENV} is set but is not valid UTF-8, so it is neither a key file's path agent-vault can use nor key text (its value is not shown, in case it is a secret)"
-            ))),
             KeyEnv::Unset => load_owner(home),
+            set => load_env(set, KEY_ENV),
         },
     }
 }
 
-/// Loads the identities named by an `AGENT_VAULT_KEY` value: identity text when a line starts
-/// with `AGE-SECRET-KEY-` (any case), else a key file's path. Never echoes the value.
-fn load_key_env(value: &str) -> Result<Identities> {
+/// Loads an agent's key for the vault `home` is seen from ([`KeyHome::agent_key_path`]).
+fn load_agent(home: &KeyHome, agent: &AgentName) -> Result<Identities> {
+    let expected = home.new_agent_key_path(agent);
+    read_identity_file(
+        &home.agent_key_path(agent),
+        &format!(
+            "this machine has no key of agent '{agent}' (keys are looked up in {}); pass --key FILE, set {KEY_ENV}, or have the vault's owner run `agent-vault restore-agent {agent} --to {}`",
+            home.root().display(),
+            expected.display()
+        ),
+    )
+}
+
+/// Loads the identities a set key variable (`var`) names. Never echoes the value.
+fn load_env(env: &KeyEnv, var: &str) -> Result<Identities> {
+    match env {
+        KeyEnv::Set(value) => load_key_env(value.expose_secret(), var),
+        _ => Err(Error::KeyNotFound(format!(
+            "{var} is set but is not valid UTF-8, so it is neither a key file's path agent-vault can use nor key text (its value is not shown, in case it is a secret)"
+        ))),
+    }
+}
+
+/// Loads the identities named by an `AGENT_VAULT_KEY` (or `AGENT_VAULT_OWNER_KEY`, `var`)
+/// value: identity text when a line starts with `AGE-SECRET-KEY-` (any case), else a key
+/// file's path. Never echoes the value.
+fn load_key_env(value: &str, var: &str) -> Result<Identities> {
     // Identity text, also a whole key file with its `#` comments (as in
     // `AGENT_VAULT_KEY="$(cat bot.key)"`); never treated, or echoed, as a path.
     if value
         .lines()
         .any(|l| starts_with_key_prefix(l.trim_start()))
     {
-        return parse_identities(value, &format!("the key in {KEY_ENV}"));
+        return parse_identities(value, &format!("the key in {var}"));
     }
     if value.trim().is_empty() {
         return Err(Error::KeyNotFound(format!(
-            "{KEY_ENV} is set but empty (a CI secret that is not defined?); set it to a key file's path or to the key itself, or unset it to use the owner key"
+            "{var} is set but empty (a CI secret that is not defined?); set it to a key file's path or to the key itself, or unset it"
         )));
     }
     let path = Path::new(value.trim());
@@ -261,18 +390,22 @@ fn load_key_env(value: &str) -> Result<Identities> {
         // Not an existing file, and maybe key material (mangled, or a whole key file): the
         // error must not echo the value.
         return Err(Error::KeyNotFound(format!(
-            "{KEY_ENV} is set ({} characters) but is neither an existing key file's path nor age identity text{hint}; set it to a key file's path or to the key itself (its value is not shown, in case it is a secret)",
+            "{var} is set ({} characters) but is neither an existing key file's path nor age identity text{hint}; set it to a key file's path or to the key itself (its value is not shown, in case it is a secret)",
             value.chars().count()
         )));
     }
     read_identity_file(
         path,
-        &format!("{KEY_ENV} names a key file that is missing; fix or unset it"),
+        &format!("{var} names a key file that is missing; fix or unset it"),
     )
 }
 
-/// Loads the owner's identity from the key home.
+/// Loads the owner's identity: `AGENT_VAULT_OWNER_KEY` when set, else `owner.key` of the key
+/// home.
 pub fn load_owner(home: &KeyHome) -> Result<Identities> {
+    if home.owner_key_from_env() {
+        return load_env(&home.owner_env, OWNER_KEY_ENV);
+    }
     read_identity_file(&home.owner_key_path(), "this machine has no owner key")
 }
 
@@ -406,11 +539,12 @@ mod tests {
     #[test]
     fn key_env_accepts_a_whole_key_file_and_never_echoes_other_text() {
         let key = generate(&["a comment before the key".into()]);
-        let loaded = load_key_env(key.file_text.as_str()).expect("a whole key file is key text");
+        let loaded =
+            load_key_env(key.file_text.as_str(), KEY_ENV).expect("a whole key file is key text");
         assert!(loaded.matches_any(std::slice::from_ref(&key.recipient)));
         let secret_line = key.file_text.lines().last().unwrap();
         let mangled = format!("# copied badly\nx{secret_line}");
-        match load_key_env(&mangled) {
+        match load_key_env(&mangled, KEY_ENV) {
             Err(err @ Error::KeyNotFound(_)) => {
                 let shown = err.to_string();
                 assert!(!shown.contains(&secret_line[20..]), "{shown}");

@@ -42,6 +42,9 @@ pub struct Settings {
     pub lock_timeout: Duration,
     /// How long `git fetch` may take.
     pub fetch_timeout: Duration,
+    /// Owner commands do not fetch the upstream before checking that they build on the newest
+    /// vault (`AGENT_VAULT_OFFLINE`); readers take this per read (`ReadOptions::offline`).
+    pub offline: bool,
     /// Git identity and configuration files.
     pub git: GitEnv,
 }
@@ -56,6 +59,7 @@ impl Settings {
             verify_key_env: None,
             lock_timeout: Duration::from_secs(30),
             fetch_timeout: Duration::from_secs(10),
+            offline: false,
             git: GitEnv::default(),
         }
     }

@@ -167,7 +167,13 @@ fn run_ok(env: &Env, dir: &Path, program: &str, args: &[&str]) -> bool {
         .command(program, dir, false)
         .args(args)
         .output()
-        .unwrap();
+        .unwrap_or_else(|e| {
+            assert!(
+                e.kind() != std::io::ErrorKind::NotFound || !program.starts_with("age"),
+                "this test needs `{program}`, which is not installed: install the age CLI (`apt-get install age`, `brew install age`)"
+            );
+            panic!("cannot start {program}: {e}")
+        });
     if !out.status.success() {
         eprintln!("{program} {args:?}: {}", text(&out));
     }
@@ -1020,7 +1026,13 @@ fn a_pasted_secret_value_is_blocked_and_never_printed() {
     // A stray AGENT_VAULT_KEY (an agent's key that cannot read the secret, or a missing
     // file) does not narrow the check while the owner key is at hand.
     assert!(env.av(&repo, &["add-agent", "bot"]).status.success());
-    let bot_key = env.av_home().join("agents/bot.key");
+    // Agent keys are kept per vault: agents/<vault id>/bot.key.
+    let bot_key = std::fs::read_dir(env.av_home().join("agents"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("bot.key"))
+        .find(|p| p.is_file())
+        .expect("add-agent wrote bot.key");
     for key in [bot_key.as_path(), Path::new("/nonexistent/key")] {
         let out = env
             .command(BIN, &repo, true)

@@ -18635,7 +18635,7 @@ Do not trust it; ask the vault owner to run \`agent-vault verify\``);
 }
 
 // src/keys.ts
-import { constants } from "node:fs";
+import { constants, existsSync, readdirSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve as resolve2 } from "node:path";
@@ -18747,7 +18747,8 @@ function chooseKeySource(options, env) {
       kind: "file",
       path: path2,
       origin: `key file ${escapeControl(path2)}`,
-      hint: `put the key of agent '${options.agent}' there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`
+      hint: `put the key of agent '${options.agent}' there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`,
+      agent: { home, name: options.agent }
     };
   }
   const fromEnv = env[KEY_ENV];
@@ -18781,6 +18782,35 @@ function chooseKeySource(options, env) {
     origin: `key file ${escapeControl(path)}`,
     hint: `this machine has no owner key; pass keyPath, key or agent, set ${KEY_ENV}, or set ${HOME_ENV} to the folder holding owner.key`
   };
+}
+function forVault(source, vaultId) {
+  if (source.kind !== "file" || !source.agent) return source;
+  const { home, name } = source.agent;
+  const perVault = vaultId === null ? null : join(home, "agents", vaultId, `${name}.key`);
+  let path;
+  if (perVault !== null && existsSync(perVault)) path = perVault;
+  else if (existsSync(source.path)) path = source.path;
+  else path = anyVaultKey(home, name) ?? perVault ?? source.path;
+  if (path === source.path) return source;
+  return {
+    ...source,
+    path,
+    origin: `key file ${escapeControl(path)}`,
+    hint: `put the key of agent '${name}' of this vault there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`
+  };
+}
+function anyVaultKey(home, name) {
+  let folders;
+  try {
+    folders = readdirSync(join(home, "agents")).sort();
+  } catch {
+    return null;
+  }
+  for (const folder of folders) {
+    const path = join(home, "agents", folder, `${name}.key`);
+    if (existsSync(path)) return path;
+  }
+  return null;
 }
 function isIdentityLine(line) {
   return line.slice(0, SECRET_KEY_PREFIX.length).toUpperCase() === SECRET_KEY_PREFIX;
@@ -19166,7 +19196,7 @@ function redactUrl(url) {
 function defaultCacheDir(env) {
   const xdg = env["XDG_CACHE_HOME"];
   const base = xdg && xdg.startsWith("/") ? xdg : join3(env["HOME"] || homedir2(), ".cache");
-  return join3(base, "agent-vault", "repos");
+  return join3(base, "agent-vault", "remotes");
 }
 function clonePath(cacheDir, url) {
   const hash = createHash3("sha256").update(url).digest("hex").slice(0, 16);
@@ -19346,6 +19376,8 @@ var Vault = class {
   #location = null;
   #pinLocation = null;
   #key = null;
+  /** The key file `#key` was loaded from (agent keys depend on the vault). */
+  #keyFrom = null;
   #objects = null;
   #lastRefresh = -Infinity;
   #refreshing = null;
@@ -19511,7 +19543,7 @@ var Vault = class {
   /** The CLI's order: vault exists → key → anchors → tree, signature and files → not found → decrypt. */
   async #decrypt(snapshot, path) {
     if (await snapshot.vaultTree() === null) throw this.#notFound();
-    const key = await this.#loadKey();
+    const key = await this.#loadKey(await peekVaultId(snapshot, path));
     const decrypter = key.decrypter();
     decrypter.catch(() => {
     });
@@ -19610,8 +19642,12 @@ var Vault = class {
     this.#warned.add(message);
     this.#warn(message);
   }
-  #loadKey() {
-    this.#key ??= loadIdentities(this.#keySource).then((loaded) => {
+  #loadKey(vaultId) {
+    const source = forVault(this.#keySource, vaultId);
+    const from = source.kind === "file" ? source.path : "text";
+    if (this.#keyFrom !== from) this.#key = null;
+    this.#keyFrom = from;
+    this.#key ??= loadIdentities(source).then((loaded) => {
       let decrypter = null;
       return {
         loaded,
@@ -19908,6 +19944,17 @@ function withDates(info) {
     rotatedAt: { get: () => date(info.rotated), enumerable: false },
     expiresAt: { get: () => date(info.expires), enumerable: false }
   });
+}
+async function peekVaultId(snapshot, path) {
+  try {
+    const walk = await snapshot.walk({ kind: "secret", path });
+    const [bytes] = await snapshot.read(walk, [STATEMENT_REL]);
+    const [header, vault] = (bytes?.toString("latin1") ?? "").split("\n", 2);
+    const id = header === "agent-vault-statement v2" ? vault?.match(/^vault ([0-9a-f]{32})$/)?.[1] : void 0;
+    return id ?? null;
+  } catch {
+    return null;
+  }
 }
 export {
   AgentVaultError,

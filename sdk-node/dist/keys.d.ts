@@ -15,6 +15,11 @@ export type KeySource = {
     readonly hint: string;
     /** When set, the whole "not found" message: the path must not be shown. */
     readonly redacted?: string;
+    /** An agent's key, whose file depends on the vault (see {@link forVault}). */
+    readonly agent?: {
+        readonly home: string;
+        readonly name: string;
+    };
 };
 /** Identities loaded from one source; `origin` describes the source for messages. */
 export interface LoadedIdentities {
@@ -35,6 +40,14 @@ export declare function chooseKeySource(options: {
     key?: string | undefined;
     agent?: string | undefined;
 }, env: NodeJS.ProcessEnv): KeySource;
+/**
+ * The key source for the vault with identity `vaultId` (as its statement names it): an agent's
+ * key is `agents/<vault id>/NAME.key` when that file exists, else `agents/NAME.key` (where keys
+ * were kept before), else the agent's key of another vault (whose anchors then report a
+ * replaced or removed statement as such, rather than "key not found"). Other sources are
+ * unchanged.
+ */
+export declare function forVault(source: KeySource, vaultId: string | null): KeySource;
 /**
  * Parses identity-file text in the `age-keygen` format: blank lines, `#` comments and
  * `AGE-SECRET-KEY-1…` lines (Bech32: either letter case). Errors name the line, never its

@@ -2,7 +2,7 @@
 export declare function isRemoteUrl(repoPath: string): boolean;
 /** The URL with any password or token removed, for messages. */
 export declare function redactUrl(url: string): string;
-/** The default folder for remote clones: `$XDG_CACHE_HOME/agent-vault/repos`. */
+/** The default folder for remote clones: `$XDG_CACHE_HOME/agent-vault/remotes`. */
 export declare function defaultCacheDir(env: NodeJS.ProcessEnv): string;
 /** Where the clone of `url` lives under `cacheDir`. */
 export declare function clonePath(cacheDir: string, url: string): string;

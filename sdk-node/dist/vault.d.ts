@@ -35,7 +35,7 @@ export interface VaultOptions {
      * fetches before every read, like the CLI. The refresh before a retry ignores it.
      */
     refreshIntervalMs?: number;
-    /** Where clones of URLs live (default `$XDG_CACHE_HOME/agent-vault/repos`, else `~/.cache/…`). */
+    /** Where clones of URLs live (default `$XDG_CACHE_HOME/agent-vault/remotes`, else `~/.cache/…`). */
     cacheDir?: string;
     /**
      * The environment to read `AGENT_VAULT_KEY`, `AGENT_VAULT_VERIFY_KEY`, `AGENT_VAULT_HOME`,

@@ -4,7 +4,7 @@
  * the owner key in `AGENT_VAULT_HOME` (default `~/.agent-vault`). A key that is named but
  * missing is an error, never a reason to try the next source.
  */
-import { constants } from "node:fs";
+import { constants, existsSync, readdirSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -29,6 +29,8 @@ export type KeySource =
       readonly hint: string;
       /** When set, the whole "not found" message: the path must not be shown. */
       readonly redacted?: string;
+      /** An agent's key, whose file depends on the vault (see {@link forVault}). */
+      readonly agent?: { readonly home: string; readonly name: string };
     };
 
 /** Identities loaded from one source; `origin` describes the source for messages. */
@@ -67,6 +69,7 @@ export function chooseKeySource(
       path,
       origin: `key file ${escapeControl(path)}`,
       hint: `put the key of agent '${options.agent}' there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`,
+      agent: { home, name: options.agent },
     };
   }
   const fromEnv = env[KEY_ENV];
@@ -106,6 +109,47 @@ export function chooseKeySource(
     origin: `key file ${escapeControl(path)}`,
     hint: `this machine has no owner key; pass keyPath, key or agent, set ${KEY_ENV}, or set ${HOME_ENV} to the folder holding owner.key`,
   };
+}
+
+/**
+ * The key source for the vault with identity `vaultId` (as its statement names it): an agent's
+ * key is `agents/<vault id>/NAME.key` when that file exists, else `agents/NAME.key` (where keys
+ * were kept before), else the agent's key of another vault (whose anchors then report a
+ * replaced or removed statement as such, rather than "key not found"). Other sources are
+ * unchanged.
+ */
+export function forVault(source: KeySource, vaultId: string | null): KeySource {
+  if (source.kind !== "file" || !source.agent) return source;
+  const { home, name } = source.agent;
+  const perVault = vaultId === null ? null : join(home, "agents", vaultId, `${name}.key`);
+  let path: string;
+  if (perVault !== null && existsSync(perVault)) path = perVault;
+  else if (existsSync(source.path)) path = source.path;
+  else path = anyVaultKey(home, name) ?? perVault ?? source.path;
+  if (path === source.path) return source;
+  return {
+    ...source,
+    path,
+    origin: `key file ${escapeControl(path)}`,
+    hint: `put the key of agent '${name}' of this vault there, pass keyPath, or set ${KEY_ENV} (keys are looked up in ${escapeControl(home)})`,
+  };
+}
+
+/**
+ * The agent's key of any vault (the first by folder name).
+ */
+function anyVaultKey(home: string, name: string): string | null {
+  let folders: string[];
+  try {
+    folders = readdirSync(join(home, "agents")).sort();
+  } catch {
+    return null;
+  }
+  for (const folder of folders) {
+    const path = join(home, "agents", folder, `${name}.key`);
+    if (existsSync(path)) return path;
+  }
+  return null;
 }
 
 /** Whether a line (without leading white space) is meant as an X25519 identity: the prefix in any case. */

@@ -26,11 +26,11 @@ export function redactUrl(url: string): string {
   return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@]*@/, "$1***@");
 }
 
-/** The default folder for remote clones: `$XDG_CACHE_HOME/agent-vault/repos`. */
+/** The default folder for remote clones: `$XDG_CACHE_HOME/agent-vault/remotes`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   const xdg = env["XDG_CACHE_HOME"];
   const base = xdg && xdg.startsWith("/") ? xdg : join(env["HOME"] || homedir(), ".cache");
-  return join(base, "agent-vault", "repos");
+  return join(base, "agent-vault", "remotes");
 }
 
 /** Where the clone of `url` lives under `cacheDir`. */

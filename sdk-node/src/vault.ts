@@ -27,7 +27,7 @@ import {
 import { ObjectReader, discoverRepo, gitReason, runGit } from "./git.js";
 import type { Identity } from "./identity.js";
 import { encRel, metaRel, verifyAll, verifyForGet, type Verified } from "./integrity.js";
-import { HOME_ENV, chooseKeySource, keyHome, loadIdentities, type KeySource, type LoadedIdentities } from "./keys.js";
+import { HOME_ENV, chooseKeySource, forVault, keyHome, loadIdentities, type KeySource, type LoadedIdentities } from "./keys.js";
 import { checkName, checkSecretPath, isName, isSecretPath } from "./names.js";
 import { Pins, PinsUnwritable } from "./pins.js";
 import { clonePath, defaultCacheDir, ensureClone, isRemoteUrl, redactUrl, refreshClone } from "./remote.js";
@@ -75,7 +75,7 @@ export interface VaultOptions {
    * fetches before every read, like the CLI. The refresh before a retry ignores it.
    */
   refreshIntervalMs?: number;
-  /** Where clones of URLs live (default `$XDG_CACHE_HOME/agent-vault/repos`, else `~/.cache/…`). */
+  /** Where clones of URLs live (default `$XDG_CACHE_HOME/agent-vault/remotes`, else `~/.cache/…`). */
   cacheDir?: string;
   /**
    * The environment to read `AGENT_VAULT_KEY`, `AGENT_VAULT_VERIFY_KEY`, `AGENT_VAULT_HOME`,
@@ -190,6 +190,8 @@ export class Vault {
   #location: Promise<Location> | null = null;
   #pinLocation: Promise<string> | null = null;
   #key: Promise<LoadedKey> | null = null;
+  /** The key file `#key` was loaded from (agent keys depend on the vault). */
+  #keyFrom: string | null = null;
   #objects: ObjectReader | null = null;
   #lastRefresh = -Infinity;
   #refreshing: Promise<void> | null = null;
@@ -372,7 +374,7 @@ export class Vault {
   /** The CLI's order: vault exists → key → anchors → tree, signature and files → not found → decrypt. */
   async #decrypt(snapshot: Snapshot, path: string): Promise<Uint8Array> {
     if ((await snapshot.vaultTree()) === null) throw this.#notFound();
-    const key = await this.#loadKey();
+    const key = await this.#loadKey(await peekVaultId(snapshot, path));
     // Load the age library now, while git reads objects (it is only used after verification).
     const decrypter = key.decrypter();
     decrypter.catch(() => {});
@@ -479,8 +481,12 @@ export class Vault {
     this.#warn(message);
   }
 
-  #loadKey(): Promise<LoadedKey> {
-    this.#key ??= loadIdentities(this.#keySource).then((loaded) => {
+  #loadKey(vaultId: string | null): Promise<LoadedKey> {
+    const source = forVault(this.#keySource, vaultId);
+    const from = source.kind === "file" ? source.path : "text";
+    if (this.#keyFrom !== from) this.#key = null;
+    this.#keyFrom = from;
+    this.#key ??= loadIdentities(source).then((loaded) => {
       let decrypter: Promise<Decrypter> | null = null;
       return {
         loaded,
@@ -819,4 +825,21 @@ function withDates(info: PlainSecretInfo): SecretInfo {
     rotatedAt: { get: () => date(info.rotated), enumerable: false },
     expiresAt: { get: () => date(info.expires), enumerable: false },
   }) as SecretInfo;
+}
+
+/**
+ * The vault identity the statement names, unverified: it only picks which of this user's own
+ * agent key files to use (docs/format.md, "Key discovery"); that file's anchors then verify
+ * the vault. Any problem here is found again, and reported, by the verified read.
+ */
+async function peekVaultId(snapshot: Snapshot, path: string): Promise<string | null> {
+  try {
+    const walk = await snapshot.walk({ kind: "secret", path });
+    const [bytes] = await snapshot.read(walk, [STATEMENT_REL]);
+    const [header, vault] = (bytes?.toString("latin1") ?? "").split("\n", 2);
+    const id = header === "agent-vault-statement v2" ? vault?.match(/^vault ([0-9a-f]{32})$/)?.[1] : undefined;
+    return id ?? null;
+  } catch {
+    return null;
+  }
 }

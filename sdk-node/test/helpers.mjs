@@ -1,6 +1,6 @@
 // Shared test helpers: a hermetic environment, the real agent-vault CLI, real git repos.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -108,7 +108,7 @@ export function makeVault({ secrets = {}, agents = { bot: ["stripe"], ci: [] } }
     env,
     av,
     ownerKey: join(home, "owner.key"),
-    agentKey: (name) => join(home, "agents", `${name}.key`),
+    agentKey: (name) => agentKeyFile(home, repo, name),
   };
 }
 
@@ -163,4 +163,25 @@ export function unsign(v) {
     for (const table of ["vaults", "locations", "legacy"]) delete data[table]?.[location];
     writeFileSync(pins, JSON.stringify(data));
   }
+}
+
+/**
+ * The key file `add-agent NAME` wrote for the vault in `repo`: agent keys are kept per vault,
+ * `agents/<vault id>/NAME.key` (the id from the vault's statement), else `agents/NAME.key`.
+ */
+export function agentKeyFile(home, repo, name) {
+  let id = null;
+  try {
+    const statement = readFileSync(join(repo, ".agent-vault", "integrity", "statement"), "latin1");
+    id = statement.split("\n")[1]?.match(/^vault ([0-9a-f]{32})$/)?.[1] ?? null;
+  } catch {}
+  const perVault = id && join(home, "agents", id, `${name}.key`);
+  if (perVault && existsSync(perVault)) return perVault;
+  // The statement was changed by the test: the agent's only key of any vault.
+  let folders = [];
+  try {
+    folders = readdirSync(join(home, "agents")).sort();
+  } catch {}
+  const any = folders.map((f) => join(home, "agents", f, `${name}.key`)).find((p) => existsSync(p));
+  return any ?? join(home, "agents", `${name}.key`);
 }

@@ -446,13 +446,17 @@ describe("seed-style vaults written by stock age and plain git", () => {
     git(["add", "-A"], { cwd: repo });
     git(["commit", "-qm", "seed vault"], { cwd: repo });
     const env = { ...BASE_ENV, AGENT_VAULT_HOME: home };
+    const warnings = [];
+    const onWarning = (w) => warnings.push(w);
     for (const o of [{}, { agent: "bot" }]) {
-      const vault = new Vault({ repoPath: repo, env, autoPull: false, ...o });
+      const vault = new Vault({ repoPath: repo, env, autoPull: false, onWarning, ...o });
       assert.equal(await vault.get("token"), "seed-token");
       assert.equal(await vault.get("api/armored"), "armored-value");
     }
+    // An unsigned vault is read, with the warning (given to onWarning, not printed).
+    assert.ok(warnings.some((w) => /unsigned/.test(w)), warnings.join("\n"));
     assert.equal(cli(["--vault", repo, "get", "api/armored"], { env: { AGENT_VAULT_HOME: home } }).stdout.toString(), "armored-value");
-    const sdkList = await new Vault({ repoPath: repo, env, autoPull: false }).listSecrets();
+    const sdkList = await new Vault({ repoPath: repo, env, autoPull: false, onWarning }).listSecrets();
     const cliOut = JSON.parse(cli(["--vault", repo, "list", "--json"], { env: { AGENT_VAULT_HOME: home } }).stdout.toString());
     assert.deepEqual(
       sdkList.map((s) => [s.path, s.group, s.created, s.rotated, s.expires, s.authorizedAgents, s.expired]),
@@ -683,7 +687,7 @@ describe("git: upstreams, remote URLs, and no git when not needed", () => {
     const xdg = join(v.dir, "xdg");
     const viaXdg = new Vault({ ...opts(v, {}, { XDG_CACHE_HOME: xdg }), repoPath: url });
     assert.equal(await viaXdg.get("stripe/a"), "remote-plaintext-1");
-    assert.ok(existsSync(join(xdg, "agent-vault", "repos")));
+    assert.ok(existsSync(join(xdg, "agent-vault", "remotes")));
 
     // New pushes are picked up on refresh.
     git(["remote", "add", "origin", bare], { cwd: v.repo });

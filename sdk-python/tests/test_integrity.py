@@ -17,6 +17,7 @@ import pytest
 from agent_vault import FormatError, IntegrityError, Vault
 
 from conftest import World
+from vaultkit import agent_key_file
 
 
 def verify_key_of(repo: Path) -> str:
@@ -105,7 +106,7 @@ def test_a_new_signing_key_is_followed_through_the_chain(
     world.set(repo, "app/key", b"v")
     owner_home, reader_home = world.owner_home, world.root / "reader-home"
     bot_key = world.root / "bot.key"
-    bot_key.write_text((owner_home / "agents" / "bot.key").read_text())
+    bot_key.write_text(agent_key_file(owner_home, repo, "bot").read_text())
     old_key = verify_key_of(repo)
     monkeypatch.setenv("AGENT_VAULT_HOME", str(reader_home))
     assert Vault(repo, bot_key, auto_pull=False).get("app/key") == "v"

@@ -30,6 +30,7 @@ from agent_vault import (
 from agent_vault._git import _stderr
 
 from conftest import World, files_containing
+from vaultkit import agent_key_file
 
 
 def snapshot(world: World, repo: Path) -> Tuple[str, str, str, Dict[str, Tuple[int, int]]]:
@@ -291,7 +292,7 @@ def test_refused_decryption_is_retried_once_after_a_refresh(world: World, monkey
     world.set(origin, "app/key", b"granted just now")
     bare = world.bare_remote(origin)
     monkeypatch.setenv("AGENT_VAULT_HOME", str(world.reader_home()))
-    bot_key = world.owner_home / "agents" / "bot.key"
+    bot_key = agent_key_file(world.owner_home, origin, "bot")
     url = f"file://{bare}"
     fresh = Vault(url, bot_key)  # cloned now: its next read does not fetch again
     stale = Vault(url, bot_key, auto_pull=False)
@@ -339,7 +340,7 @@ def test_key_argument_and_agent_discovery(world: World, monkeypatch: pytest.Monk
     world.av(repo, "add-agent", "bot")
     world.set(repo, "app/key", b"for the bot")
     world.av(repo, "grant", "bot", "app")
-    text = (world.owner_home / "agents" / "bot.key").read_text()
+    text = agent_key_file(world.owner_home, repo, "bot").read_text()
     assert text.startswith("#")
     for key in (text, text.encode(), bytearray(text.encode())):
         assert Vault(repo, key=key).get("app/key") == "for the bot"
@@ -484,7 +485,7 @@ def test_agent_vault_0_1_names_keep_working_with_a_deprecation_warning(world: Wo
     world.av(repo, "add-agent", "bot")
     world.av(repo, "grant", "bot", "app")
     world.set(repo, "app/key", b"old code", "--expires", "2099-01-31")
-    text = (world.owner_home / "agents" / "bot.key").read_text()
+    text = agent_key_file(world.owner_home, repo, "bot").read_text()
     with pytest.warns(DeprecationWarning, match="key="):
         vault = Vault(repo, key_str=text)
     assert vault.get("app/key") == "old code"

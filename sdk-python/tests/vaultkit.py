@@ -348,3 +348,19 @@ def commit_vault_tree(repo: Path, vault_tree: str, message: str = "by hand") -> 
         stdout=subprocess.PIPE, check=True).stdout.decode().strip()
     git(repo, "update-ref", "HEAD", commit)
     return commit
+
+
+def agent_key_file(home: Path, repo: Path, name: str) -> Path:
+    """The key file `add-agent NAME` wrote for the vault in ``repo``: agent keys are kept per
+    vault, ``agents/<vault id>/NAME.key`` (the id from the vault's statement), else
+    ``agents/NAME.key``."""
+    try:
+        lines = (repo / ".agent-vault" / "integrity" / "statement").read_text().split("\n")
+    except OSError:
+        lines = []
+    if len(lines) > 1 and lines[1].startswith("vault "):
+        per_vault = home / "agents" / lines[1][len("vault "):] / f"{name}.key"
+        if per_vault.exists():
+            return per_vault
+    found = sorted((home / "agents").glob(f"*/{name}.key"))
+    return found[0] if found else home / "agents" / f"{name}.key"

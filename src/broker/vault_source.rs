@@ -334,6 +334,7 @@ impl VaultSource {
                 "secret '{secret}' is not in the vault; check the path (`agent-vault list` shows the stored secrets) or ask the vault owner to store it"
             )),
             (_, ErrorKind::NotFound) => SourceError::NotFound(err.to_string()),
+            (Error::OtherVaultKey { .. }, _) => SourceError::AccessDenied(err.to_string()),
             (_, ErrorKind::AccessDenied) => SourceError::AccessDenied(format!(
                 "{} may not read '{secret}': this key was not granted the secret's group; if it should be, the vault owner runs `agent-vault grant AGENT GROUP` (`agent-vault list` shows the group)",
                 self.actor

@@ -16,8 +16,9 @@ use super::{Exit, Globals, UsageError, output};
 pub struct Args {
     /// The agent's name: lowercase letters, digits, `.`, `_`, `-`.
     name: AgentName,
-    /// Where to write the new private key (default: $AGENT_VAULT_HOME/agents/NAME.key). Never overwritten.
-    #[arg(long, value_name = "PATH", conflicts_with = "public_key")]
+    /// Where to write the new private key (default: $AGENT_VAULT_HOME/agents/<vault id>/NAME.key,
+    /// which `--agent NAME` reads). Never overwritten.
+    #[arg(long, value_name = "FILE", conflicts_with = "public_key")]
     key_out: Option<PathBuf>,
     /// Register this existing age recipient (age1…) instead of generating a key.
     #[arg(long, value_name = "RECIPIENT")]

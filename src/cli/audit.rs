@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, value_name = "WHEN")]
     since: Option<String>,
     /// Only entries for this secret.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", add = super::complete::secrets())]
     secret: Option<SecretPath>,
 }
 

@@ -19,10 +19,11 @@ use super::{Exit, Globals, env, falsey, output};
 #[derive(Debug, clap::Args)]
 pub struct KeyArgs {
     /// Decrypt with this identity file.
-    #[arg(long, value_name = "PATH", conflicts_with = "agent")]
+    #[arg(long, value_name = "FILE", conflicts_with = "agent")]
     key: Option<PathBuf>,
-    /// Decrypt with this agent's key from $AGENT_VAULT_HOME/agents/NAME.key.
-    #[arg(long, value_name = "NAME")]
+    /// Decrypt with this agent's key of this vault, $AGENT_VAULT_HOME/agents/<vault id>/NAME.key
+    /// (or agents/NAME.key, where agent-vault 0.2 kept it).
+    #[arg(long, value_name = "NAME", add = super::complete::agents())]
     agent: Option<AgentName>,
     /// Do not fetch the upstream branch.
     #[arg(long, env = "AGENT_VAULT_OFFLINE", value_parser = falsey())]
@@ -69,7 +70,11 @@ pub fn open_source(
     let mut choice = args.choice();
     let actor = agent_vault::broker::vault_source::actor_for(&choice, &settings.key_env);
     if loading == KeyLoading::Once {
-        keep_key_in_memory(&choice, &mut settings)?;
+        // The key home as seen from this vault: agent keys are kept per vault.
+        let home = Vault::discover(&globals.start_dir(), env::settings()?)?
+            .home()
+            .clone();
+        keep_key_in_memory(&choice, &home, &mut settings)?;
         choice = KeyChoice::Auto;
     }
     let vault = Vault::discover(&globals.start_dir(), settings)?;
@@ -81,12 +86,16 @@ pub fn open_source(
 
 /// Reads the identity `choice` names once and puts its text in `settings` as if it came from
 /// `AGENT_VAULT_KEY` (comments included, so its verify-key lines still anchor the vault).
-fn keep_key_in_memory(choice: &KeyChoice, settings: &mut Settings) -> anyhow::Result<()> {
+fn keep_key_in_memory(
+    choice: &KeyChoice,
+    home: &keys::KeyHome,
+    settings: &mut Settings,
+) -> anyhow::Result<()> {
     // Loading it first gives the usual errors (missing, unreadable, not a key).
-    keys::load(choice, &settings.home, &settings.key_env)?;
+    keys::load(choice, home, &settings.key_env)?;
     let text = match choice {
         KeyChoice::Path(path) => read_key_text(path)?,
-        KeyChoice::Agent(agent) => read_key_text(&settings.home.agent_key_path(agent))?,
+        KeyChoice::Agent(agent) => read_key_text(&home.agent_key_path(agent))?,
         KeyChoice::Auto => match &settings.key_env {
             KeyEnv::Set(value) if is_key_text(value.expose_secret()) => {
                 Zeroizing::new(value.expose_secret().to_string())

@@ -35,6 +35,7 @@ use super::{Exit, Globals, UsageError, env, output};
 )]
 pub struct Args {
     /// The secret's path (created if it does not exist).
+    #[arg(add = super::complete::secrets())]
     path: SecretPath,
 }
 
@@ -78,7 +79,11 @@ fn edit(supervisor: Supervisor, file: &Path) -> anyhow::Result<Zeroizing<Vec<u8>
         })?;
     let program = words.remove(0);
     let mut command = Command::new(&program);
-    command.args(&words).arg(file);
+    command
+        .args(&words)
+        .arg(file)
+        .env_clear()
+        .envs(super::env::child_environment());
     let mut running = supervisor
         .spawn(&mut command, Late::Record)
         .map_err(|e| cannot_start(program.as_ref(), &e))?;

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use agent_vault::keys::{HOME_ENV, KEY_ENV, KeyHome};
+use agent_vault::keys::{HOME_ENV, KEY_ENV, KeyHome, OWNER_KEY_ENV};
 use agent_vault::settings::{GitEnv, KeyEnv, Settings};
 use secrecy::SecretString;
 
@@ -15,6 +15,9 @@ pub const VERIFY_KEY_ENV: &str = "AGENT_VAULT_VERIFY_KEY";
 pub const LOCK_TIMEOUT_ENV: &str = "AGENT_VAULT_LOCK_TIMEOUT";
 /// `AGENT_VAULT_FETCH_TIMEOUT`: seconds `git fetch` may take.
 pub const FETCH_TIMEOUT_ENV: &str = "AGENT_VAULT_FETCH_TIMEOUT";
+/// `AGENT_VAULT_OFFLINE`: never fetch (readers: before reading; owner commands: before
+/// checking that the branch is not behind its upstream's vault).
+pub const OFFLINE_ENV: &str = "AGENT_VAULT_OFFLINE";
 /// `AGENT_VAULT_PROXY_TOKEN`: the token `proxy` clients present (else one is generated).
 pub const PROXY_TOKEN_ENV: &str = "AGENT_VAULT_PROXY_TOKEN";
 /// `SSL_CERT_FILE`: extra trusted root certificates (PEM) for the broker's HTTPS requests.
@@ -45,17 +48,34 @@ fn seconds(name: &str, default: f64) -> Duration {
     Duration::from_secs_f64(seconds.min(86_400.0))
 }
 
-/// Everything the library needs from the environment.
-pub fn settings() -> anyhow::Result<Settings> {
-    let mut settings = Settings::new(key_home()?);
-    settings.key_env = match std::env::var(KEY_ENV) {
+/// A key variable as set: `AGENT_VAULT_KEY` or `AGENT_VAULT_OWNER_KEY` (set but empty is
+/// kept as set: an error when used, never a fallback).
+fn key_var(name: &str) -> KeyEnv {
+    match std::env::var(name) {
         Ok(value) => KeyEnv::Set(SecretString::from(value)),
         Err(std::env::VarError::NotPresent) => KeyEnv::Unset,
         Err(std::env::VarError::NotUnicode(_)) => KeyEnv::NotUnicode,
-    };
+    }
+}
+
+/// Whether `AGENT_VAULT_OWNER_KEY` is set (the owner key comes from it, not `owner.key`).
+pub fn owner_key_from_env() -> bool {
+    std::env::var_os(OWNER_KEY_ENV).is_some()
+}
+
+/// Everything the library needs from the environment.
+pub fn settings() -> anyhow::Result<Settings> {
+    let mut settings = Settings::new(key_home()?.with_owner_key(key_var(OWNER_KEY_ENV)));
+    settings.key_env = key_var(KEY_ENV);
     settings.verify_key_env = var(VERIFY_KEY_ENV);
     settings.lock_timeout = seconds(LOCK_TIMEOUT_ENV, 30.0);
     settings.fetch_timeout = seconds(FETCH_TIMEOUT_ENV, 10.0);
+    settings.offline = var(OFFLINE_ENV).is_some_and(|v| {
+        !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "0" | "false" | "no" | "off"
+        )
+    });
     settings.git = git_env();
     Ok(settings)
 }
@@ -110,11 +130,12 @@ pub fn audit_log_path() -> anyhow::Result<PathBuf> {
     Ok(key_home()?.root().join("audit.jsonl"))
 }
 
-/// The environment `run` gives its command: ours, without `AGENT_VAULT_KEY` (the command gets
-/// the secrets it was given, not the key to every secret this key can read).
+/// The environment `run` gives its command (and `edit` its editor): ours, without
+/// `AGENT_VAULT_KEY` or `AGENT_VAULT_OWNER_KEY` (the command gets the secrets it was given, not
+/// the key to every secret this key can read).
 pub fn child_environment() -> Vec<(OsString, OsString)> {
     std::env::vars_os()
-        .filter(|(name, _)| name != KEY_ENV)
+        .filter(|(name, _)| name != KEY_ENV && name != OWNER_KEY_ENV)
         .collect()
 }
 

@@ -26,6 +26,7 @@ const MAX_LENGTH: usize = 4096;
 )]
 pub struct Args {
     /// The secret's path.
+    #[arg(add = super::complete::secrets())]
     path: SecretPath,
     /// How many characters.
     #[arg(long, default_value_t = 32, value_name = "N")]
@@ -40,9 +41,9 @@ pub struct Args {
     #[arg(long)]
     force: bool,
     /// The group whose agents may read it (default: kept, else the first path segment).
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", add = super::complete::groups())]
     group: Option<GroupName>,
-    /// When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 1y).
+    /// When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 30min, 6mo, 1y: calendar months and years).
     #[arg(long, value_name = "WHEN")]
     expires: Option<String>,
     /// The environment variable name `run` and `export` give it.

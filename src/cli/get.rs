@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use agent_vault::keys::KeyChoice;
@@ -7,7 +8,8 @@ use secrecy::ExposeSecret;
 
 use super::{Exit, Globals, falsey, output};
 
-/// Decrypt a secret and write its exact bytes to stdout.
+/// Decrypt a secret and write its exact bytes to stdout (on a terminal, a newline follows a
+/// value that does not end in one).
 ///
 /// The key is, in order: --key, --agent (its default key file), AGENT_VAULT_KEY (a key file's
 /// path or a raw AGE-SECRET-KEY-1…), then the owner key. A key that is named but missing is an
@@ -19,12 +21,14 @@ use super::{Exit, Globals, falsey, output};
 )]
 pub struct Args {
     /// The secret's path.
+    #[arg(add = super::complete::secrets())]
     path: SecretPath,
     /// Decrypt with this identity file.
-    #[arg(long, value_name = "PATH", conflicts_with = "agent")]
+    #[arg(long, value_name = "FILE", conflicts_with = "agent")]
     key: Option<PathBuf>,
-    /// Decrypt with this agent's key from $AGENT_VAULT_HOME/agents/NAME.key.
-    #[arg(long, value_name = "NAME")]
+    /// Decrypt with this agent's key of this vault, $AGENT_VAULT_HOME/agents/<vault id>/NAME.key
+    /// (or agents/NAME.key, where agent-vault 0.2 kept it).
+    #[arg(long, value_name = "NAME", add = super::complete::agents())]
     agent: Option<AgentName>,
     /// Do not fetch the upstream branch first.
     #[arg(long, env = "AGENT_VAULT_OFFLINE", value_parser = falsey())]
@@ -54,6 +58,12 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     for warning in &secret.warnings {
         output::warn(warning);
     }
-    output::stdout_bytes(secret.value.expose_secret())?;
+    let value = secret.value.expose_secret();
+    output::stdout_bytes(value)?;
+    // On a terminal, end the line so the shell's prompt does not stick to the value; a pipe
+    // or file gets the exact bytes.
+    if std::io::stdout().is_terminal() && !value.ends_with(b"\n") {
+        output::stdout_bytes(b"\n")?;
+    }
     Ok(Exit::Ok)
 }

@@ -30,7 +30,7 @@ pub struct Args {
     /// The .env file (`-` for stdin).
     file: PathBuf,
     /// The group to store the secrets in; also the first segment of their paths.
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", add = super::complete::groups())]
     group: GroupName,
     /// Only list what would be stored (still needs the owner key, to compare values).
     #[arg(long)]

@@ -50,7 +50,10 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         "initialized vault in {}",
         outcome.vault_dir.display()
     ));
-    if outcome.owner_key_created {
+    let from_env = super::env::owner_key_from_env();
+    if from_env {
+        output::info("using the owner key in AGENT_VAULT_OWNER_KEY");
+    } else if outcome.owner_key_created {
         output::info(format!(
             "created owner key {}",
             outcome.owner_key_path.display()
@@ -79,10 +82,12 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
             "vault verify key: {verify_key} (agents' key files carry it; readers check every secret against it)"
         ));
     }
-    output::warn(format!(
-        "back up {} now: it is the only key that can decrypt every secret and recover agent keys",
-        outcome.owner_key_path.display()
-    ));
+    if !from_env {
+        output::warn(format!(
+            "back up {} now: it is the only key that can decrypt every secret and recover agent keys",
+            outcome.owner_key_path.display()
+        ));
+    }
     if args.json {
         output::stdout_json(&serde_json::json!({
             "schema": "agent-vault/init@1",

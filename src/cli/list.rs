@@ -8,7 +8,7 @@ use super::{Exit, Globals, falsey, output};
 #[command(after_help = "Examples:\n  agent-vault list\n  agent-vault list --group stripe --json")]
 pub struct Args {
     /// Only this group's secrets.
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", add = super::complete::groups())]
     group: Option<GroupName>,
     /// Print JSON instead of a table.
     #[arg(long)]

@@ -18,6 +18,7 @@ use super::{Exit, Globals, output};
 )]
 pub struct Args {
     /// Only the changes of this secret.
+    #[arg(add = super::complete::secrets())]
     path: Option<SecretPath>,
     /// At most this many entries.
     #[arg(short = 'n', long, value_name = "N")]

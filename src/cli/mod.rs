@@ -5,6 +5,7 @@ mod add_agent;
 mod audit;
 mod brokered;
 mod check;
+mod complete;
 mod completions;
 mod env;
 mod exit;
@@ -28,6 +29,7 @@ mod rm;
 mod scan;
 mod set;
 mod sign;
+mod suggest;
 mod verify;
 // Secrets into processes and CI (run, export, inject) and the everyday owner verbs.
 mod child;
@@ -58,7 +60,7 @@ pub use exit::{Exit, UsageError};
     name = "agent-vault",
     version,
     propagate_version = true,
-    after_help = "Quick start:\n  agent-vault init\n  agent-vault add-agent deploy-bot\n  printf %s \"$STRIPE_KEY\" | agent-vault set stripe/api-key\n  agent-vault grant deploy-bot stripe\n  AGENT_VAULT_KEY=~/.agent-vault/agents/deploy-bot.key agent-vault get stripe/api-key\n\nExit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 access denied,\n5 integrity failure, 6 vault busy, diverged or dirty."
+    after_help = "Quick start:\n  agent-vault init\n  agent-vault add-agent deploy-bot\n  printf %s \"$STRIPE_KEY\" | agent-vault set stripe/api-key\n  agent-vault grant deploy-bot stripe\n  agent-vault get stripe/api-key --agent deploy-bot\n\nExit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 access denied,\n5 integrity failure, 6 vault busy, diverged or dirty."
 )]
 pub struct Cli {
     /// Use the vault in the git repository at DIR instead of the current directory's.
@@ -129,6 +131,7 @@ pub fn command() -> clap::Command {
 
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
+    complete::answer_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -197,7 +200,8 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(status.0);
             }
             output::error(render(&error));
-            if let Some(hint) = hints::hint(&error, reader) {
+            let names = || globals.open().ok()?.names().ok();
+            if let Some(hint) = hints::hint(&error, reader, names) {
                 output::info(hint);
             }
             exit::code_for(&error)

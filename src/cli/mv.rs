@@ -16,11 +16,12 @@ use super::{Exit, Globals, output};
 )]
 pub struct Args {
     /// The secret's current path.
+    #[arg(add = super::complete::secrets())]
     from: SecretPath,
     /// Its new path.
     to: SecretPath,
     /// Move it into this group (re-encrypting it for that group's readers).
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", add = super::complete::groups())]
     group: Option<GroupName>,
 }
 

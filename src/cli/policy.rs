@@ -25,6 +25,7 @@ use super::{Exit, Globals, UsageError, falsey, output};
 )]
 pub struct Args {
     /// The secret's path.
+    #[arg(add = super::complete::secrets())]
     path: SecretPath,
     /// A host the value may be sent to: HOST[:PORT] or *.DOMAIN (repeatable).
     #[arg(long = "host", value_name = "HOST[:PORT]")]

@@ -13,9 +13,11 @@ use super::{Exit, Globals, output};
 )]
 pub struct Args {
     /// The agent.
+    #[arg(add = super::complete::agents())]
     name: AgentName,
-    /// Where to write the new private key (default: $AGENT_VAULT_HOME/agents/NAME.key). Never overwritten.
-    #[arg(long, value_name = "PATH")]
+    /// Where to write the new private key (default: $AGENT_VAULT_HOME/agents/<vault id>/NAME.key,
+    /// which `--agent NAME` reads). Never overwritten.
+    #[arg(long, value_name = "FILE")]
     key_out: Option<PathBuf>,
 }
 

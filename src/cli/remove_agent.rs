@@ -8,6 +8,7 @@ use super::{Exit, Globals, output};
 #[command(after_help = "Example:\n  agent-vault remove-agent deploy-bot")]
 pub struct Args {
     /// The agent to remove.
+    #[arg(add = super::complete::agents())]
     name: AgentName,
 }
 

@@ -27,6 +27,7 @@ use super::{Exit, Globals, UsageError};
 )]
 pub struct Args {
     /// The secret's path.
+    #[arg(add = super::complete::secrets())]
     path: SecretPath,
     /// The full URL (https://HOST/path?query; http only to localhost or 127.0.0.1).
     url: String,

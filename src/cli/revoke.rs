@@ -8,8 +8,10 @@ use super::{Exit, Globals, output};
 #[command(after_help = "Example:\n  agent-vault revoke deploy-bot stripe")]
 pub struct Args {
     /// The agent.
+    #[arg(add = super::complete::agents())]
     agent: AgentName,
     /// The group.
+    #[arg(add = super::complete::groups())]
     group: GroupName,
 }
 

@@ -7,6 +7,7 @@ use super::{Exit, Globals, output};
 #[command(after_help = "Example:\n  agent-vault rm stripe/old-key")]
 pub struct Args {
     /// The secret's path.
+    #[arg(add = super::complete::secrets())]
     path: SecretPath,
 }
 

@@ -16,10 +16,11 @@ use super::{falsey, output};
 #[derive(Debug, clap::Args)]
 pub struct ReadArgs {
     /// Decrypt with this identity file.
-    #[arg(long, value_name = "PATH", conflicts_with = "agent")]
+    #[arg(long, value_name = "FILE", conflicts_with = "agent")]
     key: Option<PathBuf>,
-    /// Decrypt with this agent's key from $AGENT_VAULT_HOME/agents/NAME.key.
-    #[arg(long, value_name = "NAME")]
+    /// Decrypt with this agent's key of this vault, $AGENT_VAULT_HOME/agents/<vault id>/NAME.key
+    /// (or agents/NAME.key, where agent-vault 0.2 kept it).
+    #[arg(long, value_name = "NAME", add = super::complete::agents())]
     agent: Option<AgentName>,
     /// Do not fetch the upstream branch first.
     #[arg(long, env = "AGENT_VAULT_OFFLINE", value_parser = falsey())]
@@ -56,10 +57,10 @@ impl FromStr for SecretArg {
 #[derive(Debug, clap::Args)]
 pub struct SelectArgs {
     /// Every secret of this group (repeatable).
-    #[arg(long = "group", value_name = "GROUP")]
+    #[arg(long = "group", value_name = "GROUP", add = super::complete::groups())]
     pub groups: Vec<GroupName>,
     /// This secret, as variable NAME if given (repeatable).
-    #[arg(long = "secret", value_name = "PATH[=NAME]")]
+    #[arg(long = "secret", value_name = "PATH[=NAME]", add = super::complete::secrets())]
     pub secrets: Vec<SecretArg>,
 }
 

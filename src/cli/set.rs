@@ -1,6 +1,7 @@
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
+use agent_vault::hook::HookStatus;
 use agent_vault::names::{AgentName, GroupName, SecretPath};
 use agent_vault::vault::{EnvChange, Expiry, SetOptions};
 use anyhow::Context;
@@ -20,6 +21,7 @@ use super::{Exit, Globals, UsageError, output};
 )]
 pub struct Args {
     /// The secret's path, e.g. `stripe/api-key`; its first segment is the default group.
+    #[arg(add = super::complete::secrets())]
     path: SecretPath,
     /// The value (discouraged: visible in `ps` and shell history).
     #[arg(value_name = "VALUE", conflicts_with = "from_file")]
@@ -28,15 +30,16 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     from_file: Option<PathBuf>,
     /// The group whose agents may read it (default: kept, else the first path segment).
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", add = super::complete::groups())]
     group: Option<GroupName>,
-    /// When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 1y), or
+    /// When it expires: a date (2027-01-31), an RFC 3339 time, a duration (90d, 12h, 30min, 6mo, 1y: calendar months and years), or
     /// `never` to remove an expiry.
     #[arg(long, value_name = "WHEN")]
     expires: Option<String>,
-    /// Agents that may read this secret besides its group's (comma-separated; replaces the list).
-    #[arg(long, value_name = "AGENTS", value_delimiter = ',', num_args = 0..)]
-    agents: Option<Vec<AgentName>>,
+    /// Agents that may read this secret besides its group's (comma-separated; replaces the
+    /// list; `--agents ''` empties it).
+    #[arg(long, value_name = "AGENTS", value_parser = agent_list, add = super::complete::agent_list())]
+    agents: Option<AgentList>,
     /// The environment variable name `run` and `export` give it (default: kept, else derived
     /// from the path: app/api-token → APP_API_TOKEN).
     #[arg(long, value_name = "NAME", conflicts_with = "no_env")]
@@ -75,7 +78,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     let options = SetOptions {
         group: args.group,
         expires,
-        agents: args.agents,
+        agents: args.agents.map(|list| list.0),
         env: match (args.env, args.no_env) {
             (Some(name), _) => Some(EnvChange::Set(name)),
             (None, true) => Some(EnvChange::Remove),
@@ -84,6 +87,12 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     };
     let outcome = vault.set(&args.path, &SecretSlice::from(value.to_vec()), &options)?;
     output::outcome(&outcome, &format!("stored '{}'", args.path));
+    let repo = vault.repo();
+    if let HookStatus::Missing(_) = agent_vault::hook::status(repo.repo(), repo.git_env()) {
+        output::info(
+            "note: this clone has no pre-commit hook, so nothing stops a private key or a secret value from being committed here by hand; run `agent-vault hook install`",
+        );
+    }
     Ok(Exit::Ok)
 }
 
@@ -107,17 +116,16 @@ fn read_value(args: &Args) -> anyhow::Result<Zeroizing<Vec<u8>>> {
         output::warn(
             "a value given on the command line is visible in `ps` and your shell history; prefer stdin or the prompt",
         );
+        if stdin_is_data() {
+            output::warn(
+                "stdin is a pipe or a file and was not read: the VALUE argument is stored instead (to store stdin, leave out VALUE)",
+            );
+        }
         return Ok(Zeroizing::new(value.as_bytes().to_vec()));
     }
     if std::io::stdin().is_terminal() {
-        let first = Zeroizing::new(
-            rpassword::prompt_password(format!("value for {}: ", args.path))
-                .context("cannot read the value from the terminal")?,
-        );
-        let second = Zeroizing::new(
-            rpassword::prompt_password("again: ")
-                .context("cannot read the value from the terminal")?,
-        );
+        let first = Zeroizing::new(prompt(&format!("value for {}: ", args.path))?);
+        let second = Zeroizing::new(prompt("again: ")?);
         if *first != *second {
             return Err(UsageError("the two values differ; nothing was stored".into()).into());
         }
@@ -136,4 +144,45 @@ fn read_value(args: &Args) -> anyhow::Result<Zeroizing<Vec<u8>>> {
         bytes.truncate(n);
     }
     Ok(bytes)
+}
+
+/// A hidden prompt on the terminal. Ctrl-D (end of input) is a usage error that says nothing
+/// was stored, on a line of its own rather than after the prompt.
+fn prompt(text: &str) -> anyhow::Result<String> {
+    match rpassword::prompt_password(text) {
+        Ok(value) => Ok(value),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            eprintln!();
+            Err(UsageError("no value was entered (end of input); nothing was stored".into()).into())
+        }
+        Err(e) => Err(e).context("cannot read the value from the terminal"),
+    }
+}
+
+/// Whether stdin is a pipe or a regular file, i.e. may carry a value (not a terminal, not
+/// `/dev/null`).
+fn stdin_is_data() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd)
+        .metadata()
+        .is_ok_and(|m| m.file_type().is_fifo() || m.is_file())
+}
+
+/// `--agents a,b`: one value, split on commas (so `--agents a db/z` never takes the secret's
+/// path as an agent); empty entries are skipped, so `--agents ''` is the empty list.
+#[derive(Debug, Clone)]
+pub struct AgentList(Vec<AgentName>);
+
+fn agent_list(value: &str) -> Result<AgentList, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| name.parse::<AgentName>().map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()
+        .map(AgentList)
 }

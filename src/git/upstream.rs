@@ -9,6 +9,14 @@ use git2::Oid;
 
 use super::VaultRepo;
 use crate::settings::GitEnv;
+use crate::{Error, Result};
+
+/// The current branch's upstream: its remote, its ref, and how to name it (`origin/main`).
+struct Upstream {
+    remote: String,
+    refname: String,
+    label: String,
+}
 
 /// What [`VaultRepo::fetch_upstream`] found.
 pub enum Freshness {
@@ -30,28 +38,19 @@ impl VaultRepo {
     /// a rollback. Spawns nothing without an upstream.
     pub fn fetch_upstream(&self, offline: bool, timeout: Duration) -> (Freshness, Option<String>) {
         let repo = self.repo();
-        let Ok(head) = repo.head() else {
+        let Some(upstream) = self.upstream() else {
             return (Freshness::LocalOnly, None);
         };
-        let Some(branch_ref) = head.name().ok().filter(|n| n.starts_with("refs/heads/")) else {
-            return (Freshness::LocalOnly, None);
-        };
-        let (Ok(remote), Ok(upstream)) = (
-            repo.branch_upstream_remote(branch_ref),
-            repo.branch_upstream_name(branch_ref),
-        ) else {
-            return (Freshness::LocalOnly, None);
-        };
-        let (Some(remote), Some(upstream)) = (remote.as_str().ok(), upstream.as_str().ok()) else {
-            return (Freshness::LocalOnly, None);
-        };
-        let label = upstream.trim_start_matches("refs/remotes/").to_owned();
-        let warning = if offline || remote == "." {
+        let label = upstream.label.clone();
+        let warning = if offline || upstream.remote == "." {
             None
         } else {
-            self.run_fetch(remote, timeout).err()
+            self.run_fetch(&upstream.remote, timeout).err()
         };
-        let (Ok(theirs), Some(ours)) = (repo.refname_to_id(upstream), head.target()) else {
+        let (Ok(theirs), Some(ours)) = (
+            repo.refname_to_id(&upstream.refname),
+            repo.head().ok().and_then(|h| h.target()),
+        ) else {
             return (Freshness::LocalOnly, warning);
         };
         let freshness = if theirs == ours {
@@ -73,6 +72,96 @@ impl VaultRepo {
             }
         };
         (freshness, warning)
+    }
+
+    /// The current branch's upstream, when it has one.
+    fn upstream(&self) -> Option<Upstream> {
+        let repo = self.repo();
+        let head = repo.head().ok()?;
+        let branch_ref = head.name().ok().filter(|n| n.starts_with("refs/heads/"))?;
+        let remote = repo.branch_upstream_remote(branch_ref).ok()?;
+        let refname = repo.branch_upstream_name(branch_ref).ok()?;
+        let (remote, refname) = (remote.as_str().ok()?, refname.as_str().ok()?);
+        Some(Upstream {
+            remote: remote.to_owned(),
+            refname: refname.to_owned(),
+            label: refname.trim_start_matches("refs/remotes/").to_owned(),
+        })
+    }
+
+    /// Before an owner command commits: fetches the upstream (as readers do, unless
+    /// `offline`) and refuses to build on a stale base — when the upstream holds vault
+    /// changes HEAD does not have ([`Error::RepoState`], exit 6). The branch is never moved:
+    /// a fast-forward would also rewrite the rest of the user's working tree, so `git pull`
+    /// stays the user's. Returns notes: a failed fetch, or a branch behind only outside
+    /// `.agent-vault/`.
+    pub fn check_writer_base(&self, offline: bool, timeout: Duration) -> Result<Vec<String>> {
+        let Some(upstream) = self.upstream() else {
+            return Ok(Vec::new());
+        };
+        let mut notes = Vec::new();
+        if !offline && upstream.remote != "." {
+            notes.extend(self.run_fetch(&upstream.remote, timeout).err());
+        }
+        let repo = self.repo();
+        let (Ok(theirs), Some(ours)) = (
+            repo.refname_to_id(&upstream.refname),
+            repo.head().ok().and_then(|h| h.target()),
+        ) else {
+            return Ok(notes);
+        };
+        let label = &upstream.label;
+        // Histories git cannot compare here (a shallow clone, unrelated branches): say so.
+        let cannot_compare = |e: git2::Error| {
+            format!(
+                "cannot compare your branch with {label} ({}); make sure it has the vault's newest changes (`git pull`) before you push",
+                e.message()
+            )
+        };
+        let (ahead, behind) = match repo.graph_ahead_behind(ours, theirs) {
+            Ok(counts) => counts,
+            Err(e) => {
+                notes.push(cannot_compare(e));
+                return Ok(notes);
+            }
+        };
+        if behind == 0 {
+            return Ok(notes);
+        }
+        let base = match repo.merge_base(ours, theirs) {
+            Ok(base) => base,
+            Err(e) => {
+                notes.push(cannot_compare(e));
+                return Ok(notes);
+            }
+        };
+        if self.vault_tree_id(base)? == self.vault_tree_id(theirs)? {
+            notes.push(format!(
+                "your branch is behind {label} by {behind} commit(s) that do not touch the vault; `git pull` before you push"
+            ));
+            return Ok(notes);
+        }
+        Err(Error::RepoState(if ahead == 0 {
+            format!(
+                "your branch is behind {label}, which has vault changes you do not have, so this change would be built on a stale vault; run `git pull --ff-only`, then retry (nothing was changed)"
+            )
+        } else {
+            format!(
+                "your branch and {label} have diverged and {label} has vault changes you do not have; run `git pull` to merge them (for .agent-vault/integrity take either side), review with `agent-vault verify`, re-sign with `agent-vault sign`, then retry (nothing was changed)"
+            )
+        }))
+    }
+
+    /// The id of the `.agent-vault` tree of `commit` (`None` without one).
+    fn vault_tree_id(&self, commit: Oid) -> Result<Option<Oid>> {
+        let tree = self
+            .repo()
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(|e| Error::git("reading a commit's tree", e))?;
+        Ok(tree
+            .get_name(crate::format::VAULT_DIR)
+            .map(|entry| entry.id()))
     }
 
     fn run_fetch(&self, remote: &str, timeout: Duration) -> Result<(), String> {

@@ -34,6 +34,8 @@ pub const SHARDS_DIR: &str = ".agent-vault/integrity/shards";
 pub const SIGNING_KEY_PATH: &str = ".agent-vault/signing.key.age";
 /// The comment prefix in identity files that names the vault's verify key.
 pub const KEY_FILE_COMMENT: &str = "agent-vault verify-key:";
+/// The comment prefix in an agent's key file that names the vault it is an agent of.
+pub const VAULT_COMMENT: &str = "agent-vault vault:";
 
 /// A SHA-256 digest.
 pub type Digest256 = [u8; 32];

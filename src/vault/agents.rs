@@ -38,7 +38,7 @@ impl Vault {
             None => {
                 let key_path = key_out
                     .map(Path::to_path_buf)
-                    .unwrap_or_else(|| self.home().agent_key_path(name));
+                    .unwrap_or_else(|| self.home().new_agent_key_path(name));
                 let key = keys::generate(&change.key_file_header(name));
                 let escrow = crypto::encrypt(key.file_text.as_bytes(), &change.owners)?;
                 keys::write_key_file(
@@ -103,6 +103,7 @@ impl Vault {
                 affected.insert(path);
             }
         }
+        let old_key = change.snapshot.agent_recipient(agent).ok().flatten();
         change.files.delete(agent_public_key_path(agent));
         change.files.delete(agent_escrow_path(agent));
         change.put_manifest();
@@ -112,6 +113,11 @@ impl Vault {
             .trailer("Agent", name);
         let mut outcome = change.commit(message)?;
         outcome.rotate = affected;
+        if let Some(old_key) = old_key {
+            outcome
+                .notes
+                .extend(self.retire_key_files(name, &old_key, "removed").0);
+        }
         Ok(outcome)
     }
 
@@ -129,9 +135,10 @@ impl Vault {
         }
         // Opening the escrow proves the old key was ours to recover.
         open_escrow(&change.snapshot, name, &change.owner)?;
+        let old_key = change.snapshot.agent_recipient(agent).ok().flatten();
         let key_path = key_out
             .map(Path::to_path_buf)
-            .unwrap_or_else(|| self.home().agent_key_path(name));
+            .unwrap_or_else(|| self.home().new_agent_key_path(name));
         let key = keys::generate(&change.key_file_header(name));
         let escrow = crypto::encrypt(key.file_text.as_bytes(), &change.owners)?;
         change.files.put(agent_escrow_path(agent), escrow);
@@ -151,20 +158,36 @@ impl Vault {
             }
         }
         change.reencrypt_forced(&affected)?;
-        keys::write_key_file(
+        // The new key goes where the old one was read from: move the old one aside first (and
+        // back if this fails).
+        let (notes, moved) = match (&old_key, key_out) {
+            (Some(old_key), None) => self.retire_key_files(name, old_key, "replaced"),
+            _ => (Vec::new(), Vec::new()),
+        };
+        let undo = |moved: &[(PathBuf, PathBuf)]| {
+            for (from, to) in moved {
+                let _ = std::fs::rename(to, from);
+            }
+        };
+        if let Err(e) = keys::write_key_file(
             &key_path,
             key.file_text.as_bytes(),
             "move the old key file away first (it is replaced by this recovery), or choose another path with --key-out",
-        )?;
+        ) {
+            undo(&moved);
+            return Err(e);
+        }
         let message = CommitMessage::new("recover-agent", format!("give agent {name} a new key"))
             .trailer("Agent", name);
         match change.commit(message) {
             Ok(mut outcome) => {
                 outcome.rotate = affected;
+                outcome.notes.extend(notes);
                 Ok((outcome, key_path))
             }
             Err(e) => {
                 let _ = std::fs::remove_file(&key_path);
+                undo(&moved);
                 Err(e)
             }
         }
@@ -188,6 +211,51 @@ impl Vault {
             key.expose_secret(),
             "choose a path that does not exist yet",
         )
+    }
+}
+
+impl Vault {
+    /// Moves this vault's key files of agent `name` on this machine — those holding `key` —
+    /// aside to `NAME.key.<why>-<time>` in the same folder: a key is never silently destroyed,
+    /// and the default path is free for a new key. Returns what was done, for the user, and
+    /// the moves made (from, to).
+    fn retire_key_files(
+        &self,
+        name: &AgentName,
+        key: &age::x25519::Recipient,
+        why: &str,
+    ) -> (Vec<String>, Vec<(PathBuf, PathBuf)>) {
+        let home = self.home();
+        let mut paths = vec![home.new_agent_key_path(name)];
+        paths.push(home.legacy_agent_key_path(name));
+        paths.dedup();
+        let stamp = crate::time::now().format("%Y%m%dT%H%M%SZ");
+        let mut notes = Vec::new();
+        let mut moved = Vec::new();
+        for path in paths {
+            let Ok(ids) = keys::read_identity_file(&path, "") else {
+                continue;
+            };
+            if !ids.matches_any(std::slice::from_ref(key)) {
+                continue; // another vault's agent of the same name
+            }
+            let aside = path.with_file_name(format!("{name}.key.{why}-{stamp}"));
+            notes.push(match std::fs::rename(&path, &aside) {
+                Ok(()) => {
+                    let note = format!(
+                        "moved the key file of '{name}' to {}: it still decrypts the old ciphertexts in git history, so delete it (`rm {0}`) unless you need it",
+                        aside.display()
+                    );
+                    moved.push((path, aside));
+                    note
+                }
+                Err(e) => format!(
+                    "the key file of '{name}' is still at {} ({e} when moving it aside); delete it unless you need it",
+                    path.display()
+                ),
+            });
+        }
+        (notes, moved)
     }
 }
 

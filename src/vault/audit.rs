@@ -450,13 +450,22 @@ fn check_local_files(home: &KeyHome, findings: &mut Findings) {
     {
         use std::os::unix::fs::PermissionsExt;
         let mut keys = vec![home.owner_key_path()];
-        if let Ok(entries) = std::fs::read_dir(home.root().join("agents")) {
-            keys.extend(
-                entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|e| e == "key")),
-            );
+        // Agent keys: `agents/NAME.key`, `agents/<vault id>/NAME.key`, and keys moved aside
+        // (`NAME.key.removed-…`), which still decrypt old ciphertexts.
+        let agents = home.root().join("agents");
+        let mut folders = vec![agents.clone()];
+        if let Ok(entries) = std::fs::read_dir(&agents) {
+            folders.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
+        for folder in &folders {
+            if let Ok(entries) = std::fs::read_dir(folder) {
+                keys.extend(entries.flatten().map(|e| e.path()).filter(|p| {
+                    p.is_file()
+                        && p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.contains(".key"))
+                }));
+            }
         }
         let mode = |path: &Path| {
             std::fs::metadata(path)
@@ -479,7 +488,9 @@ fn check_local_files(home: &KeyHome, findings: &mut Findings) {
             }
         }
         let pins = home.root().join("pins.json");
-        for path in [home.root().to_path_buf(), home.root().join("agents"), pins] {
+        let mut shared = vec![home.root().to_path_buf(), pins];
+        shared.extend(folders);
+        for path in shared {
             if let Some(mode) = mode(&path)
                 && mode & 0o022 != 0
             {

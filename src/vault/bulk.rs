@@ -106,7 +106,10 @@ impl Vault {
             .collect();
         let mut secrets = Vec::with_capacity(read.len());
         for ((path, _, meta, via_group), value) in read.into_iter().zip(values) {
-            let value = value?;
+            let value = value.map_err(|e| {
+                let group = meta.as_ref().map(|m| m.group.as_str());
+                super::read::explain_denied(e, &snapshot, &identities, group)
+            })?;
             if let Some(expires) = meta.as_ref().and_then(|m| m.expires.as_deref())
                 && time::parse_stored(expires).is_some_and(|t| t <= time::now())
             {

@@ -21,7 +21,7 @@ use crate::format::{
     secret_meta_path,
 };
 use crate::git::{CommitMessage, VaultLock};
-use crate::integrity::{KEY_FILE_COMMENT, SigningKey, Statement, endorsement_tag};
+use crate::integrity::{KEY_FILE_COMMENT, SigningKey, Statement, VAULT_COMMENT, endorsement_tag};
 use crate::keys::{self, Identities};
 use crate::manifest::Manifest;
 use crate::names::{AgentName, SecretPath};
@@ -55,9 +55,17 @@ impl Vault {
         Ok(lock)
     }
 
-    /// Starts a change: lock, clean check, the owner's verified view of HEAD.
+    /// Refuses to change a vault whose upstream holds vault changes HEAD lacks (fetched first
+    /// unless offline); returns notes for the user.
+    pub(super) fn check_base(&self) -> Result<Vec<String>> {
+        self.repo
+            .check_writer_base(self.settings.offline, self.settings.fetch_timeout)
+    }
+
+    /// Starts a change: lock, clean check, a base not behind the upstream's vault, the owner's verified view of HEAD.
     pub(super) fn begin(&self) -> Result<Change<'_>> {
         let lock = self.lock_clean()?;
+        let base_notes = self.check_base()?;
         let owner = keys::load_owner(self.home())?;
         let view = match self.open_for_owner(&owner) {
             Ok(view) => view,
@@ -90,6 +98,9 @@ impl Vault {
                 crate::error::escape(first)
             )));
         }
+        let mut notes = owner.warnings.clone();
+        notes.extend(base_notes);
+        notes.extend(view.notes);
         Ok(Change {
             vault: self,
             lock,
@@ -101,7 +112,7 @@ impl Vault {
             agent_keys: HashMap::new(),
             reencrypted: Vec::new(),
             signing: view.signing,
-            notes: view.notes,
+            notes,
         })
     }
 }
@@ -160,6 +171,9 @@ impl Change<'_> {
         let mut header = vec![format!("agent-vault agent key for '{name}'")];
         if let Some((statement, _)) = &self.signing {
             header.push(format!("{KEY_FILE_COMMENT} {}", statement.verify_key));
+            if let Some(vault) = &statement.vault {
+                header.push(format!("{VAULT_COMMENT} {vault}"));
+            }
         }
         header
     }

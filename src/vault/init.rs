@@ -137,6 +137,10 @@ impl Vault {
     /// The owner's identity: this machine's owner key, or a new one (removed again if `init`
     /// fails). Returns whether it was created.
     fn owner_for_init(&self, cleanup: &mut Cleanup) -> Result<(Identities, bool)> {
+        if self.home().owner_key_from_env() {
+            // AGENT_VAULT_OWNER_KEY names the owner key: use it or fail, never make another.
+            return Ok((keys::load_owner(self.home())?, false));
+        }
         match keys::load_owner(self.home()) {
             Ok(existing) => Ok((existing, false)),
             Err(Error::KeyNotFound(_)) => {

@@ -55,7 +55,7 @@ pub use change::check_leaks;
 pub use edit::{EditSession, Replace};
 pub use history::{HistoryEntry, HistoryOptions};
 pub use init::InitOutcome;
-pub use read::{Audit, KnownValues};
+pub use read::{Audit, KnownValues, Names};
 pub use sign::SignOutcome;
 
 /// An opened vault: a repository with `.agent-vault/` in HEAD, and this machine's settings.
@@ -209,11 +209,14 @@ impl Vault {
             .map_err(|e| Error::io(format!("cannot resolve {}", repo.workdir().display()), e))?
             .display()
             .to_string();
-        Ok(Vault {
+        let mut vault = Vault {
             repo,
             settings,
             location,
-        })
+        };
+        let id = vault.peek_vault_id();
+        vault.settings.home = vault.settings.home.clone().for_vault(id);
+        Ok(vault)
     }
 
     /// The repository.

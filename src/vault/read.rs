@@ -50,6 +50,7 @@ impl Vault {
             Some(&identities),
             false,
         )?;
+        warnings.splice(0..0, identities.warnings.iter().cloned());
         snapshot.config()?;
         let SecretFiles { enc, meta } = snapshot.secret(path)?;
         let Some(ciphertext) = enc else {
@@ -72,7 +73,15 @@ impl Vault {
             &identities,
             path.as_str(),
             own_stanza,
-        )?;
+        )
+        .map_err(|e| {
+            explain_denied(
+                e,
+                &snapshot,
+                &identities,
+                info.as_ref().map(|i| i.group.as_str()),
+            )
+        })?;
         if let Some(info) = &info
             && info.expired
         {
@@ -403,6 +412,7 @@ fn decrypt_hinted(
         DecryptFailure::NotARecipient => Error::AccessDenied {
             what: what.to_owned(),
             key: identities.origin.clone(),
+            denied: None,
         },
         DecryptFailure::Malformed(reason) => Error::corrupt(
             file,
@@ -432,4 +442,71 @@ pub(super) fn secret_info(path: &str, meta: &SecretMetaFile) -> SecretInfo {
         // reason (`Vault::use_policy`).
         policy: meta.use_policy(path).ok().flatten(),
     }
+}
+
+/// Adds to an access-denied error what the verified vault says about it: the secret's group
+/// and which of its agents (if any) the key belongs to.
+pub(super) fn explain_denied(
+    error: Error,
+    snapshot: &Snapshot<'_>,
+    identities: &Identities,
+    group: Option<&str>,
+) -> Error {
+    let (Error::AccessDenied { what, key, .. }, Some(group)) = (&error, group) else {
+        return error;
+    };
+    let Ok(manifest) = snapshot.manifest() else {
+        return error;
+    };
+    let agent = manifest.agents().into_iter().find_map(|agent| {
+        let recipient = snapshot.agent_recipient(&agent.name).ok().flatten()?;
+        identities
+            .matches_any(std::slice::from_ref(&recipient))
+            .then(|| agent.name.clone())
+    });
+    Error::AccessDenied {
+        what: what.clone(),
+        key: key.clone(),
+        denied: Some(crate::error::Denied {
+            group: group.to_owned(),
+            agent,
+        }),
+    }
+}
+
+impl Vault {
+    /// The secret, group and agent names of the newest verified state as last fetched: for
+    /// suggestions and shell completion. Never fetches, never trusts on first use silently
+    /// (nothing is recorded: a state this machine has no anchor or pin for is read as a
+    /// listing would read it, but not remembered), prints nothing.
+    pub fn names(&self) -> Result<Names> {
+        let identities = self.listing_identities();
+        let (tree, mut warnings) = self.reader_tree(true)?;
+        let (snapshot, problems, _) =
+            self.judge_quietly(tree, identities.as_ref(), &mut warnings)?;
+        if !problems.is_empty() {
+            return Err(Error::Integrity(crate::error::IntegrityError { problems }));
+        }
+        let manifest = snapshot.manifest()?;
+        Ok(Names {
+            secrets: manifest.all_secrets(),
+            groups: manifest.group_names(),
+            agents: manifest
+                .agents()
+                .into_iter()
+                .map(|a| a.name.clone())
+                .collect(),
+        })
+    }
+}
+
+/// What [`Vault::names`] returns: names only, never values.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// Secret paths with their groups, sorted by path.
+    pub secrets: Vec<(String, String)>,
+    /// Groups (also those only named in grants).
+    pub groups: Vec<String>,
+    /// Registered agents.
+    pub agents: Vec<String>,
 }

@@ -62,6 +62,7 @@ impl Vault {
     /// `check` reports errors.
     pub fn sign(&self, new_key: bool, force: bool) -> Result<SignOutcome> {
         let lock = self.lock_clean()?;
+        let base_notes = self.check_base()?;
         let owner = keys::load_owner(self.home())?;
         let tree = self
             .repo
@@ -127,7 +128,8 @@ impl Vault {
             .trailer("Verify-Key", signer.key.verify_key())
             .trailer("Vault", vault);
         let commit = self.repo.commit(&lock, &files, &message)?;
-        let mut notes = migrated;
+        let mut notes = base_notes;
+        notes.extend(migrated);
         if let Some(replaced) = base.replaced {
             notes.push(format!(
                 "replaced a statement signed by {replaced}, which nothing on this machine vouches for"

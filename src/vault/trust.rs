@@ -153,6 +153,17 @@ impl Vault {
         Ok((snapshot, problems, warnings))
     }
 
+    /// Judges `tree` as a listing would (the whole vault), without recording the pin: for
+    /// reads that print nothing, such as names for suggestions and completion.
+    pub(super) fn judge_quietly<'v>(
+        &'v self,
+        tree: RawTree<'v>,
+        identities: Option<&Identities>,
+        warnings: &mut Vec<String>,
+    ) -> Result<(Snapshot<'v>, Vec<Problem>, Option<Judgement>)> {
+        self.judge_tree(tree, None, identities, true, false, warnings)
+    }
+
     /// Reads the statement of `tree`, judges it and builds the snapshot. Returns the problems
     /// found in the contents (fatal for all but reports) and the judgement to record.
     fn judge_tree<'v>(
@@ -194,7 +205,21 @@ impl Vault {
             owner,
             &self.location,
         )
-        .map_err(Error::integrity)?;
+        .map_err(|problem| {
+            let from_key_file = !owner
+                && explicit.is_none()
+                && self
+                    .settings
+                    .verify_key_env
+                    .as_deref()
+                    .is_none_or(|v| v.trim().is_empty());
+            match (&problem, identities, &statement.vault) {
+                (Problem::WrongSigner { .. }, Some(ids), Some(vault)) if from_key_file => {
+                    other_vault_key(ids, &vault.to_string()).unwrap_or(Error::integrity(problem))
+                }
+                _ => Error::integrity(problem),
+            }
+        })?;
         if judgement.tofu {
             warnings.push(format!(
                 "trusting this vault's signing key {} on first use on this machine: nothing vouched for it. Pin it: set AGENT_VAULT_VERIFY_KEY={0} (or keep the `# agent-vault verify-key:` line `add-agent` writes in the agent's key file)",
@@ -337,6 +362,17 @@ pub(super) fn read_statement(tree: &RawTree<'_>) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// The error for a key file that names other vaults than `vault` (and whose verify keys did
+/// not vouch for it): a key of another vault, not a replaced signing key.
+fn other_vault_key(identities: &Identities, vault: &str) -> Option<Error> {
+    let named = identities.vault_comments();
+    (!named.is_empty() && !named.iter().any(|v| v == vault)).then(|| Error::OtherVaultKey {
+        origin: identities.origin.clone(),
+        key_vaults: named.join(", "),
+        vault: vault.to_owned(),
+    })
+}
+
 /// Who should have signed a vault that has no statement, if anyone says it was signed.
 fn expected_signer(anchors: &[VerifyKey], pins: &PinState) -> Option<String> {
     if !anchors.is_empty() {
@@ -468,6 +504,34 @@ pub(super) fn judge(
 }
 
 impl Vault {
+    /// The identity the vault's statement names — HEAD's, else the upstream's as last fetched
+    /// (never fetching) — unverified: it only says which of this user's own key files is the
+    /// vault's (`KeyHome::for_vault`); the key file's anchors then verify the vault.
+    pub(super) fn peek_vault_id(&self) -> Option<String> {
+        let from = |tree: Option<RawTree<'_>>| -> Option<String> {
+            let bytes = read_statement(&tree?).ok()??;
+            let text = std::str::from_utf8(&bytes).ok()?;
+            let mut lines = text.lines();
+            (lines.next()? == "agent-vault-statement v2").then_some(())?;
+            let id = lines.next()?.strip_prefix("vault ")?;
+            crate::integrity::VaultId::parse(id).map(|id| id.to_string())
+        };
+        from(self.repo.head_tree().ok().flatten()).or_else(|| {
+            match self
+                .repo
+                .fetch_upstream(true, self.settings.fetch_timeout)
+                .0
+            {
+                Freshness::Ahead { commit, label } => from(
+                    RawTree::open(self.repo.repo(), commit, label)
+                        .ok()
+                        .flatten(),
+                ),
+                _ => None,
+            }
+        })
+    }
+
     /// HEAD read without any check but the structural rules and size caps — for the leak
     /// guard only, which matches a tampered vault's values too (it never reveals them).
     pub(super) fn open_unverified(&self) -> Result<Snapshot<'_>> {

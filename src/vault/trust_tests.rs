@@ -39,6 +39,7 @@ fn owner() -> (Identities, age::x25519::Identity) {
         identities: vec![identity.clone()],
         origin: "test".into(),
         comments: Vec::new(),
+        warnings: Vec::new(),
     };
     (ids, identity)
 }

@@ -292,12 +292,22 @@ fn version_and_help_of_every_subcommand() {
 fn completions_for_every_shell() {
     let env = Env::new();
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        // Each script calls agent-vault back, which completes from the CLI's definition.
         let out = env.av(&["completions", shell]).ok().out();
         assert!(
-            out.contains("add-agent"),
-            "{shell} completion lacks subcommands"
+            out.contains(&format!("AGENT_VAULT_COMPLETE={shell:?}"))
+                || out.contains(&format!("AGENT_VAULT_COMPLETE = {shell:?}"))
+                || out.contains(&format!("AGENT_VAULT_COMPLETE={shell}")),
+            "{shell} completion does not call agent-vault back:\n{out}"
         );
     }
+    let mut cmd = env.av_cmd(&env.repo, &["--", "agent-vault", "add-"]);
+    cmd.env("AGENT_VAULT_COMPLETE", "fish");
+    let out = cmd.output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("add-agent"),
+        "completion lacks subcommands"
+    );
     env.av(&["completions", "tcsh"]).code(2);
 }
 

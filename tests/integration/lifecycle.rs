@@ -143,16 +143,14 @@ fn init_on_an_unwritable_directory_fails_leaving_nothing() {
 fn add_agent_never_overwrites_and_public_key_agents_have_no_escrow() {
     let env = Env::with_vault();
     // an existing key file at the default location
-    fs::create_dir_all(env.av_home.join("agents")).unwrap();
-    fs::write(env.agent_key("bot"), "precious").unwrap();
+    let default = env.default_agent_key("bot");
+    fs::create_dir_all(default.parent().unwrap()).unwrap();
+    fs::write(&default, "precious").unwrap();
     let (repo_before, _) = env.snapshot_all();
     env.av(&["add-agent", "bot"])
         .code(1)
         .stderr_has("already exists");
-    assert_eq!(
-        fs::read_to_string(env.agent_key("bot")).unwrap(),
-        "precious"
-    );
+    assert_eq!(fs::read_to_string(&default).unwrap(), "precious");
     // and at --key-out
     let out = env.root().join("taken.key");
     fs::write(&out, "precious too").unwrap();

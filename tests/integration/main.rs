@@ -3,6 +3,7 @@
 
 mod common;
 
+mod agent_keys;
 mod broker_cli;
 mod check;
 mod commands;
@@ -17,6 +18,7 @@ mod lifecycle;
 mod mcp;
 mod migrate;
 mod names;
+mod newcomer;
 mod readme;
 mod remote;
 mod safety;

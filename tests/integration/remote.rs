@@ -56,6 +56,19 @@ fn on_b(env: &Env, b: &std::path::Path, args: &[&str], input: &[u8]) -> Run {
     run_with_stdin(cmd, input, format!("(on b) agent-vault {}", args.join(" ")))
 }
 
+/// Like [`on_b`], offline: an owner on b changing the vault before anyone fetched what a
+/// pushed (how two owners' changes come to diverge).
+fn on_b_offline(env: &Env, b: &std::path::Path, args: &[&str], input: &[u8]) -> Run {
+    let mut cmd = env.av_cmd(b, args);
+    cmd.env("AGENT_VAULT_HOME", b_home(env));
+    cmd.env("AGENT_VAULT_OFFLINE", "1");
+    run_with_stdin(
+        cmd,
+        input,
+        format!("(on b, offline) agent-vault {}", args.join(" ")),
+    )
+}
+
 fn state(env: &Env, dir: &std::path::Path) -> (String, String, Vec<u8>, Tree) {
     (
         env.git_in(dir, &["status", "--porcelain"]),
@@ -140,7 +153,7 @@ fn diverged_branches_fall_back_with_a_warning() {
     )
     .ok();
     env.git_in(&a, &["push", "-q"]);
-    on_b(
+    on_b_offline(
         &env,
         &b,
         &["set", "app/token", "--from-file", "-"],
@@ -189,7 +202,7 @@ fn a_merge_of_two_owners_changes_is_explained_and_re_signed() {
     env.av_stdin_in(&a, &["set", "app/from-a", "--from-file", "-"], b"value a")
         .ok();
     env.git_in(&a, &["push", "-q"]);
-    on_b(
+    on_b_offline(
         &env,
         &b,
         &["set", "app/from-b", "--from-file", "-"],
@@ -228,4 +241,52 @@ fn a_merge_of_two_owners_changes_is_explained_and_re_signed() {
             .stdout,
         b"value b"
     );
+}
+
+#[test]
+fn owner_commands_refuse_a_branch_behind_its_upstreams_vault() {
+    let Clones { env, a, b } = two_clones();
+    env.av_stdin_in(&a, &["set", "app/token", "--from-file", "-"], b"new-value")
+        .ok();
+    env.git_in(&a, &["push", "-q"]);
+
+    // b has not pulled: the owner command fetches, sees the vault moved on, and refuses.
+    let head = env.git_in(&b, &["rev-parse", "HEAD"]);
+    for args in [
+        &["set", "app/other", "--from-file", "-"][..],
+        &["add-agent", "bot"][..],
+        &["sign", "--new-key"][..],
+    ] {
+        on_b(&env, &b, args, b"value")
+            .code(6)
+            .stderr_has("behind origin/main")
+            .stderr_has("git pull --ff-only")
+            .stderr_has("nothing was changed");
+    }
+    assert_eq!(env.git_in(&b, &["rev-parse", "HEAD"]), head, "b committed");
+    assert!(!b_home(&env).join("agents/bot.key").exists());
+
+    // After the pull it works, on the newest state.
+    env.git_in(&b, &["pull", "-q", "--ff-only"]);
+    on_b(&env, &b, &["set", "app/other", "--from-file", "-"], b"v").ok();
+    env.git_in(&b, &["push", "-q"]);
+
+    // Behind only outside the vault: the change is made, with a note to pull.
+    std::fs::write(a.join("README"), "project file\n").unwrap();
+    env.git_in(&a, &["pull", "-q", "--ff-only"]);
+    env.git_in(&a, &["add", "README"]);
+    env.git_in(&a, &["commit", "-q", "--no-verify", "-m", "docs"]);
+    env.git_in(&a, &["push", "-q"]);
+    on_b(&env, &b, &["set", "app/third", "--from-file", "-"], b"v")
+        .ok()
+        .stderr_has("do not touch the vault");
+
+    // Diverged, with vault changes on both sides: refused, with the merge advice.
+    env.av_stdin_in(&a, &["set", "app/token", "--from-file", "-"], b"newer")
+        .ok();
+    env.git_in(&a, &["push", "-q"]);
+    on_b(&env, &b, &["rm", "app/third"], b"")
+        .code(6)
+        .stderr_has("diverged")
+        .stderr_has("agent-vault sign");
 }

@@ -391,8 +391,10 @@ class LocalRepo:
 
 
 def cache_root() -> Path:
-    """``$XDG_CACHE_HOME/agent-vault/remotes`` or ``~/.cache/agent-vault/remotes``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    """``$XDG_CACHE_HOME/agent-vault/remotes`` or ``~/.cache/agent-vault/remotes``: the folder
+    the Node SDK uses too (a relative ``XDG_CACHE_HOME`` is ignored, as the XDG spec says)."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = xdg if xdg.startswith("/") else str(Path.home() / ".cache")
     return Path(base) / "agent-vault" / "remotes"
 
 

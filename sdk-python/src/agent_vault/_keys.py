@@ -1,7 +1,8 @@
 """Key discovery and identity files, exactly as the CLI (docs/format.md, "Key discovery").
 
 1. an explicit identity file (``key_path``) or identity text (``key``);
-2. an agent's default key file, ``$AGENT_VAULT_HOME/agents/NAME.key`` (``agent``);
+2. an agent's default key file, ``$AGENT_VAULT_HOME/agents/<vault id>/NAME.key``, else
+   ``$AGENT_VAULT_HOME/agents/NAME.key`` (``agent``);
 3. ``AGENT_VAULT_KEY`` when it is set, even empty: identity text if a line starts with
    ``AGE-SECRET-KEY-`` in any letter case, else a file path; empty, not UTF-8, or neither is
    :class:`KeyNotFoundError` without echoing the value (it may be mangled key material);
@@ -150,10 +151,32 @@ def read_identity_file(path: Path, hint: str, quiet: bool = False) -> Identities
         _wipe(buffer)
 
 
+def agent_key_path(home: Path, agent: str, vault_id: Optional[str]) -> Path:
+    """An agent's key file for the vault with identity ``vault_id``:
+    ``agents/<vault id>/NAME.key`` when it exists, else ``agents/NAME.key`` (where keys were
+    kept before they were kept per vault), else the agent's key of another vault (whose anchors
+    then report a replaced or removed statement as such, rather than "key not found")."""
+    legacy = home / "agents" / f"{agent}.key"
+    per_vault = home / "agents" / vault_id / f"{agent}.key" if vault_id is not None else None
+    if per_vault is not None and per_vault.exists():
+        return per_vault
+    if legacy.exists():
+        return legacy
+    try:
+        found = sorted(p for p in (home / "agents").glob(f"*/{agent}.key") if p.is_file())
+    except OSError:
+        found = []
+    return found[0] if found else (per_vault or legacy)
+
+
 def load_identities(
-    key_path: Optional[Path], key: Optional[bytearray], agent: Optional[str]
+    key_path: Optional[Path],
+    key: Optional[bytearray],
+    agent: Optional[str],
+    vault_id: Optional[str] = None,
 ) -> Identities:
-    """The identities a read uses, in the CLI's order of precedence."""
+    """The identities a read uses, in the CLI's order of precedence. ``vault_id`` (the vault's
+    identity as its statement names it) picks the agent's key file of that vault."""
     if key is not None:
         return parse_identities(key, "the key argument")
     if key_path is not None:
@@ -161,8 +184,8 @@ def load_identities(
     home = key_home()
     if agent is not None:
         return read_identity_file(
-            home / "agents" / f"{agent}.key",
-            f"put agent '{agent}''s key there, pass key_path, or set {KEY_ENV} "
+            agent_key_path(home, agent, vault_id),
+            f"put the key of agent '{agent}' there, pass key_path, or set {KEY_ENV} "
             f"(keys are looked up in {home})",
         )
     if KEY_ENV in os.environ:

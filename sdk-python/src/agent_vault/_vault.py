@@ -43,6 +43,22 @@ logger = logging.getLogger("agent_vault")
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+def _peek_vault_id(tree: VaultTree) -> Optional[str]:
+    """The vault identity the statement names, unverified: it only picks which of this user's
+    own agent key files to use (docs/format.md, "Key discovery"); that file's anchors then
+    verify the vault."""
+    try:
+        entry = tree.lookup("integrity/statement")
+        data = tree.read([entry]).get(entry.rel) if entry is not None else None
+    except Exception:  # best effort: the verified read finds, and reports, any problem again
+        return None
+    lines = (data or b"").split(b"\n", 2)
+    if len(lines) < 2 or lines[0] != b"agent-vault-statement v2" or not lines[1].startswith(b"vault "):
+        return None
+    vault = lines[1][len(b"vault "):].decode("ascii", "replace")
+    return vault if len(vault) == 32 and all(c in "0123456789abcdef" for c in vault) else None
+
+
 def _path_text(value: object, problem: str) -> str:
     """``value`` as a ``str`` path, or InvalidInputError (never a bare TypeError)."""
     if not isinstance(value, (str, os.PathLike)):
@@ -66,7 +82,7 @@ class Vault:
     ``.gitattributes`` play no part.
 
     The key is, in order: ``key`` (identity text) or ``key_path`` (an age-keygen identity file),
-    ``agent`` (``$AGENT_VAULT_HOME/agents/NAME.key``), ``AGENT_VAULT_KEY`` when set (identity text
+    ``agent`` (``$AGENT_VAULT_HOME/agents/<vault id>/NAME.key``, else ``agents/NAME.key``), ``AGENT_VAULT_KEY`` when set (identity text
     or a file path; set but empty or unusable is an error, never a fallback), then the owner key
     ``$AGENT_VAULT_HOME/owner.key``. A named key that is missing is an error. Keys are only
     needed by :meth:`get`/:meth:`get_bytes`; listings need none.
@@ -219,11 +235,11 @@ class Vault:
             identities=list(identities.endorsers) if identities is not None else [],
         )
 
-    def _optional_identities(self) -> Optional[Identities]:
+    def _optional_identities(self, tree: VaultTree) -> Optional[Identities]:
         """The identities a listing may use as anchors and for endorsements: those ``get``
         would use, when they load; a listing never needs them."""
         try:
-            return load_identities(self._key_path, self._key, self._agent)
+            return load_identities(self._key_path, self._key, self._agent, _peek_vault_id(tree))
         except AgentVaultError:
             return None
 
@@ -260,7 +276,7 @@ class Vault:
     def _decrypt(self, tree: VaultTree, secret: str) -> bytes:
         # The CLI's order: vault exists, key loads, anchors parse, the vault verifies (tree,
         # signature, pins, the secret's files), the secret exists, its .meta parses, decryption.
-        identities = load_identities(self._key_path, self._key, self._agent)
+        identities = load_identities(self._key_path, self._key, self._agent, _peek_vault_id(tree))
         try:
             snapshot = open_secret(tree, self._reader(identities), secret)
             self._check_config(snapshot)
@@ -311,7 +327,7 @@ class Vault:
     def _snapshot(self) -> Snapshot:
         """The whole vault, verified: for listings (no key needed)."""
         tree = self._fresh_tree()
-        identities = self._optional_identities()
+        identities = self._optional_identities(tree)
         try:
             snapshot = open_vault(tree, self._reader(identities))
         finally:

@@ -314,8 +314,42 @@ impl Env {
         self.av_home.join("owner.key")
     }
 
+    /// The key file `add-agent NAME` wrote: `agents/<vault id>/NAME.key` (keys are kept per
+    /// vault; a test has one vault with that agent), else `agents/NAME.key` (a vault without
+    /// an identity).
     pub fn agent_key(&self, name: &str) -> PathBuf {
-        self.av_home.join("agents").join(format!("{name}.key"))
+        let agents = self.av_home.join("agents");
+        let per_vault: Vec<PathBuf> = std::fs::read_dir(&agents)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path().join(format!("{name}.key")))
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        match per_vault.as_slice() {
+            [one] => one.clone(),
+            _ => agents.join(format!("{name}.key")),
+        }
+    }
+
+    /// The vault identity HEAD's statement names (32 hex characters).
+    pub fn vault_id(&self) -> String {
+        let statement = self.git(&["show", "HEAD:.agent-vault/integrity/statement"]);
+        statement
+            .lines()
+            .find_map(|l| l.strip_prefix("vault "))
+            .expect("a version-2 statement")
+            .to_owned()
+    }
+
+    /// Where `add-agent NAME` writes the agent's key in this vault by default.
+    pub fn default_agent_key(&self, name: &str) -> PathBuf {
+        self.av_home
+            .join("agents")
+            .join(self.vault_id())
+            .join(format!("{name}.key"))
     }
 
     /// Runs the stock `age` CLI with `input` on stdin; returns the run.
@@ -332,7 +366,7 @@ impl Env {
         let out = self
             .cmd_in(self.root(), "age-keygen", &["-o", path.to_str().unwrap()])
             .output()
-            .expect("spawn age-keygen");
+            .unwrap_or_else(|e| spawn_failed("age-keygen", e));
         assert!(out.status.success(), "age-keygen failed");
         public_key_of(path)
     }
@@ -354,12 +388,30 @@ pub fn skip(what: &str) {
     eprintln!("SKIPPED: {what}");
 }
 
+/// Fails the test for a program that could not be started, saying what to install when it is
+/// missing (the tests use the stock `age` CLI to check interoperability; nothing replaces it).
+#[track_caller]
+pub fn spawn_failed(what: &str, e: std::io::Error) -> ! {
+    let program = what.split_whitespace().next().unwrap_or(what);
+    if e.kind() == std::io::ErrorKind::NotFound {
+        let install = match program {
+            "age" | "age-keygen" => {
+                "install the age CLI: `apt-get install age` (Debian, Ubuntu), `brew install age` (macOS), or see https://age-encryption.org"
+            }
+            "python3" => "install Python 3 (>= 3.9)",
+            _ => "install it (README.md, Prerequisites, lists what the tests need)",
+        };
+        panic!("this test needs `{program}`, which is not installed: {install}");
+    }
+    panic!("cannot start {what}: {e}");
+}
+
 /// Spawns `cmd`, writes `input` to its stdin, and collects the output.
 pub fn run_with_stdin(mut cmd: Command, input: &[u8], what: String) -> Run {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+    let mut child = cmd.spawn().unwrap_or_else(|e| spawn_failed(&what, e));
     let mut stdin = child.stdin.take().unwrap();
     let input = input.to_vec();
     let writer = std::thread::spawn(move || {
@@ -444,6 +496,21 @@ pub fn assert_same_tree(before: &Tree, after: &Tree, what: &str) {
         }
     }
     panic!("{what}: the tree changed on disk: {diffs:?}");
+}
+
+/// `PATH` with the built `agent-vault` first, for what runs it by name (scripts, git hooks).
+pub fn path_with_binary() -> String {
+    let bin = assert_cmd::cargo::cargo_bin("agent-vault");
+    format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// Makes `path` readable by its owner only (as key files are).
+pub fn chmod_600(path: &Path) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 /// Mode bits (permissions only) of `path`.
