@@ -337,12 +337,9 @@ impl Change<'_> {
                         .collect();
                     // Anything unexpected in the file falls back to a full re-encryption,
                     // which reports it properly.
-                    if let Ok(ciphertext) = crypto::add_recipients(
-                        &old,
-                        &owner.identities,
-                        plan.old_count,
-                        &added,
-                    ) {
+                    if let Ok(ciphertext) =
+                        crypto::add_recipients(&old, &owner.identities, plan.old_count, &added)
+                    {
                         return Ok((job, ciphertext));
                     }
                 }
