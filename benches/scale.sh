@@ -132,7 +132,8 @@ print("| %s | %.1f ms | %.1f ms | %.1f ms | %.0f MB | %s |" % (sys.argv[2], r["m
 }
 
 owner_key=$AGENT_VAULT_HOME/owner.key
-agent_key() { echo "$AGENT_VAULT_HOME/agents/$1.key"; }
+# add-agent writes $AGENT_VAULT_HOME/agents/<vault id>/NAME.key; names are unique across vaults here
+agent_key() { find "$AGENT_VAULT_HOME/agents" -name "$1.key" | head -1; }
 enc() { echo ".agent-vault/secrets/$1.enc"; }
 
 bench '`--version` (process start)' "$tmp/narrow" "" "$bin --version" "$runs" "process start"
