@@ -92,7 +92,32 @@ pub enum CappedReadError {
 /// Reads a whole file, but never more than `cap` bytes: a larger file (or an endless one such
 /// as `/dev/zero`) is [`CappedReadError::TooLarge`].
 pub fn read_capped(path: &Path, cap: u64) -> std::result::Result<Vec<u8>, CappedReadError> {
-    let file = fs::File::open(path).map_err(CappedReadError::Io)?;
+    read_to_cap(fs::File::open(path).map_err(CappedReadError::Io)?, cap)
+}
+
+/// [`read_capped`] for a file in a repository's working tree, which anyone who can push may
+/// have written: a symbolic link is not followed (`ELOOP`) and anything but a regular file
+/// (a FIFO, a device, a folder) is refused before a byte is read.
+pub fn read_capped_regular(path: &Path, cap: u64) -> std::result::Result<Vec<u8>, CappedReadError> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
+    );
+    let file = options.open(path).map_err(CappedReadError::Io)?;
+    let metadata = file.metadata().map_err(CappedReadError::Io)?;
+    if !metadata.is_file() {
+        return Err(CappedReadError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
+    read_to_cap(file, cap)
+}
+
+fn read_to_cap(file: fs::File, cap: u64) -> std::result::Result<Vec<u8>, CappedReadError> {
     let mut bytes = Vec::new();
     file.take(cap + 1)
         .read_to_end(&mut bytes)

@@ -86,11 +86,6 @@ impl VaultRepo {
     }
 
     fn from_repo(repo: Repository, git: GitEnv) -> Result<Self> {
-        // libgit2 re-hashes (SHA-1, with collision detection) every object it reads. Nothing
-        // here relies on that: what is trusted is checked against the signed statement's
-        // SHA-256 digests, and objects from others arrive through git, which checks each one
-        // it receives (docs/threat-model.md). Skipping it makes reading a vault ~10% cheaper.
-        git2::opts::strict_hash_verification(false);
         let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
             return Err(Error::Invalid(format!(
                 "{} is a bare repository: a vault needs a working tree; clone it (`git clone {0} DIR`) and run agent-vault in the clone",

@@ -24,10 +24,19 @@ pub use detect::Kind;
 pub use known::KnownSecrets;
 
 use crate::error::IoContext;
+use crate::fsutil::{self, CappedReadError};
 use crate::{Error, Result};
 
 /// The allow-list file, at the root of the working tree.
 pub const ALLOW_FILE: &str = ".agent-vault-allow";
+/// The largest allow-list read: it is a few lines of globs, and a file anyone can commit.
+pub const MAX_ALLOW_FILE: u64 = 1 << 20;
+
+fn too_large(origin: &str) -> Error {
+    Error::Invalid(format!(
+        "{origin} is larger than 1 MiB; an allow-list holds a few lines of globs, shorten it"
+    ))
+}
 
 /// One thing found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,11 +141,36 @@ impl AllowList {
     /// Reads the allow-list at the root of `workdir`; none when the file is absent.
     pub fn load(workdir: &Path) -> Result<Self> {
         let path = workdir.join(ALLOW_FILE);
-        match fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&text, &path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
+        let bytes = match fsutil::read_capped_regular(&path, MAX_ALLOW_FILE) {
+            Ok(bytes) => bytes,
+            Err(CappedReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::default());
+            }
+            Err(CappedReadError::TooLarge) => return Err(too_large(&path.display().to_string())),
+            Err(CappedReadError::Io(e)) => {
+                return Err(Error::io(
+                    format!(
+                        "cannot read {} (it must be a regular file, not a symbolic link)",
+                        path.display()
+                    ),
+                    e,
+                ));
+            }
+        };
+        Self::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    /// Parses an allow-list's bytes, which must be UTF-8 text.
+    pub(crate) fn from_bytes(bytes: &[u8], origin: &str) -> Result<Self> {
+        if bytes.len() as u64 > MAX_ALLOW_FILE {
+            return Err(too_large(origin));
         }
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            Error::Invalid(format!(
+                "{origin} is not UTF-8 text; fix it (and `git add` it if it is staged)"
+            ))
+        })?;
+        Self::parse(text, origin)
     }
 
     /// Whether a finding of `kind` in the repository-relative `path` is allowed. A known

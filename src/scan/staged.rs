@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use git2::{Delta, DiffOptions, FileMode, Index, Oid, Repository};
 use rayon::prelude::*;
 
-use super::{ALLOW_FILE, AllowList, Report, ScannedFile, Scanner};
+use super::{ALLOW_FILE, AllowList, MAX_ALLOW_FILE, Report, ScannedFile, Scanner};
 use crate::error::{GitContext, IoContext};
 use crate::settings::GitEnv;
 use crate::{Error, Result};
@@ -194,15 +194,18 @@ impl AllowList {
             }
             Err(e) => return Err(e),
         };
+        let origin = format!("{ALLOW_FILE} (staged)");
+        let odb = repo.odb().git_context("opening the object database")?;
+        let (size, _) = odb
+            .read_header(id)
+            .git_context(&format!("reading the staged {ALLOW_FILE}"))?;
+        if size as u64 > MAX_ALLOW_FILE {
+            return Err(super::too_large(&origin));
+        }
         let blob = repo
             .find_blob(id)
             .git_context(&format!("reading the staged {ALLOW_FILE}"))?;
-        let text = std::str::from_utf8(blob.content()).map_err(|_| {
-            Error::Invalid(format!(
-                "the staged {ALLOW_FILE} is not UTF-8 text; fix it and `git add` it again"
-            ))
-        })?;
-        Self::parse(text, &format!("{ALLOW_FILE} (staged)"))
+        Self::from_bytes(blob.content(), &origin)
     }
 }
 

@@ -563,9 +563,28 @@ fn finding_8_the_leak_guard_keeps_matching_and_the_allow_list_cannot_silence_it(
         "**\n** known-secret\n",
     )
     .unwrap();
-    fx.env.git(&["add", ".agent-vault-allow"]);
+    fs::write(
+        fx.env.repo.join("leaked.key"),
+        fs::read(fx.env.owner_key()).unwrap(),
+    )
+    .unwrap();
+    fx.env.git(&["add", ".agent-vault-allow", "leaked.key"]);
     let run = fx.env.av(&["scan", "--staged"]).code(1);
     assert!(run.out().contains("known-secret"), "{}", run.all());
+    assert!(
+        run.all().contains("finding(s) suppressed by"),
+        "suppressed findings are counted aloud: {}",
+        run.all()
+    );
+    let json = fx.env.av(&["scan", "--staged", "--json"]).code(1).json();
+    assert!(json["suppressed"].as_u64().unwrap() >= 1, "{json}");
+    let kinds: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["known-secret"], "{json}");
     // The hook (with agent-vault on PATH, as installed) blocks the commit.
     let bin = assert_cmd::cargo::cargo_bin("agent-vault");
     let path = format!(
@@ -580,6 +599,48 @@ fn finding_8_the_leak_guard_keeps_matching_and_the_allow_list_cannot_silence_it(
         .output()
         .unwrap();
     assert!(!commit.status.success(), "the hook let the value through");
+}
+
+#[test]
+fn finding_8_and_6_an_allow_list_is_read_capped_and_never_through_a_symlink() {
+    let env = Env::with_vault();
+    let allow = env.repo.join(".agent-vault-allow");
+    let bin = assert_cmd::cargo::cargo_bin("agent-vault");
+    let bin = bin.to_str().unwrap();
+    // `timeout` stands between the test and a scan that would read /dev/zero forever.
+    let scan = |what: &str| {
+        let out = env
+            .cmd_in(&env.repo, "timeout", &["60", bin, "scan", "."])
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            code != Some(0) && code != Some(124),
+            "{what}: exit {code:?}: {stderr}"
+        );
+        stderr
+    };
+    std::os::unix::fs::symlink("/dev/zero", &allow).unwrap();
+    let stderr = scan("symlink to /dev/zero");
+    assert!(stderr.contains("symbolic link"), "{stderr}");
+    fs::remove_file(&allow).unwrap();
+    std::os::unix::fs::symlink(env.owner_key(), &allow).unwrap();
+    let stderr = scan("symlink to the owner key");
+    assert!(!stderr.contains("AGE-SECRET-KEY"), "{stderr}");
+    fs::remove_file(&allow).unwrap();
+    fs::write(&allow, "# a comment\n".repeat(100_000)).unwrap();
+    let stderr = scan("a 1.2 MB allow-list");
+    assert!(stderr.contains("larger than 1 MiB"), "{stderr}");
+    // Staged, the same list is refused from the blob's size alone.
+    env.git(&["add", ".agent-vault-allow"]);
+    let staged = env.av(&["scan", "--staged"]);
+    assert!(
+        staged.stderr.contains("larger than 1 MiB"),
+        "{}",
+        staged.all()
+    );
+    assert_ne!(staged.code, 0);
 }
 
 #[test]
