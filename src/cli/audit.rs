@@ -17,7 +17,8 @@ use super::{Exit, UsageError, env, output};
     after_help = "Examples:\n  agent-vault audit\n  agent-vault audit --since 1h --secret openai/api-key\n  agent-vault audit --since 2026-05-01 --json | jq 'select(.outcome == \"refused\")'"
 )]
 pub struct Args {
-    /// Print JSON lines (one record per line, as stored).
+    /// Print JSON lines: one record per line, as stored, each with its schema
+    /// (`agent-vault/audit-entry@1`, docs/json.md).
     #[arg(long)]
     json: bool,
     /// Only entries at or after WHEN: an RFC 3339 time, a date (midnight UTC), or a duration
@@ -70,7 +71,8 @@ pub fn run(args: Args) -> anyhow::Result<Exit> {
     if args.json {
         let mut out = String::new();
         for record in &entries.records {
-            out.push_str(&serde_json::to_string(record)?);
+            let line = output::with_schema("agent-vault/audit-entry@1", record)?;
+            out.push_str(&serde_json::to_string(&line)?);
             out.push('\n');
         }
         output::stdout_bytes(out.as_bytes())?;

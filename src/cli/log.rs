@@ -23,7 +23,7 @@ pub struct Args {
     /// At most this many entries.
     #[arg(short = 'n', long, value_name = "N")]
     limit: Option<usize>,
-    /// Print JSON instead of a table.
+    /// Print JSON instead of a table (an array of `agent-vault/log-entry@1`, docs/json.md).
     #[arg(long)]
     json: bool,
 }
@@ -34,6 +34,10 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
         limit: args.limit,
     })?;
     if args.json {
+        let entries = entries
+            .iter()
+            .map(|e| output::with_schema("agent-vault/log-entry@1", e))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         output::stdout_json(&entries)?;
         return Ok(Exit::Ok);
     }

@@ -64,6 +64,20 @@ pub fn stdout_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(stdout_bytes(text.as_bytes())?)
 }
 
+/// `value` (a struct serialising to a JSON object) with a `schema` field added, for `--json`
+/// documents whose data comes from a library type (docs/json.md).
+pub fn with_schema<T: serde::Serialize>(
+    schema: &str,
+    value: &T,
+) -> anyhow::Result<serde_json::Value> {
+    let mut json = serde_json::to_value(value)?;
+    let object = json
+        .as_object_mut()
+        .ok_or_else(|| anyhow::anyhow!("internal error: {schema} is not a JSON object"))?;
+    object.insert("schema".into(), schema.into());
+    Ok(json)
+}
+
 /// Prints the outcome of a changing command: notes, re-encryptions, rotation advice.
 pub fn outcome(outcome: &agent_vault::vault::Outcome, done_message: &str) {
     for note in &outcome.notes {

@@ -46,7 +46,7 @@ pub struct Args {
     /// Remove the policy: the secret can no longer be used through the broker.
     #[arg(long, conflicts_with_all = ["hosts", "auth", "methods", "path_prefixes", "preset"])]
     clear: bool,
-    /// Show the policy as JSON.
+    /// Show the policy as JSON (`agent-vault/policy@1`, docs/json.md).
     #[arg(long)]
     json: bool,
     /// Do not fetch the upstream branch before showing.
@@ -133,6 +133,7 @@ fn show(args: &Args, globals: &Globals) -> anyhow::Result<Exit> {
     }
     if args.json {
         output::stdout_json(&serde_json::json!({
+            "schema": "agent-vault/policy@1",
             "secret": args.path.as_str(),
             "policy": policy,
         }))?;

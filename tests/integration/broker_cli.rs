@@ -93,6 +93,58 @@ fn policy_is_set_shown_and_cleared_as_signed_changes() {
 }
 
 #[test]
+fn list_shows_which_secrets_have_a_use_policy() {
+    let env = Env::with_vault();
+    env.set("openai/api-key", VALUE.as_bytes());
+    env.set("db/password", VALUE.as_bytes());
+    env.av(&[
+        "policy",
+        "openai/api-key",
+        "--host",
+        "api.openai.com",
+        "--host",
+        "*.example.com:8443",
+        "--auth",
+        "bearer",
+    ])
+    .ok();
+    let line_of = |text: &str, path: &str| {
+        text.lines()
+            .find(|l| l.starts_with(path))
+            .unwrap_or_else(|| panic!("no line for {path} in:\n{text}"))
+            .to_owned()
+    };
+    let text = env.av(&["list", "--offline"]).ok().no_leak(VALUE).out();
+    assert!(
+        line_of(&text, "openai/api-key")
+            .ends_with("  (usable via request/proxy for api.openai.com, *.example.com:8443)"),
+        "{text}"
+    );
+    assert!(
+        !line_of(&text, "db/password").contains("usable via"),
+        "a secret without a policy is marked: {text}"
+    );
+    let json = env.av(&["list", "--json", "--offline"]).ok().json();
+    let by_path = |path: &str| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["path"] == path)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        by_path("openai/api-key")["policy"]["hosts"],
+        serde_json::json!(["api.openai.com", "*.example.com:8443"])
+    );
+    assert!(by_path("db/password")["policy"].is_null(), "{json}");
+
+    env.av(&["policy", "openai/api-key", "--clear"]).ok();
+    let text = env.av(&["list", "--offline"]).ok().out();
+    assert!(!text.contains("usable via"), "after --clear: {text}");
+}
+
+#[test]
 fn invalid_policies_exit_2_and_change_nothing() {
     let env = Env::with_vault();
     let p = "openai/api-key";

@@ -61,7 +61,13 @@ fn scripts_written_for_0_1_0_keep_working() {
 
 #[test]
 fn every_json_document_names_its_schema() {
-    let env = Env::with_vault();
+    let env = Env::new();
+    let init = env.av(&["init", "--json"]).ok().json();
+    assert_eq!(init["schema"], "agent-vault/init@1", "{init}");
+    assert!(init["vault_id"].is_string(), "a fresh init: {init}");
+    let again = env.av(&["init", "--json"]).ok().json();
+    assert_eq!(again["schema"], "agent-vault/init@1", "{again}");
+    assert_eq!(again["already"], true, "{again}");
     env.av(&["add-agent", "bot"]).ok();
     env.set("app/token", b"v");
     for (args, expected) in [
@@ -75,6 +81,10 @@ fn every_json_document_names_its_schema() {
             &["hook", "status", "--json"][..],
             "agent-vault/hook-status@1",
         ),
+        (
+            &["policy", "app/token", "--json", "--offline"][..],
+            "agent-vault/policy@1",
+        ),
     ] {
         let json = env.av(args).json();
         assert_eq!(json["schema"], expected, "{args:?}: {json}");
@@ -86,4 +96,32 @@ fn every_json_document_names_its_schema() {
     assert_eq!(agents[0]["schema"], "agent-vault/agent@1");
     let added = env.av(&["add-agent", "ci", "--json"]).ok().json();
     assert_eq!(added["schema"], "agent-vault/add-agent@1");
+    let log = env.av(&["log", "--json"]).ok().json();
+    let entries = log.as_array().unwrap();
+    assert_eq!(entries.len(), env.commit_count(), "{log}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["schema"] == "agent-vault/log-entry@1"),
+        "{log}"
+    );
+    let one = env.av(&["log", "app/token", "--json"]).ok().json();
+    assert_eq!(one[0]["schema"], "agent-vault/log-entry@1", "{one}");
+
+    // audit --json prints JSON lines, each with its schema. A request for a secret without a
+    // use policy is refused before anything is sent, and logged.
+    env.av(&["request", "app/token", "https://api.example.com/x"])
+        .code(4);
+    env.av(&["request", "app/token", "https://api.example.com/y"])
+        .code(4);
+    let audit = env.av(&["audit", "--json"]).ok().out();
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 2, "{audit}");
+    for line in &lines {
+        assert_eq!(line["schema"], "agent-vault/audit-entry@1", "{line}");
+        assert_eq!(line["reason"], "no-policy", "{line}");
+    }
 }

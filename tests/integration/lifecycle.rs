@@ -5,7 +5,7 @@ use std::fs;
 use crate::common::*;
 
 #[test]
-fn second_init_elsewhere_reuses_the_owner_key_and_twice_in_one_repo_fails() {
+fn second_init_elsewhere_reuses_the_owner_key_and_again_in_one_repo_is_a_no_op() {
     let env = Env::new();
     let first = env.av(&["init", "--json"]).ok().json();
     let key_before = fs::read(env.owner_key()).unwrap();

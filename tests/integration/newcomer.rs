@@ -79,6 +79,79 @@ fn expiry_months_and_years_are_calendar_ones_and_a_bare_m_is_refused() {
 }
 
 #[test]
+fn none_or_an_empty_expires_removes_the_expiry() {
+    let env = Env::with_vault();
+    for removal in ["none", ""] {
+        env.av_stdin(&["set", "app/x", "--expires", "3d"], b"v1")
+            .ok();
+        let list = env.av(&["list", "--json"]).ok().json();
+        assert!(list[0]["expires"].is_string(), "{list}");
+        env.av_stdin(&["set", "app/x", "--expires", removal], b"v2")
+            .ok();
+        let list = env.av(&["list", "--json"]).ok().json();
+        assert!(
+            list[0]["expires"].is_null(),
+            "--expires {removal:?} left: {list}"
+        );
+        assert_eq!(list[0]["expired"], false);
+        assert_eq!(env.get("app/x"), b"v2");
+    }
+}
+
+#[test]
+fn rotating_a_secret_whose_expiry_has_passed_keeps_it_and_warns() {
+    let env = Env::with_vault();
+    env.av_stdin(&["set", "app/x", "--expires", "2020-01-01"], b"old")
+        .ok();
+    let rotated = env
+        .av_stdin(&["set", "app/x"], b"new-value")
+        .ok()
+        .stderr_has("kept the expiry 2020-01-01T00:00:00Z which has already passed")
+        .stderr_has("--expires never")
+        .no_leak("new-value");
+    assert!(rotated.stdout.is_empty());
+    assert_eq!(env.get("app/x"), b"new-value");
+    let list = env.av(&["list", "--json"]).ok().json();
+    assert_eq!(list[0]["expires"], "2020-01-01T00:00:00Z", "{list}");
+    assert_eq!(list[0]["expired"], true);
+    // A future expiry kept on rotation says nothing.
+    env.av_stdin(&["set", "app/y", "--expires", "30d"], b"a")
+        .ok();
+    let quiet = env.av_stdin(&["set", "app/y"], b"b").ok();
+    assert!(!quiet.all().contains("kept the expiry"), "{}", quiet.all());
+}
+
+#[test]
+fn owner_commands_without_an_owner_key_suggest_only_what_owner_commands_take() {
+    let env = Env::with_vault();
+    env.set("app/x", b"v");
+    let empty_home = env.root().join("empty-home");
+    std::fs::create_dir_all(&empty_home).unwrap();
+    let home = empty_home.to_str().unwrap();
+    let head = env.head();
+    for args in [&["set", "app/y", "value"][..], &["rm", "app/x"]] {
+        let run = env
+            .av_env(args, &[("AGENT_VAULT_HOME", home)])
+            .code(3)
+            .stderr_has("no owner key")
+            .stderr_has("AGENT_VAULT_OWNER_KEY")
+            .stderr_has("set AGENT_VAULT_HOME to the folder holding it");
+        let stderr = run.all();
+        for wrong in ["--key", "--agent", "AGENT_VAULT_KEY"] {
+            assert!(
+                !stderr.contains(wrong),
+                "{args:?} suggests {wrong}, which owner commands do not take: {stderr}"
+            );
+        }
+    }
+    assert_eq!(env.head(), head, "nothing was committed");
+    // A reader is pointed at its own ways of naming a key.
+    env.av_env(&["get", "app/x"], &[("AGENT_VAULT_HOME", home)])
+        .code(3)
+        .stderr_has("pass --key FILE or --agent NAME, or set AGENT_VAULT_KEY");
+}
+
+#[test]
 fn a_clone_without_the_hook_is_told_so_by_set_and_check() {
     let env = Env::with_vault();
     env.set("app/x", b"v");

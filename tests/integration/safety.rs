@@ -115,9 +115,11 @@ fn a_held_lock_gives_exit_6_vault_busy() {
         &["rm", "app/key"],
         &["add-agent", "bot"],
     ] {
-        env.av_env(args, &[("AGENT_VAULT_LOCK_TIMEOUT", "0.2")])
+        let run = env
+            .av_env(args, &[("AGENT_VAULT_LOCK_TIMEOUT", "0.2")])
             .code(6)
-            .stderr_has("busy");
+            .stderr_has("vault busy: another agent-vault command holds");
+        assert_waited_in_tenths_of_seconds(&run.all());
     }
     assert_eq!(env.head(), head);
     // readers do not need the lock
@@ -130,6 +132,32 @@ fn a_held_lock_gives_exit_6_vault_busy() {
         &[("AGENT_VAULT_LOCK_TIMEOUT", "0.2")],
     )
     .ok();
+}
+
+/// The busy message says how long it waited as `waited N.N s` (not `1.002759851s`); the
+/// number itself depends on timing, so only its shape is checked.
+#[track_caller]
+fn assert_waited_in_tenths_of_seconds(stderr: &str) {
+    let (_, after) = stderr
+        .split_once("(waited ")
+        .unwrap_or_else(|| panic!("no '(waited ' in: {stderr}"));
+    let (number, _) = after
+        .split_once(" s)")
+        .unwrap_or_else(|| panic!("no ' s)' after the wait in: {stderr}"));
+    let (whole, tenths) = number
+        .split_once('.')
+        .unwrap_or_else(|| panic!("{number:?} has no decimal point: {stderr}"));
+    assert!(
+        !whole.is_empty()
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && tenths.len() == 1
+            && tenths.bytes().all(|b| b.is_ascii_digit()),
+        "{number:?} is not seconds with one decimal: {stderr}"
+    );
+    assert!(
+        number.parse::<f64>().unwrap() >= 0.2,
+        "waited less than AGENT_VAULT_LOCK_TIMEOUT: {stderr}"
+    );
 }
 
 /// Every blob git has, every file in the working tree and .git, as one haystack per file.
