@@ -3,7 +3,7 @@
 # real git repos with the stock `age` CLI), the Python SDK and the Node SDK (both against vaults
 # made by the CLI built here). Needs: a Rust toolchain, git, age, python3 (>= 3.9) with venv,
 # node (>= 20) with npm; optional tools the leak-guard tests use: ssh-keygen, openssl, gpg,
-# puttygen (each missing one is reported as SKIPPED).
+# puttygen (each missing one is named up front, and its tests say SKIPPED; under CI they fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -34,6 +34,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     printf 'missing prerequisites (README.md, "Prerequisites"):\n' >&2
     printf '  %s\n' "${missing[@]}" >&2
     exit 1
+fi
+
+# Optional tools: a test whose tool is missing says SKIPPED on stderr (and fails under CI).
+optional=()
+for tool in ssh-keygen openssl gpg puttygen; do
+    command -v "$tool" >/dev/null 2>&1 || optional+=("$tool")
+done
+if [ ${#optional[@]} -gt 0 ]; then
+    printf 'note: %s not installed; the tests that use them will be SKIPPED%s\n' "${optional[*]}" \
+        "$([ -n "${CI:-}" ] && echo ' (and fail, since CI is set)')" >&2
 fi
 
 # Python tools the suites use: the Python SDK (with pytest), the pre-commit framework (the

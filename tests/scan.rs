@@ -159,7 +159,12 @@ fn have(tool: &str) -> bool {
 fn skip(what: &str) {
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
     assert!(!ci, "{what} (CI is set: every tool must be installed)");
-    eprintln!("SKIPPED: {what}");
+    // Written to the real stderr, not through `eprintln!`, which the test harness captures and
+    // hides for a passing test: a skip must be seen.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("SKIPPED: {what}\n").as_bytes(),
+    );
 }
 
 fn run_ok(env: &Env, dir: &Path, program: &str, args: &[&str]) -> bool {

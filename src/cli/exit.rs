@@ -106,4 +106,17 @@ mod tests {
             .context("while reading");
         assert_eq!(exit_for(&err), Exit::NotFound);
     }
+
+    /// A failing random-number generator or encryption, and a thing that already exists, are
+    /// failures (1), not usage errors (2): the command line was right.
+    #[test]
+    fn crypto_failures_and_existing_things_are_failures_not_usage_errors() {
+        let crypto = anyhow::Error::new(agent_vault::Error::Crypto("no randomness".into()));
+        assert_eq!(exit_for(&crypto), Exit::Failure);
+        let exists = anyhow::Error::new(agent_vault::Error::AlreadyExists {
+            what: "agent deploy-bot".into(),
+            hint: "pick another name".into(),
+        });
+        assert_eq!(exit_for(&exists), Exit::Failure);
+    }
 }

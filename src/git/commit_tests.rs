@@ -288,3 +288,44 @@ fn files_are_rewritten_in_place_to_their_exact_bytes_and_symlinks_are_replaced()
         assert_eq!(fs::read(dir.path().join(".agent-vault/f")).unwrap(), b"new");
     }
 }
+
+#[test]
+fn a_folder_tree_that_cannot_be_read_fails_the_commit_instead_of_dropping_a_deletion() {
+    let (dir, repo) = repo();
+    let lock = repo.lock(std::time::Duration::from_secs(1)).unwrap();
+    let message = CommitMessage::new("test", "tree");
+    commit(
+        &repo,
+        &lock,
+        &change(&[
+            (".agent-vault/a", Some(b"1")),
+            (".agent-vault/sub/b", Some(b"2")),
+            (".agent-vault/sub/c", Some(b"3")),
+        ]),
+        &message,
+    )
+    .unwrap()
+    .unwrap();
+    // The `sub` folder's tree object goes missing (a damaged or partial object store).
+    let head = repo.repo().head().unwrap().peel_to_tree().unwrap();
+    let sub = head
+        .get_path(Path::new(".agent-vault/sub"))
+        .unwrap()
+        .id()
+        .to_string();
+    let loose = dir
+        .path()
+        .join(".git/objects")
+        .join(&sub[..2])
+        .join(&sub[2..]);
+    fs::remove_file(&loose).unwrap();
+    let before = repo.repo().head().unwrap().target();
+    let result = commit(
+        &repo,
+        &lock,
+        &change(&[(".agent-vault/sub/b", None)]),
+        &message,
+    );
+    assert!(matches!(result, Err(Error::Git { .. })), "{result:?}");
+    assert_eq!(repo.repo().head().unwrap().target(), before);
+}

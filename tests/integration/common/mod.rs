@@ -385,7 +385,12 @@ pub fn skip(what: &str) {
         !ci,
         "{what} (CI is set: everything the tests need must be there)"
     );
-    eprintln!("SKIPPED: {what}");
+    // Written to the real stderr, not through `eprintln!`, which the test harness captures and
+    // hides for a passing test: a skip must be seen.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("SKIPPED: {what}\n").as_bytes(),
+    );
 }
 
 /// Fails the test for a program that could not be started, saying what to install when it is
