@@ -106,10 +106,8 @@ impl Pins {
                     std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
                 ) =>
             {
-                return Ok(PinsFile {
-                    version: VERSION,
-                    ..PinsFile::default()
-                });
+                // `version` is set when the file is written.
+                return Ok(PinsFile::default());
             }
             Err(CappedReadError::Io(e)) => {
                 return Err(Error::io(
@@ -138,7 +136,6 @@ impl Pins {
                 let v1: V1 = serde_json::from_value(value)
                     .map_err(|_| self.corrupt("does not have the version-1 shape"))?;
                 Ok(PinsFile {
-                    version: VERSION,
                     legacy: v1.vaults,
                     ..PinsFile::default()
                 })
@@ -337,6 +334,16 @@ mod tests {
             );
             assert!(pins.record(&vault_update("v", "/repo", "k", 1)).is_err());
             assert_eq!(std::fs::read(pins.path()).unwrap(), bad);
+        }
+        let message = |text: &str| {
+            std::fs::write(pins.path(), text).unwrap();
+            pins.state("/repo").unwrap_err().to_string()
+        };
+        assert!(
+            message(r#"{"version": 3}"#).contains("has version 3, written by a newer agent-vault")
+        );
+        for old in [r#"{"version": 0}"#, r#"{"version": "2"}"#] {
+            assert!(message(old).contains("has no valid version"), "{old}");
         }
         std::fs::remove_file(pins.path()).unwrap();
         std::fs::create_dir(pins.path()).unwrap();
