@@ -47,6 +47,7 @@ async fn raw_request(addr: std::net::SocketAddr, head: &str) -> String {
 /// A running proxy in front of an HTTPS echo server and an SSE server, with its source.
 struct Fixture {
     server: TestServer,
+    plain: TestServer,
     gate: Arc<Notify>,
     source: Arc<MemSource>,
     audit: PathBuf,
@@ -78,6 +79,7 @@ fn secrets_and_routes(
     source: &MemSource,
     host: &str,
     sse: &TestServer,
+    plain: &TestServer,
     down: u16,
 ) -> BTreeMap<String, Route> {
     let put = |path: &str, hosts: &str, auth: &str| {
@@ -92,6 +94,12 @@ fn secrets_and_routes(
     put("down/key", &format!("'127.0.0.1:{down}'"), "bearer");
     put("sse/key", &format!("'{}'", sse.host_rule()), "bearer");
     source.put("none/key", None, VALUE.as_bytes());
+    let get_only =
+        format!("hosts: ['{host}']\nauth: bearer\nmethods: [GET]\npath_prefixes: [/v1]\n");
+    source.put("get/key", Some(&get_only), VALUE.as_bytes());
+    // 0.0.0.0 is not loopback, yet a connection to it reaches the plain server on 127.0.0.1.
+    let open = format!("0.0.0.0:{}", plain.addr.port());
+    put("plain/key", &format!("'{open}'"), "bearer");
     let specs = [
         "openai=openai/key".to_string(),
         "anthropic=anthropic/key".to_string(),
@@ -102,6 +110,8 @@ fn secrets_and_routes(
         format!("down=down/key@http://127.0.0.1:{down}"),
         format!("sse=sse/key@{}", sse.origin()),
         "none=none/key".to_string(),
+        "get=get/key".to_string(),
+        format!("plain=plain/key@http://{open}"),
     ];
     specs
         .iter()
@@ -112,7 +122,22 @@ fn secrets_and_routes(
 async fn fixture() -> Fixture {
     // The test's own client (not the broker's) uses rustls' process-wide provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let server = TestServer::https(Arc::new(echo_auth)).await;
+    // A plain-http server on 127.0.0.1 that must receive nothing: the target of the echo
+    // server's off-origin redirect and of the plain-http route (no certificate stands in the
+    // way, so a request wrongly sent there is recorded).
+    let plain = TestServer::http(Arc::new(|_: &Recorded| Reply::ok("plain"))).await;
+    let steal = format!("{}/steal", plain.origin());
+    let server = TestServer::https(Arc::new(move |r: &Recorded| {
+        if r.uri == "/v1/redirect" {
+            let found = Reply {
+                status: 302,
+                ..Reply::ok("")
+            };
+            return found.header("location", steal.clone());
+        }
+        echo_auth(r)
+    }))
+    .await;
     let gate = Arc::new(Notify::new());
     let g = Arc::clone(&gate);
     let sse = TestServer::http(Arc::new(move |_: &Recorded| Reply {
@@ -123,7 +148,8 @@ async fn fixture() -> Fixture {
     }))
     .await;
     let source = MemSource::new();
-    let routes = secrets_and_routes(&source, &server.host_rule(), &sse, closed_port().await);
+    let host = server.host_rule();
+    let routes = secrets_and_routes(&source, &host, &sse, &plain, closed_port().await);
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let broker = Arc::new(broker(
@@ -141,6 +167,7 @@ async fn fixture() -> Fixture {
     }));
     Fixture {
         server,
+        plain,
         gate,
         source,
         audit,
@@ -311,6 +338,47 @@ async fn proxy_refusals_are_json_and_send_nothing() {
         reasons, want,
         "every decision is logged (unknown routes name no secret)"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_refuses_a_method_plain_http_and_an_off_origin_redirect() {
+    let f = fixture().await;
+    // `Proxy::bind` serves any route (the CLI checks routes at start): the broker refuses the
+    // plain-http one on each request, before decrypting.
+    let (s, r, m) = json(f.get("/plain/v1/x").send().await.unwrap()).await;
+    assert_eq!((s, r.as_str()), (403, "insecure-http"), "{m}");
+    let delete = f
+        .client
+        .delete(format!("{}/get/v1/x", f.base))
+        .header("authorization", &f.bearer);
+    let (s, r, m) = json(delete.send().await.unwrap()).await;
+    assert_eq!((s, r.as_str()), (403, "method"), "{m}");
+    assert_eq!(f.source.decrypts(), 0);
+    assert!(f.server.requests().is_empty());
+    ok(f.get("/get/v1/x")).await;
+    assert_eq!(f.server.requests().len(), 1, "GET is allowed");
+
+    let resp = f.get("/openai/v1/redirect").send().await.unwrap();
+    assert!(resp.headers().get("location").is_none());
+    let (s, r, m) = json(resp).await;
+    assert_eq!((s, r.as_str()), (403, "redirect-off-origin"), "{m}");
+    let seen = f.server.requests();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].uri, "/v1/redirect");
+    assert!(
+        f.plain.requests().is_empty(),
+        "the plain-http server was contacted"
+    );
+    let log = f.audit();
+    let reasons: Vec<Option<&str>> = log.iter().map(|r| r.reason.as_deref()).collect();
+    let want = [
+        Some("insecure-http"),
+        Some("method"),
+        None,
+        Some("redirect-off-origin"),
+    ];
+    assert_eq!(reasons, want);
+    assert_eq!(log[3].status, Some(302));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

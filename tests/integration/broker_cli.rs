@@ -274,7 +274,8 @@ fn request_sends_the_method_headers_and_body_given() {
     fx.assert_no_value_anywhere(&[]);
 }
 
-/// An echo server that redirects `/v1/redirect` to another HTTPS server (returned too), and a
+/// An echo server that redirects `/v1/redirect` to another origin (a plain-http server on
+/// 127.0.0.1, returned too: were the redirect followed, it would record the request), and a
 /// vault with `api/key` (GET/POST under /v1 there), `api/plain` (a remote host), `api/none`
 /// (no policy) and `other/key` (a group `bot` was not granted).
 fn refusal_fixture() -> (Fx, TestServer) {
@@ -291,7 +292,7 @@ fn refusal_fixture() -> (Fx, TestServer) {
         }
         Reply::ok("ok")
     }));
-    let other = fx.other_server();
+    let other = fx.plain_server();
     *target.lock().unwrap() = format!("{}/steal", other.origin());
     let host = fx.host();
     let policy = [

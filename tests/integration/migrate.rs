@@ -194,7 +194,10 @@ fn a_0_1_0_vault_reads_adopts_and_lives_on() {
     env.set("token", b"tok-rotated");
     env.set("app/new", b"new-value");
     env.av(&["rm", "app/new"]).ok();
+    env.set("ops/db", b"db-value"); // a group no agent is granted
     env.av(&["add-agent", "bot3"]).ok();
+    env.av(&["grant", "bot3", "default"]).ok();
+    let bot3 = env.agent_key("bot3");
     env.av(&["remove-agent", "bot1"]).ok();
     let recovered = env.root().join("bot2-new.key");
     env.av(&[
@@ -221,20 +224,38 @@ fn a_0_1_0_vault_reads_adopts_and_lives_on() {
     let home = env.root().join("fresh-home");
     fs::create_dir_all(&home).unwrap();
     fs::copy(env.owner_key(), home.join("owner.key")).unwrap();
-    let mut cmd = env.av_cmd(&fresh, &["get", "token", "--offline"]);
-    cmd.env("AGENT_VAULT_HOME", &home);
-    let out = cmd.output().unwrap();
-    assert_eq!(
-        out.stdout,
-        b"tok-rotated",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // Every value, byte-exact, for the owner and each current agent (bot2 with its recovered
+    // key, bot3); what an agent was not granted is refused (exit 4).
+    let values: [(&str, &[u8]); 3] = [
+        ("token", b"tok-rotated"),
+        ("stripe/api-key", b"sk_live_old\x00bytes"),
+        ("ops/db", b"db-value"),
+    ];
+    let readers: [(&str, Option<&PathBuf>, &[&str]); 3] = [
+        ("owner", None, &["token", "stripe/api-key", "ops/db"]),
+        ("bot2", Some(&recovered), &["token", "stripe/api-key"]),
+        ("bot3", Some(&bot3), &["token"]),
+    ];
+    for (reader, key, granted) in readers {
+        for (secret, value) in values {
+            let mut args = vec!["get", secret, "--offline"];
+            if let Some(key) = key {
+                args.extend(["--key", key.to_str().unwrap()]);
+            }
+            let mut cmd = env.av_cmd(&fresh, &args);
+            cmd.env("AGENT_VAULT_HOME", &home);
+            let out = cmd.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if granted.contains(&secret) {
+                assert!(out.status.success(), "{reader} {secret}: {stderr}");
+                assert!(out.stdout == value, "{reader} {secret}: another value");
+                assert!(out.stderr.is_empty(), "{reader} {secret}: {stderr}");
+            } else {
+                assert_eq!(out.status.code(), Some(4), "{reader} {secret}: {stderr}");
+                assert!(out.stdout.is_empty(), "{reader} {secret}");
+            }
+        }
+    }
     let behind = env.root().join("behind");
     env.git_in(
         env.root(),
@@ -266,18 +287,38 @@ fn a_0_1_0_vault_reads_adopts_and_lives_on() {
     env.av(&["grant", "bot3", "stripe"]).code(5);
     env.git(&["reset", "-q", "--hard", "HEAD~1"]);
 
-    // With the stock age CLI: the owner opens everything; bot1's key (removed) and bot2's old
-    // key (recovered) open nothing in HEAD.
+    // With the stock age CLI: the owner opens everything; each current agent's key opens
+    // exactly what it was granted; bot1's key (removed) and bot2's old key (recovered) open
+    // nothing in HEAD.
+    let mut opened = Vec::new();
     for file in env.git(&["ls-files", ".agent-vault/secrets"]).lines() {
         if !file.ends_with(".enc") {
             continue;
         }
+        let secret = file
+            .strip_prefix(".agent-vault/secrets/")
+            .and_then(|f| f.strip_suffix(".enc"))
+            .unwrap();
+        opened.push(secret.to_string());
         let bytes = fs::read(env.repo.join(file)).unwrap();
         let owner = env.age(&["-d", "-i", env.owner_key().to_str().unwrap()], &bytes);
         assert_eq!(owner.code, 0, "{file}");
+        let value = values.iter().find(|(s, _)| *s == secret).unwrap().1;
+        assert!(owner.stdout == value, "{file}: another value");
+        for (agent, key, granted) in &readers[1..] {
+            let run = env.age(&["-d", "-i", key.unwrap().to_str().unwrap()], &bytes);
+            if granted.contains(&secret) {
+                assert_eq!(run.code, 0, "{agent} cannot open {file}");
+                assert!(run.stdout == owner.stdout, "{agent}: {file} differs");
+            } else {
+                assert_ne!(run.code, 0, "{agent} opens {file}, not granted");
+            }
+        }
         for old_key in [&old.bot1, &old.bot2] {
             let run = env.age(&["-d", "-i", old_key.to_str().unwrap()], &bytes);
             assert_ne!(run.code, 0, "{file} opens with {}", old_key.display());
         }
     }
+    opened.sort();
+    assert_eq!(opened, ["ops/db", "stripe/api-key", "token"]);
 }

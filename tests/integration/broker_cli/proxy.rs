@@ -2,7 +2,9 @@
 //! revoke and a pusher's policy edit reaching it while it runs, and a clean SIGTERM.
 
 use std::fs;
+use std::process::Stdio;
 
+use super::refusal_fixture;
 use super::support::{Fx, ProxyProc, VALUE, call, client, eventually};
 
 fn bot_proxy(fx: &Fx, route: &str, vars: &[(&str, &str)]) -> ProxyProc {
@@ -234,4 +236,184 @@ fn routes_are_checked_at_start() {
     ])
     .code(1)
     .stderr_has("loopback");
+}
+
+/// The reason in a refusal the proxy answers with (JSON).
+fn reason(body: &str) -> String {
+    let error: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    error["reason"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_proxy_refuses_a_method_outside_the_policy_and_an_off_origin_redirect() {
+    // api/key allows GET and POST under /v1; /v1/redirect answers 302 to another origin.
+    let (fx, other) = refusal_fixture();
+    let proxy = bot_proxy(&fx, &format!("api=api/key@{}", fx.host()), &[]);
+    let token = proxy.token.clone().unwrap();
+    let url = format!("{}/api/v1/x", proxy.url);
+    let http = client();
+
+    for method in [reqwest::Method::DELETE, reqwest::Method::PUT] {
+        let (status, _, body) = call(&fx, http.request(method.clone(), &url).bearer_auth(&token));
+        assert_eq!(
+            (status, reason(&body).as_str()),
+            (403, "method"),
+            "{method}: {body}"
+        );
+    }
+    assert!(fx.seen().is_empty(), "a refused method reached upstream");
+    // The same route with an allowed method goes through.
+    let (status, _, body) = call(&fx, http.post(&url).bearer_auth(&token).body("x"));
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert_eq!(fx.seen().len(), 1);
+
+    let redirect = format!("{}/api/v1/redirect", proxy.url);
+    let (status, headers, body) = call(&fx, http.get(&redirect).bearer_auth(&token));
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(reason(&body), "redirect-off-origin");
+    assert!(headers.get("location").is_none(), "{headers:?}");
+    let seen = fx.seen();
+    assert_eq!(
+        seen.len(),
+        2,
+        "only the redirecting request reached upstream"
+    );
+    assert_eq!(seen[1].uri, "/v1/redirect");
+    assert!(
+        other.requests().is_empty(),
+        "the other origin was contacted through the proxy"
+    );
+
+    let audit = fx.audit();
+    let reasons: Vec<&str> = audit
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(reasons, ["method", "method", "", "redirect-off-origin"]);
+    assert_eq!(audit[3]["status"], 302);
+    let stderr = proxy.stderr();
+    drop(proxy);
+    fx.assert_no_value_anywhere(&[&stderr]);
+}
+
+/// A child process killed when the test ends, also when it fails.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_plain_http_route_to_a_non_loopback_host_is_refused_at_start() {
+    let fx = Fx::new();
+    // 0.0.0.0 is not a loopback address, yet on Linux a connection to it reaches a server
+    // listening on 127.0.0.1: were the rule broken, this recording server would see the
+    // credential arrive in clear.
+    let plain = fx.plain_server();
+    let host = format!("0.0.0.0:{}", plain.addr.port());
+    fx.secret("api/plain", &["--host", &host, "--auth", "bearer"]);
+    fx.av(&["grant", "bot", "api"]).ok();
+    let route = format!("x=api/plain@http://{host}");
+    let mut cmd = fx.env.av_cmd(
+        &fx.env.repo,
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--route",
+            &route,
+            "--agent",
+            "bot",
+            "--offline",
+        ],
+    );
+    let stderr_file = fx.env.root().join("plain-proxy.err");
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(fs::File::create(&stderr_file).unwrap())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    // A bound, not a timing assertion: a proxy that started serving would never exit.
+    let mut exit = None;
+    eventually("the proxy exits instead of serving", || {
+        exit = child.0.try_wait().unwrap();
+        exit.is_some()
+    });
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.0.stdout.take().unwrap(), &mut stdout).unwrap();
+    let stderr = fs::read_to_string(&stderr_file).unwrap();
+    assert_eq!(exit.unwrap().code(), Some(4), "{stderr}");
+    assert!(stderr.contains("refused (insecure-http)"), "{stderr}");
+    assert!(stdout.is_empty(), "it printed a URL or a token: {stdout}");
+    // `request` refuses the same URL per request.
+    let url = format!("http://{host}/v1/x");
+    fx.bot(&["request", "api/plain", &url])
+        .code(4)
+        .stderr_has("refused (insecure-http)");
+    assert!(plain.requests().is_empty(), "sent over plain http");
+    assert!(fx.seen().is_empty());
+    // The same server named by its loopback address is reached: the recorder records, and
+    // the refusals above are the scheme rule's.
+    let loopback = format!("127.0.0.1:{}", plain.addr.port());
+    fx.secret("api/loop", &["--host", &loopback, "--auth", "bearer"]);
+    fx.bot(&["request", "api/loop", &format!("http://{loopback}/v1/x")])
+        .ok();
+    assert_eq!(plain.requests().len(), 1);
+    fx.assert_no_value_anywhere(&[&stderr]);
+}
+
+#[test]
+fn the_proxy_takes_its_token_and_injects_the_value_through_a_header_template() {
+    let fx = Fx::new();
+    let host = fx.host();
+    let auth = "header:Authorization=Bot {secret}";
+    fx.secret(
+        "chat/bot",
+        &["--host", &host, "--auth", auth, "--path-prefix", "/v1"],
+    );
+    fx.av(&["grant", "bot", "chat"]).ok();
+    let proxy = bot_proxy(&fx, &format!("chat=chat/bot@{host}"), &[]);
+    let token = proxy.token.clone().unwrap();
+    let url = format!("{}/chat/v1/users/me", proxy.url);
+    let http = client();
+
+    // The token goes where the value goes, in the template: `Bearer <token>` is not it.
+    let (status, _, _) = call(&fx, http.get(&url).bearer_auth(&token));
+    assert_eq!(status, 401);
+    assert!(fx.seen().is_empty());
+
+    let bot = format!("Bot {token}");
+    let (status, headers, body) = call(&fx, http.get(&url).header("authorization", &bot));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("GET /v1/users/me\n"), "{body}");
+    assert!(
+        body.contains("authorization: Bot [redacted:chat/bot]"),
+        "{body}"
+    );
+    assert_eq!(headers["x-echo-auth"], "Bot [redacted:chat/bot]");
+    assert!(headers.get("set-cookie").is_none());
+    let seen = fx.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].headers["authorization"],
+        format!("Bot {VALUE}").as_str()
+    );
+    assert!(
+        !format!("{:?}", seen[0].headers).contains(&token),
+        "the proxy token went upstream"
+    );
+    let reasons: Vec<String> = fx
+        .audit()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(reasons, ["proxy-token", ""]);
+    let stderr = proxy.stderr();
+    drop(proxy);
+    fx.assert_no_value_anywhere(&[&stderr]);
 }

@@ -85,6 +85,13 @@ impl Fx {
         self.rt.block_on(TestServer::https(echo()))
     }
 
+    /// A plain-http echo server on 127.0.0.1 (a target that must receive nothing): loopback,
+    /// so the broker's scheme rule allows it and no certificate stands in the way, so a
+    /// request wrongly sent there is recorded rather than stopped by TLS.
+    pub fn plain_server(&self) -> TestServer {
+        self.rt.block_on(TestServer::http(echo()))
+    }
+
     /// `localhost:PORT` of the echo server.
     pub fn host(&self) -> String {
         self.server.host_rule()
