@@ -430,8 +430,9 @@ fn an_unreadable_secret_stops_everything_before_the_command_starts() {
     let env = fixture();
     let bot = env.agent_key("bot");
     let out = file(&env, "ran");
-    let cases: [(&[&str], i32); 3] = [
-        (&["--agent", "bot", "--group", "app"], 4),
+    // Each refusal names what could not be read (the group, or the secret).
+    let cases: [(&[&str], i32, &str); 3] = [
+        (&["--agent", "bot", "--group", "app"], 4, "app"),
         (
             &[
                 "--agent",
@@ -442,19 +443,24 @@ fn an_unreadable_secret_stops_everything_before_the_command_starts() {
                 "app/api-token",
             ],
             4,
+            "app/api-token",
         ),
-        (&["--secret", "app/nope"], 3),
+        (&["--secret", "app/nope"], 3, "app/nope"),
     ];
-    for (args, code) in cases {
+    for (args, code, named) in cases {
         let mut all = vec!["run"];
         all.extend(args);
         all.extend(["--", "sh", "-c", "touch \"$OUT\""]);
-        env.av_env(&all, &[("OUT", out.to_str().unwrap())])
+        let run = env
+            .av_env(&all, &[("OUT", out.to_str().unwrap())])
             .code(code);
+        assert!(run.stderr.contains(named), "{args:?}: {}", run.stderr);
         assert!(!out.exists(), "{args:?}: the command ran");
         let mut all = vec!["export"];
         all.extend(args);
-        assert!(env.av(&all).code(code).stdout.is_empty());
+        let export = env.av(&all).code(code);
+        assert!(export.stdout.is_empty());
+        assert!(export.stderr.contains(named), "{args:?}: {}", export.stderr);
     }
     env.av(&["run", "--group", "nope", "--", "true"]).code(3);
     // The agent reads what it may.
