@@ -293,6 +293,9 @@ mod tests {
         let state = pins.state("/repo").unwrap();
         assert_eq!(state.bound.as_deref(), Some("v1"));
         assert!(pins.state("/other").unwrap().bound.is_none());
+        // The same vault, unchanged, seen at a second place: the place is bound to it.
+        assert!(pins.record(&vault_update("v1", "/other", "k2", 9)).unwrap());
+        assert_eq!(pins.state("/other").unwrap().bound.as_deref(), Some("v1"));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -2,8 +2,15 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-/// What the messages say themselves; a line that is part of them proves nothing.
-const OWN_WORDS: &str = "line is neither a comment nor an AGE-SECRET-KEY-1… identity; is not a valid age identity; is an age plugin identity, which agent-vault does not support; use an X25519 key from age-keygen; looks like an SSH or PEM key; agent-vault uses age X25519 keys (AGE-SECRET-KEY-1…, made by age-keygen or `agent-vault add-agent`); it holds no AGE-SECRET-KEY-1… identity; not a valid age X25519 recipient (age1…); it holds no age1… recipient";
+/// Every message an identity file can produce: once digits (the line number) are taken out of
+/// both, a message that is one of these holds nothing of the file but which line is wrong.
+const TEMPLATES: &[&str] = &[
+    "fuzz: line  is not a valid age identity",
+    "fuzz: line  is an age plugin identity, which agent-vault does not support; use an X25519 key from age-keygen",
+    "fuzz: line  looks like an SSH or PEM key; agent-vault uses age X25519 keys (AGE-SECRET-KEY-1…, made by age-keygen or `agent-vault add-agent`)",
+    "fuzz: line  is neither a comment nor an AGE-SECRET-KEY-1… identity",
+    "fuzz: it holds no AGE-SECRET-KEY-1… identity",
+];
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -11,11 +18,12 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Err(e) = agent_vault::keys::parse_identities(text, "fuzz") {
         let message = e.to_string();
-        for line in text.lines().map(str::trim).filter(|l| l.len() >= 16) {
-            if !OWN_WORDS.contains(line) {
-                assert!(!message.contains(line), "error echoes a line: {message}");
-            }
-        }
+        let skeleton = |s: &str| -> String { s.chars().filter(|c| !c.is_ascii_digit()).collect() };
+        let message_skeleton = skeleton(&message);
+        assert!(
+            TEMPLATES.iter().any(|t| skeleton(t) == message_skeleton),
+            "unexpected message (may echo the file): {message}"
+        );
     }
     let _ = agent_vault::keys::parse_recipients_file(text, "fuzz");
 });
