@@ -18,7 +18,7 @@
 #
 # For each operation: the median wall time, user and system time (hyperfine's means) and the
 # peak RSS of one run (GNU time). Needs hyperfine, GNU time (/usr/bin/time), age, git, python3.
-set -euo pipefail
+set -Eeuo pipefail
 trap 'echo "scale.sh: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,7 +65,8 @@ new_vault "$tmp/big"
 (
     cd "$tmp/big"
     for a in $(seq -w 0 19); do quiet "$bin" add-agent "a$a"; done
-    for g in $(seq -w 0 $((groups - 1))); do
+    for g in $(seq 0 $((groups - 1))); do
+        g=$(printf %02d "$g")
         env_file "$per_group" "$g" >"$tmp/g.env"
         quiet "$bin" import "$tmp/g.env" --group "g$g"
         for k in 0 1 7; do quiet "$bin" grant "a$(printf %02d $(((10#$g + k) % 20)))" "g$g"; done
@@ -118,8 +119,10 @@ rows=()
 bench() {
     local name=$1 dir=$2 prepare=$3 cmd=$4 n=${5:-$runs} floor=${6:-}
     local json=$tmp/h.json
+    echo "  $name" >&2
     (cd "$dir" && hyperfine -N --style none --warmup 1 --runs "$n" \
-        ${prepare:+--prepare "$prepare"} --export-json "$json" "$cmd" >/dev/null 2>&1)
+        ${prepare:+--prepare "$prepare"} --export-json "$json" "$cmd" >/dev/null 2>"$tmp/h.err") ||
+        { cat "$tmp/h.err" >&2; return 1; }
     [ -n "$prepare" ] && (cd "$dir" && sh -c "$prepare" >/dev/null 2>&1)
     local rss
     rss=$(cd "$dir" && /usr/bin/time -f '%M' sh -c "exec $cmd" 2>&1 >/dev/null | tail -1)
