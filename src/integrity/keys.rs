@@ -160,6 +160,19 @@ mod tests {
     }
 
     #[test]
+    fn weak_verify_keys_are_refused_and_debug_shows_only_public_text() {
+        // The identity point (a small-order key) decodes and is canonical, but is weak.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let weak = format!("ed25519:{}", BASE64.encode(identity));
+        assert!(VerifyKey::parse_canonical(&weak).is_none());
+        let key = SigningKey::generate().unwrap().verify_key();
+        assert_eq!(format!("{key:?}"), format!("VerifyKey({key})"));
+        let id = VaultId::generate().unwrap();
+        assert_eq!(format!("{id:?}"), format!("VaultId({id})"));
+    }
+
+    #[test]
     fn vault_ids_are_lowercase_hex_of_16_bytes() {
         let id = VaultId::generate().unwrap();
         assert_eq!(VaultId::parse(&id.to_string()), Some(id));

@@ -71,6 +71,9 @@ mod tests {
     #[test]
     fn shards_round_trip_canonically_and_refuse_anything_else() {
         let (a, b) = ("stripe/api-key", "db/url");
+        // The format's test vectors (first byte of SHA-256 of the path, in lowercase hex).
+        assert_eq!(shard_name(a), "25");
+        assert_eq!(shard_name(b), "6d");
         let mut shard = Shard::default();
         shard.0.insert(a.into(), (sha256(b"1"), sha256(b"2")));
         let bytes = shard.to_bytes();
@@ -80,13 +83,9 @@ mod tests {
         let upper = String::from_utf8(bytes.clone()).unwrap().to_uppercase();
         assert!(Shard::parse(&shard_name(a), upper.as_bytes()).is_err());
         assert!(Shard::parse(&shard_name(a), &bytes[..bytes.len() - 1]).is_err());
-        if shard_name(a) == shard_name(b) {
-            return;
-        }
         let mut two = shard.clone();
         two.0.insert(b.into(), (sha256(b"3"), sha256(b"4")));
         assert!(Shard::parse(&shard_name(a), &two.to_bytes()).is_err());
-        assert_eq!(shard_name("stripe/api-key"), "25");
         assert!(is_shard_name("0a") && !is_shard_name("0A") && !is_shard_name("abc"));
     }
 }

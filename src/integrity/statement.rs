@@ -392,6 +392,47 @@ mod tests {
     }
 
     #[test]
+    fn the_key_change_message_is_the_formats_exact_bytes() {
+        let vault = VaultId::parse("00112233445566778899aabbccddeeff").unwrap();
+        let (from, to) = (
+            SigningKey::generate().unwrap().verify_key(),
+            SigningKey::generate().unwrap().verify_key(),
+        );
+        assert_eq!(
+            String::from_utf8(key_change_message(&vault, 5, &from, &to)).unwrap(),
+            format!(
+                "agent-vault key-change v1\nvault 00112233445566778899aabbccddeeff\nseq 5\nfrom {from}\nto {to}\n"
+            )
+        );
+    }
+
+    #[test]
+    fn version_1_statements_have_no_key_changes_or_owners() {
+        let key = SigningKey::generate().unwrap();
+        let old = SigningKey::generate().unwrap();
+        let mut s = statement(&key);
+        s.version = StatementVersion::V1;
+        s.vault = None;
+        s.owners.clear();
+        let body = s.body();
+        let (head, tail) = body.split_once("\nseq 7\n").unwrap();
+        let change = format!(
+            "key-change 3 {} {}",
+            old.verify_key(),
+            BASE64.encode([0u8; 64])
+        );
+        let owner = format!(
+            "owner age17akmcdepwyxha5mwf5lsvvsp6gkue3upts5aq3u80htu4g9kjdvs7mr5ud {}",
+            hex::encode(sha256(b"tag"))
+        );
+        for extra in [change, owner] {
+            let forged = format!("{head}\nseq 7\n{extra}\n{tail}");
+            let sig = BASE64.encode(key.sign(forged.as_bytes()));
+            assert!(refused(&format!("{forged}signature {sig}\n")), "{extra}");
+        }
+    }
+
+    #[test]
     fn version_1_statements_still_parse() {
         let key = SigningKey::generate().unwrap();
         let mut s = statement(&key);
