@@ -168,7 +168,7 @@ impl Pins {
         })
     }
 
-    /// Records `update` under the lock. A pin never moves backwards: a pinned sequence number
+    /// Records `update` (under the lock, when it changes anything). A pin never moves backwards: a pinned sequence number
     /// higher than the update's (under another key) is kept. Returns whether the file changed.
     pub fn record(&self, update: &PinUpdate) -> Result<bool> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
@@ -185,6 +185,11 @@ impl Pins {
             }
             fsutil::create_private_dir(dir)?;
         }
+        // Most reads confirm what is pinned already: that needs no lock and no write. (Pins
+        // only move forward, so an update that changes nothing now changes nothing later.)
+        if self.path.exists() && !apply(&mut self.read()?, update) {
+            return Ok(false);
+        }
         let lock_path = self.path.with_extension("json.lock");
         let Some(_lock) = LockFile::acquire(&lock_path, LOCK_WAIT)? else {
             return Err(Error::io(
@@ -193,21 +198,7 @@ impl Pins {
             ));
         };
         let mut file = self.read()?;
-        let changed = match update {
-            PinUpdate::Vault {
-                vault,
-                location,
-                pin,
-            } => {
-                let a = upsert(&mut file.vaults, vault, pin);
-                let b = file.locations.get(location) != Some(vault);
-                file.locations.insert(location.clone(), vault.clone());
-                let c = file.legacy.remove(location).is_some();
-                a || b || c
-            }
-            PinUpdate::Legacy { location, pin } => upsert(&mut file.legacy, location, pin),
-        };
-        if !changed && self.path.exists() {
+        if !apply(&mut file, update) && self.path.exists() {
             return Ok(false);
         }
         file.version = VERSION;
@@ -216,6 +207,24 @@ impl Pins {
         bytes.push(b'\n');
         fsutil::write_atomically(&self.path, &bytes, Durability::Durable, true)?;
         Ok(true)
+    }
+}
+
+/// Applies `update` to `file`; returns whether it changed anything.
+fn apply(file: &mut PinsFile, update: &PinUpdate) -> bool {
+    match update {
+        PinUpdate::Vault {
+            vault,
+            location,
+            pin,
+        } => {
+            let a = upsert(&mut file.vaults, vault, pin);
+            let b = file.locations.get(location) != Some(vault);
+            file.locations.insert(location.clone(), vault.clone());
+            let c = file.legacy.remove(location).is_some();
+            a || b || c
+        }
+        PinUpdate::Legacy { location, pin } => upsert(&mut file.legacy, location, pin),
     }
 }
 
@@ -369,5 +378,13 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(pins.record(&vault_update("v", "/repo", "k", 1)).is_err());
+        drop(_held);
+        assert!(pins.record(&vault_update("v", "/repo", "k", 1)).unwrap());
+        // What is pinned already is confirmed without the lock (a read never waits on it).
+        let _held = LockFile::acquire(&pins.path().with_extension("json.lock"), Duration::ZERO)
+            .unwrap()
+            .unwrap();
+        assert!(!pins.record(&vault_update("v", "/repo", "k", 1)).unwrap());
+        assert!(pins.record(&vault_update("v", "/repo", "k", 2)).is_err());
     }
 }
