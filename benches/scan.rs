@@ -183,6 +183,7 @@ fn main() {
             &Scanner {
                 known: None,
                 allow: &allow,
+                progress: Default::default(),
             },
         )
         .unwrap()
@@ -194,6 +195,7 @@ fn main() {
             &Scanner {
                 known: Some(&one),
                 allow: &allow,
+                progress: Default::default(),
             },
         )
         .unwrap()
@@ -205,6 +207,7 @@ fn main() {
             &Scanner {
                 known: Some(&thousand),
                 allow: &allow,
+                progress: Default::default(),
             },
         )
         .unwrap()

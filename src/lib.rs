@@ -51,6 +51,7 @@ pub mod mcp;
 pub mod names;
 pub mod pins;
 pub mod policy;
+pub mod progress;
 pub mod scan;
 pub mod settings;
 pub mod time;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 pub use crate::keys::KeyEnv;
 use crate::keys::KeyHome;
+use crate::progress::ProgressHandle;
 
 /// Git settings that libgit2 does not read from the environment itself.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +48,8 @@ pub struct Settings {
     pub offline: bool,
     /// Git identity and configuration files.
     pub git: GitEnv,
+    /// Where progress of long work is reported (nowhere by default).
+    pub progress: ProgressHandle,
 }
 
 impl Settings {
@@ -61,6 +64,7 @@ impl Settings {
             fetch_timeout: Duration::from_secs(10),
             offline: false,
             git: GitEnv::default(),
+            progress: ProgressHandle::default(),
         }
     }
 }

@@ -18,6 +18,8 @@ pub const FETCH_TIMEOUT_ENV: &str = "AGENT_VAULT_FETCH_TIMEOUT";
 /// `AGENT_VAULT_OFFLINE`: never fetch (readers: before reading; owner commands: before
 /// checking that the branch is not behind its upstream's vault).
 pub const OFFLINE_ENV: &str = "AGENT_VAULT_OFFLINE";
+/// Seconds long work runs before its progress bar appears (default 0.3).
+pub const PROGRESS_AFTER_ENV: &str = "AGENT_VAULT_PROGRESS_AFTER";
 /// `AGENT_VAULT_PROXY_TOKEN`: the token `proxy` clients present (else one is generated).
 pub const PROXY_TOKEN_ENV: &str = "AGENT_VAULT_PROXY_TOKEN";
 /// `SSL_CERT_FILE`: extra trusted root certificates (PEM) for the broker's HTTPS requests.
@@ -77,6 +79,7 @@ pub fn settings() -> anyhow::Result<Settings> {
         )
     });
     settings.git = git_env();
+    settings.progress = progress_handle();
     Ok(settings)
 }
 
@@ -156,4 +159,9 @@ pub fn scratch_base() -> PathBuf {
         .chain([PathBuf::from("/dev/shm")])
         .find(|d| d.is_dir())
         .unwrap_or_else(std::env::temp_dir)
+}
+
+/// Progress bars as the terminal, `--quiet` and `AGENT_VAULT_PROGRESS_AFTER` have them.
+pub fn progress_handle() -> agent_vault::progress::ProgressHandle {
+    super::progress::for_terminal(seconds(PROGRESS_AFTER_ENV, 0.3))
 }

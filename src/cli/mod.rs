@@ -19,6 +19,7 @@ mod list_agents;
 mod mcp;
 mod output;
 mod policy;
+mod progress;
 mod proxy;
 mod recover_agent;
 mod remove_agent;
@@ -66,6 +67,10 @@ pub struct Cli {
     /// Use the vault in the git repository at DIR instead of the current directory's.
     #[arg(long, global = true, value_name = "DIR", env = "AGENT_VAULT_DIR")]
     vault: Option<PathBuf>,
+
+    /// Draw no progress bars (they appear only on a terminal, for work that takes a while).
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -150,6 +155,7 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    progress::set_quiet(cli.quiet);
     let globals = Globals { vault: cli.vault };
     let reader = matches!(
         cli.command,

@@ -98,6 +98,7 @@ pub fn run(args: Args, globals: &Globals) -> anyhow::Result<Exit> {
     let scanner = Scanner {
         known: loaded.as_ref().map(|l| &l.secrets),
         allow: &allow,
+        progress: super::env::progress_handle(),
     };
     let report = if let Some(staged) = &staged {
         scan::staged::scan_staged(staged, &scanner)?

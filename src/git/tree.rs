@@ -14,6 +14,7 @@ use git2::{ObjectType, Oid, Repository, Tree};
 
 use crate::error::{GitContext, Problem, escape};
 use crate::format::VAULT_DIR;
+use crate::progress::ProgressGuard;
 use crate::{Error, Result};
 
 /// Git's mode of a folder.
@@ -225,12 +226,16 @@ impl<'r> RawTree<'r> {
         &self,
         files: &[WalkedFile],
         cap: impl Fn(&str) -> u64 + Sync,
+        progress: &ProgressGuard<'_>,
     ) -> Result<Vec<Vec<u8>>> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         if files.len() < PARALLEL_READ_MIN || threads < 2 {
             return files
                 .iter()
-                .map(|f| self.read(&f.path, f.oid, cap(&f.path)))
+                .map(|f| {
+                    progress.advance(1);
+                    self.read(&f.path, f.oid, cap(&f.path))
+                })
                 .collect();
         }
         let chunk = files.len().div_ceil(threads);
@@ -247,14 +252,20 @@ impl<'r> RawTree<'r> {
                             .git_context("opening the repository for reading")?;
                         let odb = repo.odb().git_context("opening the object database")?;
                         part.iter()
-                            .map(|f| read_blob(&odb, label, &f.path, f.oid, cap(&f.path)))
+                            .map(|f| {
+                                progress.advance(1);
+                                read_blob(&odb, label, &f.path, f.oid, cap(&f.path))
+                            })
                             .collect()
                     })
                 })
                 .collect();
             let first = files[..chunk]
                 .iter()
-                .map(|f| self.read(&f.path, f.oid, cap(&f.path)))
+                .map(|f| {
+                    progress.advance(1);
+                    self.read(&f.path, f.oid, cap(&f.path))
+                })
                 .collect();
             std::iter::once(first)
                 .chain(others.into_iter().map(|h| {
@@ -373,4 +384,67 @@ pub fn valid_name(name: &str) -> bool {
         && name != "."
         && name != ".."
         && !name.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::progress::ProgressHandle;
+    use crate::progress::testing::Recorder;
+
+    /// A repository whose one commit holds `.agent-vault/secrets/s-N.enc` for N < `count`.
+    fn repo_with(count: usize) -> (tempfile::TempDir, Repository, Oid) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let commit = {
+            let folder = |entries: &[(String, Oid, git2::FileMode)]| {
+                let mut builder = repo.treebuilder(None).unwrap();
+                for (name, id, mode) in entries {
+                    builder.insert(name, *id, (*mode).into()).unwrap();
+                }
+                builder.write().unwrap()
+            };
+            let files: Vec<_> = (0..count)
+                .map(|i| {
+                    let blob = repo.blob(format!("value {i}").as_bytes()).unwrap();
+                    (format!("s-{i}.enc"), blob, git2::FileMode::Blob)
+                })
+                .collect();
+            let secrets = folder(&files);
+            let vault = folder(&[("secrets".into(), secrets, git2::FileMode::Tree)]);
+            let top = folder(&[(VAULT_DIR.into(), vault, git2::FileMode::Tree)]);
+            let top = repo.find_tree(top).unwrap();
+            let who = git2::Signature::now("T", "t@example.test").unwrap();
+            repo.commit(None, &who, &who, "files", &top, &[]).unwrap()
+        };
+        (dir, repo, commit)
+    }
+
+    #[test]
+    fn reading_every_file_reports_one_step_per_file_in_order() {
+        for count in [3, PARALLEL_READ_MIN + 88] {
+            let (_dir, repo, commit) = repo_with(count);
+            let tree = RawTree::open(&repo, commit, "test".into())
+                .unwrap()
+                .unwrap();
+            let files = tree.walk("secrets", &[]).unwrap();
+            assert_eq!(files.len(), count);
+            let recorder = Arc::new(Recorder::default());
+            let handle = ProgressHandle::new(recorder.clone());
+            let contents = {
+                let reading = handle.start("reading", files.len() as u64);
+                tree.read_all(&files, |_| 1024, &reading).unwrap()
+            };
+            for (file, bytes) in files.iter().zip(&contents) {
+                let n = &file.path["secrets/s-".len()..file.path.len() - ".enc".len()];
+                assert_eq!(bytes, format!("value {n}").as_bytes());
+            }
+            assert_eq!(
+                recorder.works(),
+                [("reading".to_owned(), count as u64, count as u64)]
+            );
+        }
+    }
 }

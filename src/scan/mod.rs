@@ -25,6 +25,7 @@ pub use known::KnownSecrets;
 
 use crate::error::IoContext;
 use crate::fsutil::{self, CappedReadError};
+use crate::progress::ProgressHandle;
 use crate::{Error, Result};
 
 /// The allow-list file, at the root of the working tree.
@@ -265,6 +266,8 @@ pub struct Scanner<'a> {
     pub known: Option<&'a KnownSecrets>,
     /// Deliberate fixtures.
     pub allow: &'a AllowList,
+    /// Where the progress of a long scan is reported.
+    pub progress: ProgressHandle,
 }
 
 impl Scanner<'_> {
@@ -372,9 +375,11 @@ pub fn scan_paths(
         }
     }
     let root = repo_root.and_then(|r| r.canonicalize().ok());
+    let scanning = scanner.progress.start("scanning", files.len() as u64);
     let results: Vec<Result<ScannedFile>> = files
         .par_iter()
         .map(|file| {
+            scanning.advance(1);
             let bytes = fs::read(file).io_context(|| format!("cannot read {}", file.display()))?;
             let display = file.to_string_lossy().replace('\\', "/");
             let display = display.strip_prefix("./").unwrap_or(&display).to_owned();
@@ -422,6 +427,7 @@ pub fn check_commit<'a>(
     let scanner = Scanner {
         known: None,
         allow: &allow,
+        progress: ProgressHandle::default(),
     };
     let findings: Vec<String> = files
         .into_iter()

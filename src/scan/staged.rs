@@ -214,11 +214,13 @@ pub fn scan_staged(staged: &Staged<'_>, scanner: &Scanner<'_>) -> Result<Report>
     let repo = staged.repo;
     let files = staged_files(staged)?;
     let git_dir = repo.path().to_path_buf();
+    let scanning = scanner.progress.start("scanning", files.len() as u64);
     let results: Vec<Result<ScannedFile>> = files
         .par_iter()
         .map_init(
             || Repository::open(&git_dir),
             |repo, file| {
+                scanning.advance(1);
                 let repo = repo.as_ref().map_err(|e| {
                     Error::git(
                         "opening the repository",

@@ -25,6 +25,7 @@ use crate::integrity::{KEY_FILE_COMMENT, SigningKey, Statement, VAULT_COMMENT, e
 use crate::keys::{self, Identities};
 use crate::manifest::Manifest;
 use crate::names::{AgentName, SecretPath};
+use crate::progress::ProgressGuard;
 use crate::{Error, Result};
 
 /// A change being prepared. See the module docs.
@@ -324,9 +325,16 @@ impl Change<'_> {
             });
         }
         let owner = &self.owner;
+        let progress = self
+            .vault
+            .settings
+            .progress
+            .start("re-encrypting", jobs.len() as u64);
+        let progress = &progress;
         let results: Vec<Result<(Job, Vec<u8>)>> = jobs
             .into_par_iter()
             .map(|mut job| {
+                let _step = Step(progress);
                 // The old ciphertext is dropped as soon as its replacement exists.
                 let old = std::mem::take(&mut job.ciphertext);
                 if let Some(plan) = &job.rewrap {
@@ -462,4 +470,13 @@ fn plan_rewrap(
         old_count: kept.len(),
         added,
     })
+}
+
+/// One step of work in progress, reported when it ends (whichever way it ends).
+struct Step<'p, 'h>(&'p ProgressGuard<'h>);
+
+impl Drop for Step<'_, '_> {
+    fn drop(&mut self) {
+        self.0.advance(1);
+    }
 }

@@ -71,7 +71,7 @@ impl Vault {
         let base = self.trusted_base(&owner)?;
         // Everything as it is now: this is what the owner reviewed and signs.
         let (mut snapshot, _) = Snapshot::build(tree, None, Mode::Unverified)?;
-        snapshot.load_all()?;
+        snapshot.load_all(&self.settings.progress)?;
         let owners = self.reviewed(&snapshot, &owner, force)?;
         let adopted = match &base.statement {
             Some(statement) => self.differences(statement)?,
@@ -266,7 +266,7 @@ impl Vault {
             .ok_or_else(|| Error::VaultNotFound(self.repo.workdir().to_path_buf()))?;
         let (mut snapshot, mut problems) =
             Snapshot::build(tree, Some(statement.clone()), Mode::Checked)?;
-        problems.extend(snapshot.load_all()?);
+        problems.extend(snapshot.load_all(&self.settings.progress)?);
         Ok(problems)
     }
 }

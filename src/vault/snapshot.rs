@@ -22,6 +22,7 @@ use crate::git::tree::{Entry, WalkedFile};
 use crate::integrity::{Digest256, Shard, Statement, is_shard_name, sha256, shard_name};
 use crate::manifest::Manifest;
 use crate::names::{DEFAULT_GROUP, SecretPath};
+use crate::progress::ProgressHandle;
 use crate::{Error, Result, keys};
 
 /// How far a snapshot's bytes are checked.
@@ -165,7 +166,7 @@ impl<'v> Snapshot<'v> {
     /// Reads every secret and checks it (when `Checked`): afterwards [`Snapshot::secret`]
     /// answers from memory. Returns the problems found (files that no shard lists, secrets
     /// changed, added or deleted, shards not signed).
-    pub(super) fn load_all(&mut self) -> Result<Vec<Problem>> {
+    pub(super) fn load_all(&mut self, progress: &ProgressHandle) -> Result<Vec<Problem>> {
         let mut problems = Vec::new();
         let mut all: BTreeMap<String, SecretFiles> = BTreeMap::new();
         let mut files = Vec::new();
@@ -177,7 +178,10 @@ impl<'v> Snapshot<'v> {
                 }),
             }
         }
-        let contents = self.tree.read_all(&files, cap_for)?;
+        let contents = {
+            let reading = progress.start("reading the vault", files.len() as u64);
+            self.tree.read_all(&files, cap_for, &reading)?
+        };
         for (WalkedFile { path, .. }, bytes) in files.iter().zip(contents) {
             let Some((secret, file)) = secret_of(path) else {
                 continue;

@@ -192,7 +192,7 @@ impl Vault {
             });
             let (mut snapshot, _) = Snapshot::build(tree, None, Mode::Unverified)?;
             if whole {
-                snapshot.load_all()?;
+                snapshot.load_all(&self.settings.progress)?;
             }
             return Ok((snapshot, Vec::new(), None));
         };
@@ -233,7 +233,7 @@ impl Vault {
         };
         let (mut snapshot, mut problems) = Snapshot::build(tree, Some(statement), mode)?;
         if whole && mode == Mode::Checked {
-            problems.extend(snapshot.load_all()?);
+            problems.extend(snapshot.load_all(&self.settings.progress)?);
         }
         Ok((snapshot, problems, Some(judgement)))
     }
@@ -540,7 +540,7 @@ impl Vault {
             .head_tree()?
             .ok_or_else(|| Error::VaultNotFound(self.repo.workdir().to_path_buf()))?;
         let (mut snapshot, _) = Snapshot::build(tree, None, Mode::Unverified)?;
-        snapshot.load_all()?;
+        snapshot.load_all(&self.settings.progress)?;
         Ok(snapshot)
     }
 }

@@ -463,3 +463,33 @@ fn the_hook_is_quiet_on_an_ordinary_commit() {
         .ok()
         .stderr_has("checked against");
 }
+
+#[test]
+fn long_work_draws_a_progress_bar_on_a_terminal_and_quiet_turns_it_off() {
+    let mut env = Env::with_vault();
+    env.set_env("AGENT_VAULT_PROGRESS_AFTER", "0");
+    // A dumb terminal (or none, as TERM is unset here) gets no bar.
+    env.set_env("TERM", "xterm");
+    let lines: String = (0..300).map(|i| format!("S_{i}=value-{i}\n")).collect();
+    let file = env.root().join("many.env");
+    std::fs::write(&file, lines).unwrap();
+    env.av(&["import", file.to_str().unwrap(), "--group", "many"])
+        .ok();
+    env.av(&["add-agent", "bot"]).ok();
+    let Some((shown, code)) = on_a_terminal(&env, &["grant", "bot", "many"], "", b"") else {
+        return;
+    };
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("re-encrypting ["), "{shown}");
+    let (shown, code) = on_a_terminal(&env, &["verify"], "", b"").unwrap();
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("reading the vault ["), "{shown}");
+    // --quiet, or stderr that is not a terminal: no bar.
+    env.av(&["revoke", "bot", "many"]).ok();
+    let (shown, code) = on_a_terminal(&env, &["grant", "-q", "bot", "many"], "", b"").unwrap();
+    assert_eq!(code, 0, "{shown}");
+    assert!(!shown.contains("re-encrypting"), "{shown}");
+    env.av(&["revoke", "bot", "many"]).ok();
+    let piped = env.av(&["grant", "bot", "many"]).ok();
+    assert!(!piped.all().contains("re-encrypting ["), "{}", piped.all());
+}
