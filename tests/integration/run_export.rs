@@ -292,8 +292,22 @@ fn trapping(
         "for s in INT TERM HUP; do trap \"echo got $s; exit 7\" $s; done; echo ready; \
          i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; exit 1",
     ]);
+    // A process started in the background by a non-interactive shell (as a CI runner may start
+    // the tests) has SIGINT and SIGQUIT ignored, and `exec` passes that on: a shell cannot trap
+    // a signal ignored on entry. The command starts from default dispositions, as from a
+    // terminal.
+    let bin = assert_cmd::cargo::cargo_bin("agent-vault");
+    let mut all = vec![
+        "-c",
+        "import os, signal, sys\n\
+         for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):\n    \
+         signal.signal(s, signal.SIG_DFL)\n\
+         os.execv(sys.argv[1], sys.argv[1:])",
+        bin.to_str().unwrap(),
+    ];
+    all.extend(&args);
     let mut child = env
-        .av_cmd(&env.repo, &args)
+        .cmd_in(&env.repo, "python3", &all)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
