@@ -271,3 +271,75 @@ fn a_legacy_location_pin_carries_over_to_the_vault_it_becomes() {
         .is_err()
     );
 }
+
+#[test]
+fn a_key_file_naming_only_other_vaults_is_a_key_of_another_vault() {
+    let (mut ids, _) = owner();
+    let (this, other) = (
+        VaultId::generate().unwrap().to_string(),
+        VaultId::generate().unwrap().to_string(),
+    );
+    // No vault line: nothing to say.
+    assert!(other_vault_key(&ids, &this).is_none());
+    ids.comments = vec![format!("{} {other}", crate::integrity::VAULT_COMMENT)];
+    match other_vault_key(&ids, &this) {
+        Some(Error::OtherVaultKey {
+            key_vaults, vault, ..
+        }) => {
+            assert_eq!(key_vaults, other);
+            assert_eq!(vault, this);
+        }
+        other => panic!("expected OtherVaultKey, got {other:?}"),
+    }
+    // A key of several vaults, this one among them, is this vault's key.
+    ids.comments
+        .push(format!("{} {this}", crate::integrity::VAULT_COMMENT));
+    assert!(other_vault_key(&ids, &this).is_none());
+}
+
+#[test]
+fn the_expected_signer_of_an_unsigned_vault_comes_from_anchors_then_pins() {
+    let (k1, k2) = (
+        SigningKey::generate().unwrap(),
+        SigningKey::generate().unwrap(),
+    );
+    let vault = VaultId::generate().unwrap();
+    assert_eq!(expected_signer(&[], &PinState::default()), None);
+    assert_eq!(
+        expected_signer(&[k1.verify_key(), k2.verify_key()], &PinState::default()),
+        Some(format!("{} or {}", k1.verify_key(), k2.verify_key()))
+    );
+    let pinned = pins(vault, &k2, 4);
+    assert_eq!(
+        expected_signer(&[], &pinned),
+        Some(k2.verify_key().to_string())
+    );
+    assert_eq!(
+        expected_signer(&[k1.verify_key()], &pinned),
+        Some(k1.verify_key().to_string())
+    );
+    // A location bound to a vault whose pin is gone still says which vault.
+    let mut bound_only = PinState::default();
+    bound_only.bound = Some(vault.to_string());
+    assert_eq!(
+        expected_signer(&[], &bound_only),
+        Some(format!("the key of vault {vault}"))
+    );
+}
+
+#[test]
+fn the_verified_record_names_tree_vault_key_and_sequence() {
+    let key = SigningKey::generate().unwrap();
+    let vault = VaultId::parse("00112233445566778899aabbccddeeff").unwrap();
+    let tree = git2::Oid::from_str("0123456789012345678901234567890123456789").unwrap();
+    let mut s = statement(&key, vault, 12);
+    assert_eq!(
+        verified_record(tree, &s),
+        format!(
+            "0123456789012345678901234567890123456789 00112233445566778899aabbccddeeff {} 12",
+            key.verify_key()
+        )
+    );
+    s.vault = None;
+    assert!(verified_record(tree, &s).contains(" - "));
+}
