@@ -24,6 +24,6 @@ args=()
 for f in "${files[@]}"; do args+=(--file "$f"); done
 filter='kind(lib)'
 if [ "${1:-}" = "--full" ]; then
-    filter='kind(lib) | test(/^(hostile|integrity|keys|migrate)::/)'
+    filter='kind(lib) | test(/^(hostile|integrity|keys|migrate|remote|agent_keys|gitops)::/)'
 fi
 exec cargo mutants --test-tool nextest --timeout 600 "${args[@]}" -- -E "$filter"
