@@ -210,6 +210,9 @@ fn a_key_file_that_cannot_be_created_is_an_io_error_not_already_exists() {
     fs::write(&file, b"x").unwrap();
     let result = write_key_file(&file.join("owner.key"), b"key", "hint");
     assert!(matches!(result, Err(Error::Io { .. })), "{result:?}");
+    // The folder is there, the file cannot be created (its name is too long).
+    let result = write_key_file(&dir.path().join("k".repeat(300)), b"key", "hint");
+    assert!(matches!(result, Err(Error::Io { .. })), "{result:?}");
 }
 
 #[test]
