@@ -385,10 +385,30 @@ mod tests {
         let parsed = Statement::parse_and_verify(&forged.sign(&k3)).unwrap();
         assert!(!parsed.chain_reaches(&k1.verify_key()));
         assert!(parsed.chain_reaches(&k2.verify_key()));
-        // Out-of-order or future links are not canonical.
+        // Out-of-order or future links are not canonical; a link at the statement's own
+        // sequence number is the newest possible.
         let mut late = s.clone();
         late.key_changes = vec![link(&k2, &k3, 10)];
         assert!(Statement::parse_and_verify(&late.sign(&k3)).is_err());
+        let mut now = s.clone();
+        now.key_changes = vec![link(&k2, &k3, 9)];
+        assert!(Statement::parse_and_verify(&now.sign(&k3)).is_ok());
+    }
+
+    #[test]
+    fn file_lines_must_name_a_file() {
+        let key = SigningKey::generate().unwrap();
+        let body = statement(&key).body();
+        let digest = hex::encode(sha256(b"m"));
+        for bad in ["", "manifest\u{1}.yaml"] {
+            let forged = body.replace(
+                &format!("file {digest} manifest.yaml"),
+                &format!("file {digest} {bad}"),
+            );
+            assert_ne!(forged, body);
+            let sig = BASE64.encode(key.sign(forged.as_bytes()));
+            assert!(refused(&format!("{forged}signature {sig}\n")), "{bad:?}");
+        }
     }
 
     #[test]
