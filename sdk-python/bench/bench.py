@@ -78,7 +78,9 @@ def main() -> None:
         report("get (owner key, auto_pull=False)", timed(lambda: vault.get("g0/secret-0000"), args.gets))
         vault = Vault(repo)
         report("get (owner key, auto_pull=True, no upstream)", timed(lambda: vault.get("g0/secret-0000"), args.gets))
-        bot = Vault(repo, root / "keys" / "agents" / "bot.key", auto_pull=False)
+        # add-agent writes the key per vault: keys/agents/<vault id>/bot.key
+        bot_key = next((root / "keys" / "agents").glob("*/bot.key"))
+        bot = Vault(repo, bot_key, auto_pull=False)
         report("get (agent key file, auto_pull=False)", timed(lambda: bot.get("g0/secret-0000"), args.gets))
         report(f"list_secrets() of {args.secrets}", timed(vault.list_secrets, 20))
         report(f"  the same on a new Vault each time (cold)",
