@@ -168,8 +168,9 @@ impl Pins {
         })
     }
 
-    /// Records `update` (under the lock, when it changes anything). A pin never moves backwards: a pinned sequence number
-    /// higher than the update's (under another key) is kept. Returns whether the file changed.
+    /// Records `update` (under the lock, when it changes anything). A pin never moves
+    /// backwards: a pinned sequence number higher than the update's (under another key) is
+    /// kept. Returns whether the file changed.
     pub fn record(&self, update: &PinUpdate) -> Result<bool> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         if !dir.exists() {
