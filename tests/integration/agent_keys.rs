@@ -79,6 +79,45 @@ fn each_vault_has_its_own_agent_key_and_another_vaults_key_is_named_as_such() {
         "{}",
         wrong.stderr
     );
+    // But a verify key the caller names (flag or variable) is the anchor: vault two not being
+    // signed by it is an integrity failure, whatever the key file says.
+    let verify_one = fs::read_to_string(&key_one)
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("# agent-vault verify-key: ")
+                .map(str::to_owned)
+        })
+        .unwrap();
+    let key_one_arg = key_one.to_str().unwrap();
+    for named in [
+        env.av_in(
+            &two,
+            &[
+                "get",
+                "db/pw",
+                "--key",
+                key_one_arg,
+                "--verify-key",
+                &verify_one,
+            ],
+        ),
+        {
+            let mut cmd = env.av_cmd(&two, &["get", "db/pw", "--key", key_one_arg]);
+            cmd.env("AGENT_VAULT_VERIFY_KEY", &verify_one);
+            Run::from(
+                cmd.output().unwrap(),
+                "get with AGENT_VAULT_VERIFY_KEY".into(),
+            )
+        },
+    ] {
+        let named = named.code(5).stderr_has("integrity failure");
+        assert!(
+            !named.stderr.contains("is a key of vault"),
+            "{}",
+            named.stderr
+        );
+    }
 
     // A key in the 0.2 place is still read for its own vault ...
     let legacy = env.av_home.join("agents/deploy-bot.key");

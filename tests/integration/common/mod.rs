@@ -28,7 +28,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output, what: String) -> Self {
+    pub fn from(output: Output, what: String) -> Self {
         use std::os::unix::process::ExitStatusExt;
         let code = output
             .status
