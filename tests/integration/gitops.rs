@@ -333,3 +333,35 @@ fn readers_read_what_git_holds_whatever_the_working_tree_holds() {
         .code(6)
         .stderr_has("uncommitted changes");
 }
+
+#[test]
+fn readers_name_the_git_operation_in_progress() {
+    let env = Env::with_vault();
+    env.set("app/token", b"v");
+    let head = env.git(&["rev-parse", "HEAD"]);
+    let git_dir = env.repo.join(".git");
+    let clean = env.av(&["get", "app/token", "--offline"]).ok();
+    assert!(!clean.stderr.contains("in progress"), "{}", clean.stderr);
+    for (marker, operation) in [
+        ("MERGE_HEAD", "merge"),
+        ("REVERT_HEAD", "revert"),
+        ("CHERRY_PICK_HEAD", "cherry-pick"),
+        ("rebase-merge", "rebase"),
+        ("BISECT_LOG", "git operation"),
+    ] {
+        let path = git_dir.join(marker);
+        if marker == "rebase-merge" {
+            std::fs::create_dir(&path).unwrap();
+        } else {
+            std::fs::write(&path, format!("{head}\n")).unwrap();
+        }
+        let run = env.av(&["get", "app/token", "--offline"]).ok();
+        assert_eq!(run.stdout, b"v");
+        run.stderr_has(&format!("a {operation} is in progress in this clone"));
+        if marker == "rebase-merge" {
+            std::fs::remove_dir(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+}
