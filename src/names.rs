@@ -225,6 +225,11 @@ mod tests {
     #[test]
     fn names_are_lowercase_and_bounded() {
         assert!(AgentName::parse("deploy-bot.v2_1").is_ok());
+        // 64 characters is the longest name, exactly.
+        let longest = "a".repeat(MAX_NAME_LEN);
+        assert_eq!(AgentName::parse(&longest).unwrap().as_str(), longest);
+        assert_eq!(GroupName::parse(&longest).unwrap().as_str(), longest);
+        assert_eq!(AgentName::parse("bot").unwrap().as_str(), "bot");
         for bad in [
             "",
             "Bot",
