@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -1291,4 +1292,33 @@ fn pre_commit_framework_manifest_works() {
         assert!(!out.status.success(), "{hook}, key staged: {}", text(&out));
         assert!(text(&out).contains("leak.pem:1:"), "{}", text(&out));
     }
+}
+
+#[test]
+fn the_projects_own_tracked_files_scan_clean() {
+    let env = Env::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let listed = env
+        .command("git", root, false)
+        .args(["ls-files", "-z"])
+        .output()
+        .unwrap();
+    if !listed.status.success() {
+        skip("the source tree is not a git checkout");
+        return;
+    }
+    let files: Vec<&OsStr> = listed
+        .stdout
+        .split(|&b| b == 0)
+        .filter(|f| !f.is_empty())
+        .map(|f| OsStr::from_bytes(f))
+        .collect();
+    assert!(files.len() > 100, "{} tracked files", files.len());
+    let out = env
+        .command(env!("CARGO_BIN_EXE_agent-vault"), root, false)
+        .arg("scan")
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
 }
