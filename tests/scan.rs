@@ -1311,7 +1311,7 @@ fn the_projects_own_tracked_files_scan_clean() {
         .stdout
         .split(|&b| b == 0)
         .filter(|f| !f.is_empty())
-        .map(|f| OsStr::from_bytes(f))
+        .map(OsStr::from_bytes)
         .collect();
     assert!(files.len() > 100, "{} tracked files", files.len());
     let out = env
