@@ -192,50 +192,6 @@ fn usage_lines_and_messages_read_well() {
     assert!(!stderr.contains("key key"), "{stderr}");
 }
 
-/// Runs agent-vault on a pseudo-terminal (stdin, stdout and stderr), typing `keys` after the
-/// first `prompt`; returns what the terminal showed and the exit status (`None`: no pty).
-fn on_a_terminal(env: &Env, args: &[&str], prompt: &str, keys: &[u8]) -> Option<(String, i32)> {
-    let script = r#"
-import os, pty, select, sys, time
-prompt, keys = sys.argv[1].encode(), sys.argv[2].encode().decode("unicode_escape").encode("latin1")
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[3], sys.argv[3:])
-out, sent, deadline = b"", False, time.time() + 30
-while time.time() < deadline:
-    r, _, _ = select.select([fd], [], [], 0.1)
-    if r:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    if not sent and prompt in out:
-        time.sleep(0.2)
-        os.write(fd, keys)
-        sent = True
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
-sys.stdout.write("\nstatus %d\n" % os.waitstatus_to_exitcode(status))
-"#;
-    let bin = assert_cmd::cargo::cargo_bin("agent-vault");
-    let keys: String = keys.iter().map(|b| format!("\\x{b:02x}")).collect();
-    let mut all = vec!["-c", script, prompt, &keys, bin.to_str().unwrap()];
-    all.extend(args);
-    let out = env.cmd_in(&env.repo, "python3", &all).output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let Some((shown, status)) = text.rsplit_once("\nstatus ") else {
-        skip(&format!(
-            "no pseudo-terminal here: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-        return None;
-    };
-    Some((shown.to_owned(), status.trim().parse().unwrap()))
-}
-
 #[test]
 fn ctrl_d_at_the_prompt_stores_nothing_and_get_ends_its_line_on_a_terminal() {
     let env = Env::with_vault();
